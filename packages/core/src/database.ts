@@ -1,0 +1,192 @@
+import type BetterSqlite3 from "better-sqlite3";
+import { type BusyRetryPolicy, retryOnBusy, retryOnBusySync } from "./busy-retry.js";
+import type { Clock } from "./clock.js";
+import { QueueError } from "./errors.js";
+import { readSchemaVersion } from "./migrations/runner.js";
+import type { PragmaSettings } from "./pragmas.js";
+import { toQueueError } from "./sqlite-errors.js";
+
+type Statement = BetterSqlite3.Statement<unknown[], unknown>;
+
+export interface QueueDatabaseInit {
+  readonly connection: BetterSqlite3.Database;
+  /** Whether `close()` closes the connection (false for a connection the caller opened). */
+  readonly ownsConnection: boolean;
+  readonly path: string;
+  readonly clock: Clock;
+  readonly readonly: boolean;
+  readonly pragmas: PragmaSettings;
+  readonly busyRetry: BusyRetryPolicy;
+}
+
+/**
+ * One connection to the queue's SQLite file, with the transaction discipline the queue relies on:
+ * every write runs in BEGIN IMMEDIATE with a synchronous callback, and SQLITE_BUSY is retried with
+ * jittered backoff until the busy budget is spent. Create it with `openQueueDatabase()`.
+ */
+export class QueueDatabase implements Disposable {
+  readonly path: string;
+  readonly clock: Clock;
+  readonly readonly: boolean;
+  readonly pragmas: PragmaSettings;
+  readonly busyRetry: BusyRetryPolicy;
+  readonly #connection: BetterSqlite3.Database;
+  readonly #ownsConnection: boolean;
+  readonly #statements = new Map<string, Statement>();
+  #savepointDepth = 0;
+  #closed = false;
+
+  constructor(init: QueueDatabaseInit) {
+    this.#connection = init.connection;
+    this.#ownsConnection = init.ownsConnection;
+    this.path = init.path;
+    this.clock = init.clock;
+    this.readonly = init.readonly;
+    this.pragmas = init.pragmas;
+    this.busyRetry = init.busyRetry;
+  }
+
+  /** The underlying better-sqlite3 connection, for SQL the queue does not wrap. */
+  get connection(): BetterSqlite3.Database {
+    this.#assertOpen();
+    return this.#connection;
+  }
+
+  get isOpen(): boolean {
+    return !this.#closed && this.#connection.open;
+  }
+
+  /** True while a transaction (of this handle or of the connection's owner) is open. */
+  get inTransaction(): boolean {
+    return this.#connection.inTransaction;
+  }
+
+  /** A prepared statement for `sql`, prepared once per connection and reused. */
+  statement<Row = unknown>(sql: string): BetterSqlite3.Statement<unknown[], Row> {
+    this.#assertOpen();
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#guard(() => this.#connection.prepare(sql), "preparing a statement");
+      this.#statements.set(sql, statement);
+    }
+    return statement as BetterSqlite3.Statement<unknown[], Row>;
+  }
+
+  /**
+   * Runs `fn` in a write transaction (BEGIN IMMEDIATE) and resolves with its result once committed.
+   * `fn` must be synchronous: no `await` inside. If it throws, everything it wrote is rolled back.
+   * When the write lock is busy, the whole transaction is retried with jittered backoff, so `fn`
+   * may run more than once and must not have effects outside the database. Called inside another
+   * transaction, it runs as a savepoint of that one.
+   */
+  transaction<T>(fn: (db: this) => T): Promise<T> {
+    return retryOnBusy(this.busyRetry, this.path, () => this.#attempt(fn));
+  }
+
+  /**
+   * Like `transaction()` but returns synchronously; busy retries block the thread while they wait.
+   * For code that cannot be asynchronous, such as a write that must join the caller's transaction.
+   */
+  transactionSync<T>(fn: (db: this) => T): T {
+    return retryOnBusySync(this.busyRetry, this.path, () => this.#attempt(fn));
+  }
+
+  /** Runs `fn` in a read transaction, so every query in it sees the same snapshot. */
+  read<T>(fn: (db: this) => T): T {
+    this.#assertOpen();
+    if (this.#connection.inTransaction) return this.#guard(() => fn(this), "reading");
+    return this.#guard(() => {
+      this.statement("BEGIN DEFERRED").run();
+      try {
+        const result = fn(this);
+        assertSynchronous(result);
+        return result;
+      } finally {
+        if (this.#connection.inTransaction) this.statement("COMMIT").run();
+      }
+    }, "reading");
+  }
+
+  /** The schema version recorded in the file. */
+  schemaVersion(): number {
+    this.#assertOpen();
+    return this.#guard(() => readSchemaVersion(this.#connection), "reading the schema version");
+  }
+
+  /**
+   * Closes the connection if this handle opened it. A connection passed in by the caller is left
+   * open: it is theirs to close. Safe to call more than once.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#statements.clear();
+    if (this.#ownsConnection && this.#connection.open) this.#connection.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #attempt<T>(fn: (db: this) => T): T {
+    this.#assertOpen();
+    if (this.#connection.inTransaction) return this.#savepoint(fn);
+    this.#guard(() => this.statement("BEGIN IMMEDIATE").run(), "starting a write transaction");
+    try {
+      const result = fn(this);
+      assertSynchronous(result);
+      this.statement("COMMIT").run();
+      return result;
+    } catch (error) {
+      if (this.#connection.inTransaction) this.statement("ROLLBACK").run();
+      throw this.#classify(error, "writing");
+    }
+  }
+
+  #savepoint<T>(fn: (db: this) => T): T {
+    const name = `queue_sp_${++this.#savepointDepth}`;
+    try {
+      this.#connection.exec(`SAVEPOINT ${name}`);
+      try {
+        const result = fn(this);
+        assertSynchronous(result);
+        this.#connection.exec(`RELEASE ${name}`);
+        return result;
+      } catch (error) {
+        this.#connection.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+        throw this.#classify(error, "writing");
+      }
+    } finally {
+      this.#savepointDepth -= 1;
+    }
+  }
+
+  #guard<T>(work: () => T, operation: string): T {
+    try {
+      return work();
+    } catch (error) {
+      throw this.#classify(error, operation);
+    }
+  }
+
+  #classify(error: unknown, operation: string): unknown {
+    return toQueueError(error, this.path, operation);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed || !this.#connection.open) {
+      throw new QueueError("CLOSED", `The queue database ${this.path} is closed; open it again before using it.`, {
+        path: this.path,
+      });
+    }
+  }
+}
+
+function assertSynchronous(result: unknown): void {
+  if (typeof (result as { then?: unknown } | null)?.then === "function") {
+    throw new QueueError(
+      "INVALID_ARGUMENT",
+      "A transaction callback returned a Promise. Transaction callbacks must be synchronous: do the asynchronous work before or after the transaction.",
+    );
+  }
+}

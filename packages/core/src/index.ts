@@ -1,0 +1,33 @@
+export { DEFAULT_BUSY_RETRY, type BusyRetryPolicy, resolveBusyRetry, retryOnBusy, retryOnBusySync } from "./busy-retry.js";
+export { type Clock, systemClock, TestClock } from "./clock.js";
+export { QueueDatabase } from "./database.js";
+export { describeValue, invalidConfig, isQueueError, QueueError, type QueueErrorCode, type QueueErrorOptions } from "./errors.js";
+export { MIGRATIONS, type Migration, SCHEMA_VERSION } from "./migrations/index.js";
+export { MIGRATIONS_TABLE } from "./migrations/runner.js";
+export { dateFromMillis, parseJsonColumn } from "./models/json.js";
+export { TASK_COLUMNS, type TaskRow, taskFromRow } from "./models/task-row.js";
+export { TASK_LOG_COLUMNS, type TaskLogRow, taskLogFromRow } from "./models/task-log-row.js";
+export { WORKER_COLUMNS, type WorkerRow, workerFromRow } from "./models/worker-row.js";
+export { type OpenQueueDatabaseOptions, openQueueDatabase } from "./open.js";
+export { DATABASE_PATH_ENV, type ResolveDatabasePathOptions, resolveDatabasePath } from "./paths.js";
+export {
+  type JournalMode,
+  PRODUCTION_PRAGMAS,
+  type PragmaSettings,
+  resolvePragmas,
+  type SynchronousMode,
+  type TempStore,
+} from "./pragmas.js";
+export { isBusyError, sqliteCode, toQueueError } from "./sqlite-errors.js";
+export {
+  FINAL_TASK_STATUSES,
+  type FinalTaskStatus,
+  LOG_LEVELS,
+  type LogLevel,
+  TASK_STATUSES,
+  type Task,
+  type TaskError,
+  type TaskLog,
+  type TaskStatus,
+  type WorkerRecord,
+} from "./types.js";

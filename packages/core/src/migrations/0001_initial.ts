@@ -1,0 +1,94 @@
+import type { Migration } from "./migration.js";
+
+/**
+ * The first schema. Times are integer milliseconds since the Unix epoch (UTC); JSON columns hold
+ * text written by the queue's own serialiser. Partial indexes keep the claim path proportional to
+ * the runnable tasks, not to the whole history in the table.
+ */
+export const initial: Migration = {
+  version: 1,
+  name: "initial",
+  sql: `
+CREATE TABLE tasks (
+  id INTEGER PRIMARY KEY,
+  type TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 255),
+  priority INTEGER NOT NULL DEFAULT 0,
+  payload TEXT NOT NULL DEFAULT 'null',
+  status TEXT NOT NULL DEFAULT 'queued'
+    CHECK (status IN ('queued', 'leased', 'completed', 'dead_letter', 'cancelled')),
+  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  max_attempts INTEGER NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
+  run_after INTEGER NOT NULL,
+  lease_until INTEGER,
+  lease_token TEXT,
+  locked_by TEXT,
+  idempotency_key TEXT,
+  timeout_ms INTEGER CHECK (timeout_ms IS NULL OR timeout_ms > 0),
+  required_capabilities TEXT,
+  cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
+  error TEXT,
+  result TEXT,
+  progress REAL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  CHECK ((status = 'leased') = (lease_token IS NOT NULL AND lease_until IS NOT NULL))
+) STRICT;
+
+CREATE INDEX tasks_queued_by_run_after ON tasks (run_after, id) WHERE status = 'queued';
+CREATE INDEX tasks_queued_by_priority ON tasks (priority, run_after, id) WHERE status = 'queued';
+CREATE INDEX tasks_leased_by_expiry ON tasks (lease_until) WHERE status = 'leased';
+CREATE UNIQUE INDEX tasks_idempotency_key ON tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX tasks_by_status_type ON tasks (status, type);
+CREATE INDEX tasks_finished_by_time ON tasks (status, finished_at) WHERE finished_at IS NOT NULL;
+
+CREATE TABLE workers (
+  id TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  capabilities TEXT NOT NULL DEFAULT '[]',
+  started_at INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX workers_by_heartbeat ON workers (heartbeat_at);
+
+CREATE TABLE task_logs (
+  id INTEGER PRIMARY KEY,
+  task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  level TEXT NOT NULL CHECK (level IN ('debug', 'info', 'warn', 'error')),
+  message TEXT NOT NULL,
+  details TEXT
+) STRICT;
+
+CREATE INDEX task_logs_by_task ON task_logs (task_id, id);
+CREATE INDEX task_logs_by_time ON task_logs (at);
+
+CREATE TABLE tasks_archive (
+  id INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  payload TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('completed', 'dead_letter', 'cancelled')),
+  attempts INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  run_after INTEGER NOT NULL,
+  idempotency_key TEXT,
+  timeout_ms INTEGER,
+  required_capabilities TEXT,
+  error TEXT,
+  result TEXT,
+  progress REAL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  logs TEXT,
+  archived_at INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX tasks_archive_by_archived_at ON tasks_archive (archived_at);
+`,
+};

@@ -1,0 +1,10 @@
+import { initial } from "./0001_initial.js";
+import type { Migration } from "./migration.js";
+
+export type { Migration } from "./migration.js";
+
+/** Every migration, in order. Append new ones; never edit or reorder released ones. */
+export const MIGRATIONS: readonly Migration[] = Object.freeze([initial]);
+
+/** The schema version this code writes and understands. */
+export const SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -1,0 +1,193 @@
+import { accessSync, closeSync, constants, mkdirSync, openSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
+import { type BusyRetryPolicy, resolveBusyRetry, retryOnBusySync } from "./busy-retry.js";
+import { type Clock, systemClock } from "./clock.js";
+import { QueueDatabase } from "./database.js";
+import { QueueError, invalidConfig } from "./errors.js";
+import { SCHEMA_VERSION } from "./migrations/index.js";
+import { assertSchemaNotNewer, readSchemaVersion, runMigrations } from "./migrations/runner.js";
+import { type PragmaSettings, applyPragmas, resolvePragmas } from "./pragmas.js";
+import { resolveDatabasePath } from "./paths.js";
+import { toQueueError } from "./sqlite-errors.js";
+
+export interface OpenQueueDatabaseOptions {
+  /** The database file. Default: `QUEUE_DB_PATH`, else the per-user data directory. */
+  readonly path?: string;
+  /**
+   * An open better-sqlite3 connection to use instead of opening one (for an application that
+   * shares its SQLite file with the queue). It is configured and migrated, but never closed by
+   * the queue.
+   */
+  readonly connection?: BetterSqlite3.Database;
+  /** Overrides for PRODUCTION_PRAGMAS. */
+  readonly pragmas?: Partial<PragmaSettings>;
+  readonly clock?: Clock;
+  /** Open without writing anything: no PRAGMA changes, no migrations, writes fail with READ_ONLY. */
+  readonly readonly?: boolean;
+  readonly busyRetry?: Partial<BusyRetryPolicy>;
+  /** Permissions of a database file the queue creates. Default 0o600 (owner only). */
+  readonly fileMode?: number;
+  /** Run pending migrations when opening (default true). */
+  readonly migrate?: boolean;
+}
+
+const OPTION_NAMES: readonly string[] = [
+  "path",
+  "connection",
+  "pragmas",
+  "clock",
+  "readonly",
+  "busyRetry",
+  "fileMode",
+  "migrate",
+] satisfies (keyof OpenQueueDatabaseOptions)[];
+
+const DEFAULT_FILE_MODE = 0o600;
+
+/**
+ * Opens (creating if needed) the queue database, applies the PRAGMAs and brings the schema up to
+ * date. Every failure is a `QueueError` that names the file and says what to do; a file that is
+ * not a queue database this code can use is never written to.
+ */
+export function openQueueDatabase(options: OpenQueueDatabaseOptions = {}): QueueDatabase {
+  const settings = validateOptions(options);
+  const external = options.connection;
+  const path = external === undefined ? resolveDatabasePath({ path: options.path }) : external.name;
+  if (external === undefined) preparePath(path, settings.readonly, settings.fileMode);
+
+  let connection: BetterSqlite3.Database;
+  try {
+    connection = external ?? new Database(path, { readonly: settings.readonly, fileMustExist: path !== ":memory:" });
+  } catch (error) {
+    throw toQueueError(error, path, "opening the file");
+  }
+  const readonly = settings.readonly || connection.readonly;
+  try {
+    configure(connection, path, readonly, settings);
+  } catch (error) {
+    if (external === undefined) connection.close();
+    throw toQueueError(error, path, "opening the database");
+  }
+  return new QueueDatabase({
+    connection,
+    ownsConnection: external === undefined,
+    path,
+    clock: settings.clock,
+    readonly,
+    pragmas: settings.pragmas,
+    busyRetry: settings.busyRetry,
+  });
+}
+
+interface ResolvedOptions {
+  readonly pragmas: PragmaSettings;
+  readonly clock: Clock;
+  readonly readonly: boolean;
+  readonly busyRetry: BusyRetryPolicy;
+  readonly fileMode: number;
+  readonly migrate: boolean;
+}
+
+function validateOptions(options: OpenQueueDatabaseOptions): ResolvedOptions {
+  if (typeof options !== "object" || options === null) invalidConfig("options", options, "an options object");
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(key)) invalidConfig(`option ${JSON.stringify(key)}`, "(unknown option)", `one of ${OPTION_NAMES.join(", ")}`);
+  }
+  if (options.path !== undefined && (typeof options.path !== "string" || options.path.trim() === "")) {
+    invalidConfig("path", options.path, "a non-empty file path");
+  }
+  if (options.connection !== undefined) {
+    if (options.path !== undefined) invalidConfig("connection", "(given with path)", "either path or connection, not both");
+    const connection = options.connection as Partial<BetterSqlite3.Database> | null;
+    if (typeof connection?.prepare !== "function" || typeof connection.pragma !== "function") {
+      invalidConfig("connection", options.connection, "an open better-sqlite3 Database");
+    }
+    if (!connection.open) invalidConfig("connection", "(a closed connection)", "an open better-sqlite3 Database");
+  }
+  if (options.clock !== undefined && typeof (options.clock as Partial<Clock>)?.now !== "function") {
+    invalidConfig("clock", options.clock, "an object with a now() method returning epoch milliseconds");
+  }
+  for (const flag of ["readonly", "migrate"] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== "boolean") invalidConfig(flag, options[flag], "true or false");
+  }
+  const fileMode = options.fileMode ?? DEFAULT_FILE_MODE;
+  if (!Number.isInteger(fileMode) || fileMode < 0 || fileMode > 0o777) invalidConfig("fileMode", fileMode, "a permission mode from 0o000 to 0o777");
+  return {
+    pragmas: resolvePragmas(options.pragmas),
+    clock: options.clock ?? systemClock,
+    readonly: options.readonly ?? false,
+    busyRetry: resolveBusyRetry(options.busyRetry),
+    fileMode,
+    migrate: options.migrate ?? true,
+  };
+}
+
+/** Checks the path before SQLite sees it, and creates a missing file with owner-only permissions. */
+function preparePath(path: string, readonly: boolean, fileMode: number): void {
+  if (path === ":memory:") return;
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (stats?.isDirectory()) {
+    throw new QueueError("CANNOT_OPEN", `The queue database path ${path} is a directory. Give the path of a file, such as ${path}/queue.db.`, { path });
+  }
+  if (stats !== undefined) {
+    if (!readonly && !isWritable(path)) {
+      throw new QueueError(
+        "READ_ONLY",
+        `The queue database ${path} is read-only for this process. Fix its permissions, or open it with readonly: true to inspect it.`,
+        { path },
+      );
+    }
+    return;
+  }
+  if (readonly) {
+    throw new QueueError("CANNOT_OPEN", `The queue database ${path} does not exist, and a read-only open cannot create it. Check the path, or open it writable once to create it.`, { path });
+  }
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, "wx", fileMode));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return; // another process created it first
+    const reason = (error as Error).message;
+    const code = (error as NodeJS.ErrnoException).code === "EROFS" || (error as NodeJS.ErrnoException).code === "EACCES" ? "READ_ONLY" : "CANNOT_OPEN";
+    throw new QueueError(code, `Cannot create the queue database ${path}: ${reason}. Check that the directory can be created and written, or choose another path.`, {
+      cause: error,
+      path,
+    });
+  }
+}
+
+function isWritable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Order matters: read first (which fails on a file that is not a database), refuse a newer schema,
+ * and only then change PRAGMAs and migrate, so a file the queue cannot use is never written.
+ */
+function configure(connection: BetterSqlite3.Database, path: string, readonly: boolean, settings: ResolvedOptions): void {
+  connection.pragma(`busy_timeout = ${settings.pragmas.busyTimeoutMs}`);
+  const version = retryOnBusySync(settings.busyRetry, path, () => readSchemaVersion(connection));
+  assertSchemaNotNewer(version, path);
+  applyPragmas(connection, settings.pragmas, readonly);
+  if (readonly || !settings.migrate) {
+    if (readonly && version < SCHEMA_VERSION) {
+      throw new QueueError(
+        "SCHEMA_OUTDATED",
+        `The queue database ${path} is at schema version ${version} and needs migrating to ${SCHEMA_VERSION}, which a read-only open cannot do. Open it writable once (for example with \`queue init\`).`,
+        { path, details: { databaseVersion: version, codeVersion: SCHEMA_VERSION } },
+      );
+    }
+    return;
+  }
+  if (version === SCHEMA_VERSION) return;
+  runMigrations(connection, () => settings.clock.now(), (work) =>
+    retryOnBusySync(settings.busyRetry, path, () => connection.transaction(work).immediate()),
+  );
+}

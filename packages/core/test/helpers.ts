@@ -1,0 +1,35 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type OpenQueueDatabaseOptions, type QueueDatabase, openQueueDatabase } from "@queue/core";
+import { makeTempDir, removeTempDirs } from "@queue/test-support";
+import { afterEach } from "vitest";
+
+export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+const opened: QueueDatabase[] = [];
+afterEach(() => {
+  for (const db of opened.splice(0)) db.close();
+  removeTempDirs();
+});
+
+/** A path for a new database file in a fresh directory. */
+export function tempDbPath(): string {
+  return join(makeTempDir(), "queue.db");
+}
+
+/** Opens a fresh database in a temp file; closed after the test. */
+export function openTemp(options: OpenQueueDatabaseOptions = {}): QueueDatabase {
+  const db = openQueueDatabase({ path: tempDbPath(), ...options });
+  opened.push(db);
+  return db;
+}
+
+export function track(db: QueueDatabase): QueueDatabase {
+  opened.push(db);
+  return db;
+}
+
+export function fileBytes(path: string): Buffer {
+  return readFileSync(path);
+}

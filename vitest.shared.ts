@@ -1,0 +1,23 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * Tests import workspace packages through the `@queue/source` export condition, which points at
+ * `src/index.ts`, so `pnpm test` never waits for a build.
+ */
+export const SOURCE_CONDITION = "@queue/source";
+
+export function defineProjectConfig() {
+  const conditions = [SOURCE_CONDITION, "node", "import", "module", "default"];
+  return defineConfig({
+    resolve: { conditions },
+    ssr: { resolve: { conditions, externalConditions: [SOURCE_CONDITION] } },
+    test: {
+      include: ["test/**/*.test.ts"],
+      environment: "node",
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      reporters: ["default", "json"],
+      outputFile: { json: "test-results.json" },
+    },
+  });
+}

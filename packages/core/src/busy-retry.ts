@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { QueueError, invalidConfig } from "./errors.js";
+import { invalidConfig, QueueError } from "./errors.js";
 import { isBusyError } from "./sqlite-errors.js";
 
 /**

@@ -1,12 +1,12 @@
-export { DEFAULT_BUSY_RETRY, type BusyRetryPolicy, resolveBusyRetry, retryOnBusy, retryOnBusySync } from "./busy-retry.js";
+export { type BusyRetryPolicy, DEFAULT_BUSY_RETRY, resolveBusyRetry, retryOnBusy, retryOnBusySync } from "./busy-retry.js";
 export { type Clock, systemClock, TestClock } from "./clock.js";
 export { QueueDatabase } from "./database.js";
 export { describeValue, invalidConfig, isQueueError, QueueError, type QueueErrorCode, type QueueErrorOptions } from "./errors.js";
 export { MIGRATIONS, type Migration, SCHEMA_VERSION } from "./migrations/index.js";
-export { MIGRATIONS_TABLE } from "./migrations/runner.js";
+export { MIGRATIONS_TABLE, readSchemaVersion, runMigrations } from "./migrations/runner.js";
 export { dateFromMillis, parseJsonColumn } from "./models/json.js";
-export { TASK_COLUMNS, type TaskRow, taskFromRow } from "./models/task-row.js";
 export { TASK_LOG_COLUMNS, type TaskLogRow, taskLogFromRow } from "./models/task-log-row.js";
+export { TASK_COLUMNS, type TaskRow, taskFromRow } from "./models/task-row.js";
 export { WORKER_COLUMNS, type WorkerRow, workerFromRow } from "./models/worker-row.js";
 export { type OpenQueueDatabaseOptions, openQueueDatabase } from "./open.js";
 export { DATABASE_PATH_ENV, type ResolveDatabasePathOptions, resolveDatabasePath } from "./paths.js";
@@ -18,6 +18,7 @@ export {
   type SynchronousMode,
   type TempStore,
 } from "./pragmas.js";
+export { buildClaimSql, type ClaimShape, COUNT_BY_STATUS_SQL } from "./sql/claim.js";
 export { isBusyError, sqliteCode, toQueueError } from "./sqlite-errors.js";
 export {
   FINAL_TASK_STATUSES,

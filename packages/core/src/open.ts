@@ -1,15 +1,15 @@
 import { accessSync, closeSync, constants, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
 import type BetterSqlite3 from "better-sqlite3";
+import Database from "better-sqlite3";
 import { type BusyRetryPolicy, resolveBusyRetry, retryOnBusySync } from "./busy-retry.js";
 import { type Clock, systemClock } from "./clock.js";
 import { QueueDatabase } from "./database.js";
-import { QueueError, invalidConfig } from "./errors.js";
-import { SCHEMA_VERSION } from "./migrations/index.js";
+import { invalidConfig, QueueError } from "./errors.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "./migrations/index.js";
 import { assertSchemaNotNewer, readSchemaVersion, runMigrations } from "./migrations/runner.js";
-import { type PragmaSettings, applyPragmas, resolvePragmas } from "./pragmas.js";
 import { resolveDatabasePath } from "./paths.js";
+import { applyPragmas, type PragmaSettings, resolvePragmas } from "./pragmas.js";
 import { toQueueError } from "./sqlite-errors.js";
 
 export interface OpenQueueDatabaseOptions {
@@ -93,7 +93,8 @@ interface ResolvedOptions {
 function validateOptions(options: OpenQueueDatabaseOptions): ResolvedOptions {
   if (typeof options !== "object" || options === null) invalidConfig("options", options, "an options object");
   for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(key)) invalidConfig(`option ${JSON.stringify(key)}`, "(unknown option)", `one of ${OPTION_NAMES.join(", ")}`);
+    if (!OPTION_NAMES.includes(key))
+      invalidConfig(`option ${JSON.stringify(key)}`, "(unknown option)", `one of ${OPTION_NAMES.join(", ")}`);
   }
   if (options.path !== undefined && (typeof options.path !== "string" || options.path.trim() === "")) {
     invalidConfig("path", options.path, "a non-empty file path");
@@ -113,7 +114,8 @@ function validateOptions(options: OpenQueueDatabaseOptions): ResolvedOptions {
     if (options[flag] !== undefined && typeof options[flag] !== "boolean") invalidConfig(flag, options[flag], "true or false");
   }
   const fileMode = options.fileMode ?? DEFAULT_FILE_MODE;
-  if (!Number.isInteger(fileMode) || fileMode < 0 || fileMode > 0o777) invalidConfig("fileMode", fileMode, "a permission mode from 0o000 to 0o777");
+  if (!Number.isInteger(fileMode) || fileMode < 0 || fileMode > 0o777)
+    invalidConfig("fileMode", fileMode, "a permission mode from 0o000 to 0o777");
   return {
     pragmas: resolvePragmas(options.pragmas),
     clock: options.clock ?? systemClock,
@@ -129,7 +131,11 @@ function preparePath(path: string, readonly: boolean, fileMode: number): void {
   if (path === ":memory:") return;
   const stats = statSync(path, { throwIfNoEntry: false });
   if (stats?.isDirectory()) {
-    throw new QueueError("CANNOT_OPEN", `The queue database path ${path} is a directory. Give the path of a file, such as ${path}/queue.db.`, { path });
+    throw new QueueError(
+      "CANNOT_OPEN",
+      `The queue database path ${path} is a directory. Give the path of a file, such as ${path}/queue.db.`,
+      { path },
+    );
   }
   if (stats !== undefined) {
     if (!readonly && !isWritable(path)) {
@@ -142,7 +148,11 @@ function preparePath(path: string, readonly: boolean, fileMode: number): void {
     return;
   }
   if (readonly) {
-    throw new QueueError("CANNOT_OPEN", `The queue database ${path} does not exist, and a read-only open cannot create it. Check the path, or open it writable once to create it.`, { path });
+    throw new QueueError(
+      "CANNOT_OPEN",
+      `The queue database ${path} does not exist, and a read-only open cannot create it. Check the path, or open it writable once to create it.`,
+      { path },
+    );
   }
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -150,11 +160,16 @@ function preparePath(path: string, readonly: boolean, fileMode: number): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return; // another process created it first
     const reason = (error as Error).message;
-    const code = (error as NodeJS.ErrnoException).code === "EROFS" || (error as NodeJS.ErrnoException).code === "EACCES" ? "READ_ONLY" : "CANNOT_OPEN";
-    throw new QueueError(code, `Cannot create the queue database ${path}: ${reason}. Check that the directory can be created and written, or choose another path.`, {
-      cause: error,
-      path,
-    });
+    const code =
+      (error as NodeJS.ErrnoException).code === "EROFS" || (error as NodeJS.ErrnoException).code === "EACCES" ? "READ_ONLY" : "CANNOT_OPEN";
+    throw new QueueError(
+      code,
+      `Cannot create the queue database ${path}: ${reason}. Check that the directory can be created and written, or choose another path.`,
+      {
+        cause: error,
+        path,
+      },
+    );
   }
 }
 
@@ -187,7 +202,10 @@ function configure(connection: BetterSqlite3.Database, path: string, readonly: b
     return;
   }
   if (version === SCHEMA_VERSION) return;
-  runMigrations(connection, () => settings.clock.now(), (work) =>
-    retryOnBusySync(settings.busyRetry, path, () => connection.transaction(work).immediate()),
+  runMigrations(
+    connection,
+    MIGRATIONS,
+    () => settings.clock.now(),
+    (work) => retryOnBusySync(settings.busyRetry, path, () => connection.transaction(work).immediate()),
   );
 }

@@ -1,10 +1,10 @@
-import { QueueError, type QueueErrorCode, isQueueError } from "./errors.js";
+import { isQueueError, QueueError, type QueueErrorCode } from "./errors.js";
 
 /** True for SQLite's "try again later" results (SQLITE_BUSY and its extended codes), raw or classified. */
 export function isBusyError(error: unknown): boolean {
   if (isQueueError(error, "BUSY")) return true;
   const code = sqliteCode(error);
-  return code !== undefined && code.startsWith("SQLITE_BUSY");
+  return code?.startsWith("SQLITE_BUSY") === true;
 }
 
 /** The SQLite result code (`SQLITE_...`) carried by a better-sqlite3 error, if any. */
@@ -21,7 +21,10 @@ interface Classification {
 
 function classify(sqlite: string): Classification {
   if (sqlite.startsWith("SQLITE_BUSY"))
-    return { code: "BUSY", advice: "another connection held the write lock for too long; retry later or raise busyTimeoutMs / the busy budget" };
+    return {
+      code: "BUSY",
+      advice: "another connection held the write lock for too long; retry later or raise busyTimeoutMs / the busy budget",
+    };
   if (sqlite.startsWith("SQLITE_LOCKED"))
     return { code: "LOCKED", advice: "a table is locked by another statement on this connection; finish iterating open statements first" };
   if (sqlite === "SQLITE_CONSTRAINT_UNIQUE" || sqlite === "SQLITE_CONSTRAINT_PRIMARYKEY")
@@ -29,13 +32,26 @@ function classify(sqlite: string): Classification {
   if (sqlite.startsWith("SQLITE_CONSTRAINT"))
     return { code: "CONSTRAINT", advice: "the values break a constraint of the schema; check the values passed" };
   if (sqlite === "SQLITE_NOTADB")
-    return { code: "NOT_A_DATABASE", advice: "the file is not a SQLite database; point the queue at a new path or restore a backup (the file was left untouched)" };
+    return {
+      code: "NOT_A_DATABASE",
+      advice: "the file is not a SQLite database; point the queue at a new path or restore a backup (the file was left untouched)",
+    };
   if (sqlite.startsWith("SQLITE_CORRUPT"))
-    return { code: "CORRUPT", advice: "the database file is damaged; restore it from a backup, or run `PRAGMA integrity_check` to see what is broken" };
+    return {
+      code: "CORRUPT",
+      advice: "the database file is damaged; restore it from a backup, or run `PRAGMA integrity_check` to see what is broken",
+    };
   if (sqlite === "SQLITE_READONLY_DIRECTORY")
-    return { code: "READ_ONLY", advice: "the directory holding the database is not writable, and SQLite must create the -wal and -shm files beside it; make the directory writable" };
+    return {
+      code: "READ_ONLY",
+      advice:
+        "the directory holding the database is not writable, and SQLite must create the -wal and -shm files beside it; make the directory writable",
+    };
   if (sqlite.startsWith("SQLITE_READONLY"))
-    return { code: "READ_ONLY", advice: "the file or its directory is not writable; fix the permissions or open the database with readonly: true" };
+    return {
+      code: "READ_ONLY",
+      advice: "the file or its directory is not writable; fix the permissions or open the database with readonly: true",
+    };
   if (sqlite === "SQLITE_FULL")
     return { code: "DISK_FULL", advice: "the disk (or max_page_count) is full; free space, then retry (committed data is intact)" };
   if (sqlite.startsWith("SQLITE_CANTOPEN"))

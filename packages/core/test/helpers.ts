@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type OpenQueueDatabaseOptions, type QueueDatabase, openQueueDatabase } from "@queue/core";
+import { type OpenQueueDatabaseOptions, openQueueDatabase, type QueueDatabase } from "@queue/core";
 import { makeTempDir, removeTempDirs } from "@queue/test-support";
 import { afterEach } from "vitest";
 

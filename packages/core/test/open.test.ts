@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
-import { PRODUCTION_PRAGMAS, QueueError, SCHEMA_VERSION, isQueueError, openQueueDatabase } from "@queue/core";
+import { isQueueError, openQueueDatabase, PRODUCTION_PRAGMAS, type QueueError, SCHEMA_VERSION } from "@queue/core";
 import { makeTempDir, runTypeScript } from "@queue/test-support";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { fileBytes, fixture, openTemp, tempDbPath, track } from "./helpers.js";
 

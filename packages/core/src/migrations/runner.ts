@@ -1,6 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { QueueError } from "../errors.js";
-import { MIGRATIONS, SCHEMA_VERSION } from "./index.js";
+import { SCHEMA_VERSION } from "./index.js";
+import type { Migration } from "./migration.js";
 
 export const MIGRATIONS_TABLE = "queue_migrations";
 
@@ -12,9 +13,7 @@ const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} 
 
 /** The highest migration recorded in the file; 0 for a file the queue has never written. */
 export function readSchemaVersion(connection: BetterSqlite3.Database): number {
-  const table = connection
-    .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?")
-    .get(MIGRATIONS_TABLE);
+  const table = connection.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(MIGRATIONS_TABLE);
   if (table === undefined) return 0;
   const row = connection.prepare(`SELECT max(version) AS version FROM ${MIGRATIONS_TABLE}`).get() as {
     version: number | null;
@@ -40,11 +39,12 @@ export function assertSchemaNotNewer(version: number, path: string): void {
  */
 export function runMigrations(
   connection: BetterSqlite3.Database,
+  migrations: readonly Migration[],
   now: () => number,
   inTransaction: (work: () => void) => void,
 ): { from: number; to: number } {
   const from = readSchemaVersion(connection);
-  for (const migration of MIGRATIONS) {
+  for (const migration of migrations) {
     if (migration.version <= from) continue;
     inTransaction(() => {
       const current = readSchemaVersion(connection);

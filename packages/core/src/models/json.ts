@@ -6,9 +6,13 @@ export function parseJsonColumn(text: string | null, where: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw new QueueError("INVALID_DATA", `Stored JSON in ${where} could not be parsed; the row was written by something other than the queue.`, {
-      cause,
-    });
+    throw new QueueError(
+      "INVALID_DATA",
+      `Stored JSON in ${where} could not be parsed; the row was written by something other than the queue.`,
+      {
+        cause,
+      },
+    );
   }
 }
 

@@ -1,0 +1,154 @@
+import {
+  buildClaimSql,
+  COUNT_BY_STATUS_SQL,
+  MIGRATIONS,
+  MIGRATIONS_TABLE,
+  openQueueDatabase,
+  readSchemaVersion,
+  runMigrations,
+  SCHEMA_VERSION,
+} from "@queue/core";
+import { runTypeScript } from "@queue/test-support";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { fixture, openTemp, tempDbPath } from "./helpers.js";
+
+describe("migrations", () => {
+  it("numbers migrations consecutively from 1", () => {
+    expect(MIGRATIONS.map((migration) => migration.version)).toEqual(MIGRATIONS.map((_, index) => index + 1));
+    expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
+  });
+
+  it("records every applied migration once, and reopening applies nothing again", () => {
+    const path = tempDbPath();
+    openQueueDatabase({ path }).close();
+    const read = () => new Database(path).prepare(`SELECT version, name, applied_at FROM ${MIGRATIONS_TABLE} ORDER BY version`).all();
+    const first = read();
+    expect(first.map((row) => (row as { name: string }).name)).toEqual(MIGRATIONS.map((migration) => migration.name));
+    openQueueDatabase({ path }).close();
+    expect(read()).toEqual(first);
+  });
+
+  it("applies each migration in its own transaction: a failing one leaves the earlier ones and nothing of itself", () => {
+    const connection = new Database(":memory:");
+    const good = { version: 1, name: "good", sql: "CREATE TABLE a (x INTEGER)" };
+    const bad = { version: 2, name: "bad", sql: "CREATE TABLE b (x INTEGER); INSERT INTO missing VALUES (1)" };
+    expect(() =>
+      runMigrations(
+        connection,
+        [good, bad],
+        () => 0,
+        (work) => connection.transaction(work).immediate(),
+      ),
+    ).toThrow(/missing/);
+    expect(readSchemaVersion(connection)).toBe(1);
+    const tables = connection.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('a', 'b')").all();
+    expect(tables).toEqual([{ name: "a" }]);
+  });
+
+  it("lets several processes migrate the same new file at once", async () => {
+    const path = tempDbPath();
+    const results = await Promise.all(Array.from({ length: 4 }, () => runTypeScript(fixture("open.ts"), [path])));
+    for (const result of results) {
+      expect(result.stderr).toBe("");
+      expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, version: SCHEMA_VERSION });
+    }
+    const rows = new Database(path).prepare(`SELECT version FROM ${MIGRATIONS_TABLE}`).all();
+    expect(rows).toHaveLength(SCHEMA_VERSION);
+  });
+});
+
+describe("schema", () => {
+  it("matches the committed snapshot (update with `vitest -u` when adding a migration)", async () => {
+    const db = openTemp();
+    const rows = db
+      .statement<{ type: string; name: string; sql: string | null }>(
+        "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name",
+      )
+      .all();
+    const text = rows.map((row) => `-- ${row.type} ${row.name}\n${row.sql ?? "(automatic)"};\n`).join("\n");
+    await expect(text).toMatchFileSnapshot("./schema.snapshot.sql");
+  });
+
+  it("rejects a task with an unknown status, and a leased task without a lease token", () => {
+    const db = openTemp();
+    const insert = (status: string, token: string | null) =>
+      db.transactionSync((tx) =>
+        tx
+          .statement(
+            "INSERT INTO tasks (type, status, run_after, lease_token, lease_until, created_at, updated_at) VALUES ('t', ?, 0, ?, ?, 0, 0)",
+          )
+          .run(status, token, token === null ? null : 1),
+      );
+    expect(() => insert("paused", null)).toThrow(expect.objectContaining({ code: "CONSTRAINT" }));
+    expect(() => insert("leased", null)).toThrow(expect.objectContaining({ code: "CONSTRAINT" }));
+    expect(() => insert("queued", "token")).toThrow(expect.objectContaining({ code: "CONSTRAINT" }));
+    expect(() => insert("leased", "token")).not.toThrow();
+  });
+
+  it("keeps an idempotency key unique while allowing many tasks without one", () => {
+    const db = openTemp();
+    const insert = (key: string | null) =>
+      db.transactionSync((tx) =>
+        tx.statement("INSERT INTO tasks (type, idempotency_key, run_after, created_at, updated_at) VALUES ('t', ?, 0, 0, 0)").run(key),
+      );
+    insert(null);
+    insert(null);
+    insert("key-1");
+    expect(() => insert("key-1")).toThrow(expect.objectContaining({ code: "UNIQUE_VIOLATION" }));
+  });
+});
+
+describe("query plans", () => {
+  const plan = (db: ReturnType<typeof openTemp>, sql: string, params: Record<string, unknown> = {}) =>
+    db
+      .statement<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(params)
+      .map((row) => row.detail);
+  const claimParams = { now: 0, leaseUntil: 0, token: "t", workerId: "w", limit: 10 };
+
+  function fillTable(db: ReturnType<typeof openTemp>) {
+    // Enough finished and queued rows that ANALYZE gives the planner realistic statistics.
+    db.transactionSync((tx) => {
+      const insert = tx.statement(
+        "INSERT INTO tasks (type, status, priority, run_after, finished_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, 0)",
+      );
+      for (let i = 0; i < 5_000; i++) {
+        const finished = i % 10 !== 0;
+        insert.run(`type-${i % 7}`, finished ? "completed" : "queued", i % 5, i, finished ? i : null);
+      }
+    });
+    db.connection.exec("ANALYZE");
+  }
+
+  it("the fifo claim reads the queued-by-run-after index, not the table", () => {
+    const db = openTemp();
+    fillTable(db);
+    const details = plan(db, buildClaimSql({ orderBy: "run_after, id" }), claimParams);
+    expect(details.join("\n")).toMatch(/USING (COVERING )?INDEX tasks_queued_by_run_after/);
+    expect(details.some((detail) => /^SCAN tasks$/.test(detail))).toBe(false);
+    expect(details.join("\n")).not.toContain("TEMP B-TREE");
+  });
+
+  it("the priority claim reads the queued-by-priority index in order", () => {
+    const db = openTemp();
+    fillTable(db);
+    const details = plan(db, buildClaimSql({ orderBy: "priority, run_after, id" }), claimParams);
+    expect(details.join("\n")).toMatch(/USING (COVERING )?INDEX tasks_queued_by_priority/);
+    expect(details.join("\n")).not.toContain("TEMP B-TREE");
+  });
+
+  it("status counts are answered from the covering status index", () => {
+    const db = openTemp();
+    fillTable(db);
+    const details = plan(db, COUNT_BY_STATUS_SQL);
+    expect(details.join("\n")).toContain("USING COVERING INDEX tasks_by_status_type");
+  });
+
+  it("finding expired leases uses the lease expiry index", () => {
+    const db = openTemp();
+    fillTable(db);
+    const details = plan(db, "SELECT id FROM tasks WHERE status = 'leased' AND lease_until <= :now", { now: 0 });
+    expect(details.join("\n")).toMatch(/USING (COVERING )?INDEX tasks_leased_by_expiry/);
+  });
+});

@@ -1,0 +1,77 @@
+import { TASK_COLUMNS, type TaskRow, taskFromRow, workerFromRow } from "@queue/core";
+import { describe, expect, it } from "vitest";
+import { openTemp } from "./helpers.js";
+
+describe("taskFromRow", () => {
+  it("maps a stored row to a Task with Dates, parsed JSON and booleans", () => {
+    const db = openTemp();
+    const created = Date.UTC(2031, 4, 6, 7, 8, 9, 123);
+    const row = db.transactionSync((tx) =>
+      tx
+        .statement<TaskRow>(
+          `INSERT INTO tasks (type, priority, payload, max_attempts, run_after, idempotency_key, timeout_ms,
+             required_capabilities, cancel_requested, error, result, progress, created_at, updated_at, finished_at)
+           VALUES ('send-email', 3, ?, 5, ?, 'k1', 1000, '["gpu"]', 1, ?, ?, 0.5, ?, ?, ?) RETURNING ${TASK_COLUMNS}`,
+        )
+        .get(
+          JSON.stringify({ to: "a@example.com", tags: ["x"] }),
+          created + 1,
+          JSON.stringify({ name: "Error", message: "boom" }),
+          JSON.stringify({ sent: true }),
+          created,
+          created,
+          created + 2,
+        ),
+    );
+    const task = taskFromRow<{ to: string; tags: string[] }, { sent: boolean }>(row as TaskRow);
+    expect(task).toMatchObject({
+      type: "send-email",
+      priority: 3,
+      payload: { to: "a@example.com", tags: ["x"] },
+      status: "queued",
+      attempts: 0,
+      maxAttempts: 5,
+      idempotencyKey: "k1",
+      timeoutMs: 1000,
+      requiredCapabilities: ["gpu"],
+      cancelRequested: true,
+      error: { name: "Error", message: "boom" },
+      result: { sent: true },
+      progress: 0.5,
+      leaseUntil: null,
+      lockedBy: null,
+      startedAt: null,
+    });
+    expect(task.createdAt).toEqual(new Date(created));
+    expect(task.runAfter.getTime()).toBe(created + 1);
+    expect(task.finishedAt?.getTime()).toBe(created + 2);
+    expect(Object.isFrozen(task)).toBe(true);
+  });
+
+  it("reports a JSON column that is not JSON as INVALID_DATA naming the row", () => {
+    const row = { id: 7, payload: "{not json", required_capabilities: null, error: null, result: null } as TaskRow;
+    expect(() => taskFromRow(row)).toThrow(
+      expect.objectContaining({ code: "INVALID_DATA", message: expect.stringContaining("tasks.payload (id 7)") }),
+    );
+  });
+});
+
+describe("workerFromRow", () => {
+  it("maps capabilities and times", () => {
+    const worker = workerFromRow({ id: "w1", host: "h", pid: 42, capabilities: '["a","b"]', started_at: 1000, heartbeat_at: 2000 });
+    expect(worker).toEqual({
+      id: "w1",
+      host: "h",
+      pid: 42,
+      capabilities: ["a", "b"],
+      startedAt: new Date(1000),
+      heartbeatAt: new Date(2000),
+    });
+  });
+
+  it("rejects capabilities that are not an array of strings", () => {
+    expect(() => workerFromRow({ id: "w1", host: "h", pid: 1, capabilities: "[1]", started_at: 0, heartbeat_at: 0 })).toThrow(
+      expect.objectContaining({ code: "INVALID_DATA" }),
+    );
+  });
+});

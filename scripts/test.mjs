@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// The whole test suite: every package's tests through turbo (cached), then one summary line.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ensureInstalled, pnpm, root } from "./pnpm.mjs";
+
+ensureInstalled();
+const status = pnpm(["exec", "turbo", "run", "test", ...process.argv.slice(2)]);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const projects = [...readdirSync(join(root, "packages")).map((name) => join("packages", name)), "bench"];
+for (const project of projects) {
+  const report = join(root, project, "test-results.json");
+  if (!existsSync(report)) continue;
+  const results = JSON.parse(readFileSync(report, "utf8"));
+  passed += results.numPassedTests;
+  failed += results.numFailedTests;
+  skipped += results.numPendingTests + results.numTodoTests;
+}
+console.log(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(status !== 0 || failed > 0 ? 1 : 0);

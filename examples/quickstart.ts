@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { COUNT_BY_STATUS_SQL, TASK_COLUMNS, type TaskRow, buildClaimSql, openQueueDatabase, taskFromRow } from "@queue/core";
+import { buildClaimSql, COUNT_BY_STATUS_SQL, openQueueDatabase, TASK_COLUMNS, type TaskRow, taskFromRow } from "@queue/core";
 
 const path = process.env.QUEUE_DB_PATH ?? join(mkdtempSync(join(tmpdir(), "queue-demo-")), "queue.db");
 const db = openQueueDatabase({ path });
@@ -41,7 +41,9 @@ for (;;) {
       const now = tx.clock.now();
       return tx.statement(complete).run(JSON.stringify(result), now, now, task.id, token).changes;
     });
-    console.log(`  #${task.id} (priority ${task.priority}, attempt ${task.attempts}) -> ${result.message}${changed === 1 ? "" : " (lease lost)"}`);
+    console.log(
+      `  #${task.id} (priority ${task.priority}, attempt ${task.attempts}) -> ${result.message}${changed === 1 ? "" : " (lease lost)"}`,
+    );
   }
 }
 

@@ -1,9 +1,10 @@
 // How much does QueueDatabase.transaction() cost over bare better-sqlite3 for a one-row insert?
 // Each variant inserts the same rows into its own fresh file with the same PRAGMAs; rounds are
 // interleaved so machine noise falls on all variants alike.
-import { performance } from "node:perf_hooks";
+
 import { join } from "node:path";
-import { PRODUCTION_PRAGMAS, openQueueDatabase } from "@queue/core";
+import { performance } from "node:perf_hooks";
+import { openQueueDatabase, PRODUCTION_PRAGMAS } from "@queue/core";
 import Database from "better-sqlite3";
 import { type Summary, summarize } from "./stats.js";
 

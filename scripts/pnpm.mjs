@@ -18,8 +18,6 @@ function environment() {
 }
 
 function pnpmCommand() {
-  const local = join(root, "node_modules", ".bin", windows ? "pnpm.cmd" : "pnpm");
-  if (existsSync(local)) return [local, []];
   const global = spawnSync(windows ? "pnpm.cmd" : "pnpm", ["--version"], { encoding: "utf8" });
   if (global.status === 0 && global.stdout.trim() === pinned) return [windows ? "pnpm.cmd" : "pnpm", []];
   return [windows ? "npx.cmd" : "npx", ["--yes", `pnpm@${pinned}`]];

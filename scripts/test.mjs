@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 // The whole test suite: every package's tests through turbo (cached), then one summary line.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ensureInstalled, pnpm, root } from "./pnpm.mjs";
+
+const projects = [...readdirSync(join(root, "packages")).map((name) => join("packages", name)), "bench"];
+const reports = projects.map((project) => join(root, project, "test-results.json"));
+// Count only this run's reports (turbo restores them from its cache for unchanged packages).
+for (const report of reports) rmSync(report, { force: true });
 
 ensureInstalled();
 const status = pnpm(["exec", "turbo", "run", "test", ...process.argv.slice(2)]);
@@ -10,9 +15,7 @@ const status = pnpm(["exec", "turbo", "run", "test", ...process.argv.slice(2)]);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-const projects = [...readdirSync(join(root, "packages")).map((name) => join("packages", name)), "bench"];
-for (const project of projects) {
-  const report = join(root, project, "test-results.json");
+for (const report of reports) {
   if (!existsSync(report)) continue;
   const results = JSON.parse(readFileSync(report, "utf8"));
   passed += results.numPassedTests;

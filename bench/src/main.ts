@@ -1,4 +1,4 @@
-// `pnpm bench`: runs the benchmarks and writes bench/results/latest.{md,json}.
+// `pnpm bench`: runs the benchmarks and writes bench/results/latest.{md,json} (quick.{md,json} with --quick).
 // Options: --quick (small sizes, for a smoke run), --scenario NAME (run one scenario).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -63,5 +63,7 @@ const markdown = lines.join("\n");
 console.log(markdown);
 const resultsDirectory = fileURLToPath(new URL("../results/", import.meta.url));
 mkdirSync(resultsDirectory, { recursive: true });
-writeFileSync(join(resultsDirectory, "latest.md"), `${markdown}\n`);
-writeFileSync(join(resultsDirectory, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+// A --quick run is a smoke test: it must not replace the committed results of a full run.
+const name = quick ? "quick" : "latest";
+writeFileSync(join(resultsDirectory, `${name}.md`), `${markdown}\n`);
+writeFileSync(join(resultsDirectory, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);

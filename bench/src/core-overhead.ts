@@ -4,7 +4,7 @@
 
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { openQueueDatabase, PRODUCTION_PRAGMAS } from "@queue/core";
+import { openQueueDatabase, PRODUCTION_PRAGMAS, type QueueDatabase } from "@queue/core";
 import Database from "better-sqlite3";
 import { type Summary, summarize } from "./stats.js";
 
@@ -34,35 +34,25 @@ const raw: Variant = async (path, rows) => {
   return elapsed;
 };
 
-/** The queue's transaction(), awaited one at a time. */
-const queueAsync: Variant = async (path, rows) => {
+/** Times `rows` one-row insert transactions made through an open QueueDatabase. */
+async function timeQueueInserts(path: string, rows: number, write: (db: QueueDatabase, insert: () => void) => unknown): Promise<number> {
   const db = openQueueDatabase({ path });
+  const insert = () => {
+    const now = db.clock.now();
+    db.statement(INSERT).run("bench", PAYLOAD, now, now, now);
+  };
   const started = performance.now();
-  for (let i = 0; i < rows; i++) {
-    await db.transaction((tx) => {
-      const now = tx.clock.now();
-      tx.statement(INSERT).run("bench", PAYLOAD, now, now, now);
-    });
-  }
+  for (let i = 0; i < rows; i++) await write(db, insert);
   const elapsed = performance.now() - started;
   db.close();
   return elapsed;
-};
+}
+
+/** The queue's transaction(), awaited one at a time. */
+const queueAsync: Variant = (path, rows) => timeQueueInserts(path, rows, (db, insert) => db.transaction(insert));
 
 /** The queue's transactionSync(). */
-const queueSync: Variant = async (path, rows) => {
-  const db = openQueueDatabase({ path });
-  const started = performance.now();
-  for (let i = 0; i < rows; i++) {
-    db.transactionSync((tx) => {
-      const now = tx.clock.now();
-      tx.statement(INSERT).run("bench", PAYLOAD, now, now, now);
-    });
-  }
-  const elapsed = performance.now() - started;
-  db.close();
-  return elapsed;
-};
+const queueSync: Variant = (path, rows) => timeQueueInserts(path, rows, (db, insert) => db.transactionSync(insert));
 
 export interface OverheadResult {
   readonly rows: number;

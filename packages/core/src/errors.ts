@@ -36,6 +36,18 @@ export type QueueErrorCode =
   | "CLOSED"
   /** Stored data could not be decoded (for example a JSON column that is not JSON). */
   | "INVALID_DATA"
+  /** A payload, result or details value cannot be stored as JSON, or is too large. */
+  | "INVALID_PAYLOAD"
+  /** No task (or worker) has the given id. */
+  | "NOT_FOUND"
+  /** The caller no longer holds the task's lease: it expired and the task moved on. */
+  | "LEASE_LOST"
+  /** The task's status does not allow the operation (for example retrying a completed task). */
+  | "INVALID_STATE"
+  /** A wait ran out of time. */
+  | "TIMEOUT"
+  /** A wait or operation was aborted through its AbortSignal. */
+  | "ABORTED"
   /** Any other SQLite error. */
   | "SQLITE_ERROR";
 

@@ -2,6 +2,9 @@ export { type BusyRetryPolicy, DEFAULT_BUSY_RETRY, resolveBusyRetry, retryOnBusy
 export { type Clock, systemClock, TestClock } from "./clock.js";
 export { QueueDatabase } from "./database.js";
 export { describeValue, invalidConfig, isQueueError, QueueError, type QueueErrorCode, type QueueErrorOptions } from "./errors.js";
+export { TypedEmitter } from "./events.js";
+export { type SerializeJsonOptions, serializeJson } from "./json.js";
+export { notifyLocalWorkers, onLocalWork } from "./local-wakeup.js";
 export { MIGRATIONS, type Migration, SCHEMA_VERSION } from "./migrations/index.js";
 export { MIGRATIONS_TABLE, readSchemaVersion, runMigrations } from "./migrations/runner.js";
 export { dateFromMillis, parseJsonColumn } from "./models/json.js";
@@ -18,7 +21,30 @@ export {
   type SynchronousMode,
   type TempStore,
 } from "./pragmas.js";
-export { buildClaimSql, type ClaimShape, COUNT_BY_STATUS_SQL } from "./sql/claim.js";
+export { buildClaimSql, type ClaimFilters, type ClaimShape, COUNT_BY_STATUS_SQL } from "./sql/claim.js";
+export { insertTaskLog, selectTaskLogs } from "./sql/logs.js";
+export { ALL_TYPES, PAUSE_FILTERS, pausedTypes, pauseType, resumeType } from "./sql/pauses.js";
+export {
+  cancelQueuedTask,
+  claimTasks,
+  completeLeasedTask,
+  countTasksByStatus,
+  insertTask,
+  type LeaseRelease,
+  type ListTasksQuery,
+  listTasks,
+  type NewTaskRow,
+  nextDueTime,
+  type RenewedLease,
+  recoverExpiredLeases,
+  releaseLeasedTask,
+  renewLeases,
+  requestCancelLeasedTask,
+  retryDeadLetterTask,
+  selectTask,
+  setTaskProgress,
+} from "./sql/tasks.js";
+export { deregisterWorker, listWorkers, registerWorker, touchWorker, type WorkerRegistration } from "./sql/workers.js";
 export { isBusyError, sqliteCode, toQueueError } from "./sqlite-errors.js";
 export {
   FINAL_TASK_STATUSES,

@@ -5,6 +5,12 @@ CREATE TABLE queue_migrations (
   applied_at INTEGER NOT NULL
 ) STRICT;
 
+-- table queue_pauses
+CREATE TABLE queue_pauses (
+  type TEXT PRIMARY KEY,
+  paused_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
 -- table task_logs
 CREATE TABLE task_logs (
   id INTEGER PRIMARY KEY,

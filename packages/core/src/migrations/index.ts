@@ -1,10 +1,11 @@
 import { initial } from "./0001_initial.js";
+import { pauses } from "./0002_pauses.js";
 import type { Migration } from "./migration.js";
 
 export type { Migration } from "./migration.js";
 
 /** Every migration, in order. Append new ones; never edit or reorder released ones. */
-export const MIGRATIONS: readonly Migration[] = Object.freeze([initial]);
+export const MIGRATIONS: readonly Migration[] = Object.freeze([initial, pauses]);
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION: number = MIGRATIONS.length;

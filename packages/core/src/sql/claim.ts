@@ -1,29 +1,63 @@
 import { TASK_COLUMNS } from "../models/task-row.js";
+import { PAUSE_FILTERS } from "./pauses.js";
 
 /**
- * The shape of the one claim statement. A scheduling strategy contributes only `orderBy` (and may
- * add a filter); everything else about claiming is fixed here so that every strategy keeps the
- * same guarantees. Both are SQL fragments written by the code, never built from user values:
- * values are bound as parameters.
+ * The shape of the one claim statement. A scheduling strategy contributes only its order (and may
+ * bound its candidates); everything else about claiming is fixed here, so that every strategy
+ * keeps the same guarantees. All fragments are written by the code, never built from user values:
+ * values are bound as named parameters.
  */
 export interface ClaimShape {
   /** An ORDER BY list over `tasks` columns, e.g. `run_after, id`. */
   readonly orderBy: string;
-  /** Extra conditions ANDed into the WHERE clause, with named parameters only. */
-  readonly filters?: readonly string[];
+  /**
+   * Choose among a bounded set of candidates, taken in `orderBy` order of the window, then order
+   * only those by the shape's `orderBy` (which may use the CTE `candidates`). Keeps strategies that
+   * cannot use an index (random orders) cheap on a deep queue.
+   */
+  readonly window?: { readonly orderBy: string; readonly size: number };
 }
+
+/** Which optional filters a claim applies; each adds a named parameter. */
+export interface ClaimFilters {
+  /** Only these types: binds `:types`, a JSON array. */
+  readonly types: boolean;
+  /** Only tasks whose required capabilities this worker has: binds `:capabilities`, a JSON array. */
+  readonly capabilities: boolean;
+}
+
+const TYPE_FILTER = "type IN (SELECT value FROM json_each(:types))";
+const CAPABILITY_FILTER =
+  "(required_capabilities IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(tasks.required_capabilities) AS needed " +
+  "WHERE needed.value NOT IN (SELECT value FROM json_each(:capabilities))))";
 
 /**
  * Claims up to `:limit` runnable tasks in one atomic statement: the candidates are chosen and
- * leased in the same UPDATE, so two workers can never lease the same task. Parameters: `:now`,
- * `:leaseUntil`, `:token`, `:workerId`, `:limit`, plus those of the shape's filters.
+ * leased in the same UPDATE, so two workers can never lease the same task. Paused types are
+ * skipped. Parameters: `:now`, `:leaseUntil`, `:token`, `:workerId`, `:limit`, and `:types` /
+ * `:capabilities` when those filters are on. RETURNING does not keep the ORDER BY: callers that
+ * care sort the rows.
  */
-export function buildClaimSql(shape: ClaimShape): string {
-  const where = ["status = 'queued'", "run_after <= :now", ...(shape.filters ?? [])].join(" AND ");
-  return `UPDATE tasks
+export function buildClaimSql(shape: ClaimShape, filters: ClaimFilters = { types: false, capabilities: false }): string {
+  const conditions = ["status = 'queued'", "run_after <= :now", ...PAUSE_FILTERS];
+  if (filters.types) conditions.push(TYPE_FILTER);
+  if (filters.capabilities) conditions.push(CAPABILITY_FILTER);
+  const where = conditions.join("\n    AND ");
+  const update = `UPDATE tasks
 SET status = 'leased', lease_token = :token, locked_by = :workerId, lease_until = :leaseUntil,
-    attempts = attempts + 1, started_at = :now, updated_at = :now, cancel_requested = 0
+    attempts = attempts + 1, started_at = :now, updated_at = :now, cancel_requested = 0`;
+  if (shape.window === undefined) {
+    return `${update}
 WHERE id IN (SELECT id FROM tasks WHERE ${where} ORDER BY ${shape.orderBy} LIMIT :limit)
+RETURNING ${TASK_COLUMNS}`;
+  }
+  if (!Number.isInteger(shape.window.size) || shape.window.size < 1) {
+    throw new RangeError(`buildClaimSql: window size must be a positive integer, got ${shape.window.size}`);
+  }
+  return `WITH candidates AS (
+  SELECT id, priority, run_after FROM tasks WHERE ${where} ORDER BY ${shape.window.orderBy} LIMIT ${shape.window.size})
+${update}
+WHERE id IN (SELECT id FROM candidates ORDER BY ${shape.orderBy} LIMIT :limit)
 RETURNING ${TASK_COLUMNS}`;
 }
 

@@ -1,0 +1,214 @@
+// Every statement that reads or changes tasks, for the SQLite backend. Functions are synchronous
+// and expect to run inside a QueueDatabase transaction (or read) where they change several rows.
+import type { QueueDatabase } from "../database.js";
+import { TASK_COLUMNS, type TaskRow } from "../models/task-row.js";
+import type { TaskStatus } from "../types.js";
+
+/** A task as the producer describes it, already validated and serialised. */
+export interface NewTaskRow {
+  readonly type: string;
+  readonly payload: string;
+  readonly priority: number;
+  readonly runAfter: number;
+  readonly maxAttempts: number;
+  readonly idempotencyKey: string | null;
+  readonly timeoutMs: number | null;
+  /** JSON array text, or null when the task needs no capability. */
+  readonly requiredCapabilities: string | null;
+}
+
+const INSERT_TASK = `INSERT INTO tasks
+  (type, payload, priority, run_after, max_attempts, idempotency_key, timeout_ms, required_capabilities, created_at, updated_at)
+  VALUES (:type, :payload, :priority, :runAfter, :maxAttempts, :idempotencyKey, :timeoutMs, :requiredCapabilities, :now, :now)
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING ${TASK_COLUMNS}`;
+const SELECT_BY_KEY = `SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = ?`;
+const SELECT_BY_ID = `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`;
+
+/**
+ * Inserts a task; when its idempotency key is already taken, returns the existing task instead
+ * (`created: false`) and writes nothing.
+ */
+export function insertTask(db: QueueDatabase, task: NewTaskRow, now: number): { row: TaskRow; created: boolean } {
+  const row = db.statement<TaskRow>(INSERT_TASK).get({ ...task, now });
+  if (row !== undefined) return { row, created: true };
+  const existing = db.statement<TaskRow>(SELECT_BY_KEY).get(task.idempotencyKey);
+  if (existing === undefined) throw new Error(`insertTask: conflict on idempotency key ${task.idempotencyKey} but no row found`);
+  return { row: existing, created: false };
+}
+
+export function selectTask(db: QueueDatabase, id: number): TaskRow | undefined {
+  return db.statement<TaskRow>(SELECT_BY_ID).get(id);
+}
+
+export interface ListTasksQuery {
+  readonly status?: TaskStatus | undefined;
+  readonly type?: string | undefined;
+  readonly limit: number;
+  /** Continue after this id (exclusive), in the list's order. */
+  readonly afterId?: number | undefined;
+  /** `newest` (id descending, the default) or `oldest` (id ascending). */
+  readonly order: "newest" | "oldest";
+}
+
+export function listTasks(db: QueueDatabase, query: ListTasksQuery): TaskRow[] {
+  const where: string[] = [];
+  if (query.status !== undefined) where.push("status = :status");
+  if (query.type !== undefined) where.push("type = :type");
+  if (query.afterId !== undefined) where.push(query.order === "newest" ? "id < :afterId" : "id > :afterId");
+  const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
+    ORDER BY id ${query.order === "newest" ? "DESC" : "ASC"} LIMIT :limit`;
+  return db.statement<TaskRow>(sql).all({ status: query.status, type: query.type, afterId: query.afterId, limit: query.limit });
+}
+
+/** Task counts per status (all statuses present, zero when none). */
+export function countTasksByStatus(db: QueueDatabase): Record<TaskStatus, number> {
+  const counts: Record<TaskStatus, number> = { queued: 0, leased: 0, completed: 0, dead_letter: 0, cancelled: 0 };
+  for (const row of db
+    .statement<{ status: TaskStatus; count: number }>("SELECT status, count(*) AS count FROM tasks GROUP BY status")
+    .all()) {
+    counts[row.status] = row.count;
+  }
+  return counts;
+}
+
+/** Cancels a queued task at once; returns the updated row, or undefined when it was not queued. */
+export function cancelQueuedTask(db: QueueDatabase, id: number, now: number): TaskRow | undefined {
+  return db
+    .statement<TaskRow>(
+      `UPDATE tasks SET status = 'cancelled', finished_at = :now, updated_at = :now
+       WHERE id = :id AND status = 'queued' RETURNING ${TASK_COLUMNS}`,
+    )
+    .get({ id, now });
+}
+
+/** Marks a leased task for cancellation; its worker aborts the handler at its next heartbeat. */
+export function requestCancelLeasedTask(db: QueueDatabase, id: number, now: number): TaskRow | undefined {
+  return db
+    .statement<TaskRow>(
+      `UPDATE tasks SET cancel_requested = 1, updated_at = :now
+       WHERE id = :id AND status = 'leased' RETURNING ${TASK_COLUMNS}`,
+    )
+    .get({ id, now });
+}
+
+/** Sends a dead-lettered task back to the queue with its attempts reset. */
+export function retryDeadLetterTask(db: QueueDatabase, id: number, now: number): TaskRow | undefined {
+  return db
+    .statement<TaskRow>(
+      `UPDATE tasks SET status = 'queued', attempts = 0, run_after = :now, finished_at = NULL, cancel_requested = 0, updated_at = :now
+       WHERE id = :id AND status = 'dead_letter' RETURNING ${TASK_COLUMNS}`,
+    )
+    .get({ id, now });
+}
+
+/**
+ * Recovers tasks whose lease expired (their worker died or stalled): back to the queue, or to
+ * dead_letter when that was the last attempt, or to cancelled when a cancel was pending. Cheap when
+ * nothing expired (an index range scan that finds nothing).
+ */
+export function recoverExpiredLeases(db: QueueDatabase, now: number): TaskRow[] {
+  return db
+    .statement<TaskRow>(
+      `UPDATE tasks SET
+         status = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN attempts >= max_attempts THEN 'dead_letter' ELSE 'queued' END,
+         error = json_object('name', 'LeaseExpired', 'message',
+           'The worker ' || coalesce(locked_by, '?') || ' stopped renewing its lease (it died, stalled or lost the database)'),
+         finished_at = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts THEN :now ELSE NULL END,
+         run_after = :now, lease_token = NULL, lease_until = NULL, locked_by = NULL, updated_at = :now
+       WHERE status = 'leased' AND lease_until <= :now
+       RETURNING ${TASK_COLUMNS}`,
+    )
+    .all({ now });
+}
+
+/** Runs a claim statement built by `buildClaimSql`. */
+export function claimTasks(db: QueueDatabase, sql: string, params: Record<string, unknown>): TaskRow[] {
+  return db.statement<TaskRow>(sql).all(params);
+}
+
+/** Records success; undefined when `token` no longer holds the lease (nothing changes then). */
+export function completeLeasedTask(db: QueueDatabase, id: number, token: string, result: string | null, now: number): TaskRow | undefined {
+  return db
+    .statement<TaskRow>(
+      `UPDATE tasks SET status = 'completed', result = :result, progress = coalesce(progress, 1), finished_at = :now, updated_at = :now,
+         lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
+       WHERE id = :id AND lease_token = :token AND status = 'leased' RETURNING ${TASK_COLUMNS}`,
+    )
+    .get({ id, token, result, now });
+}
+
+export interface LeaseRelease {
+  readonly id: number;
+  readonly token: string;
+  /** queued (retry later, or released on shutdown), dead_letter or cancelled. */
+  readonly status: "queued" | "dead_letter" | "cancelled";
+  /** JSON of the TaskError, or null (a release on shutdown records none). */
+  readonly error: string | null;
+  /** When a queued task may run again. */
+  readonly runAfter: number;
+  /** Give the attempt back (the handler was interrupted by shutdown, not failed). */
+  readonly refundAttempt: boolean;
+}
+
+/** Ends a lease without success; undefined when `token` no longer holds the lease. */
+export function releaseLeasedTask(db: QueueDatabase, release: LeaseRelease, now: number): TaskRow | undefined {
+  return db
+    .statement<TaskRow>(
+      `UPDATE tasks SET status = :status, error = coalesce(:error, error), run_after = :runAfter,
+         attempts = attempts - :refund, finished_at = CASE WHEN :status = 'queued' THEN NULL ELSE :now END, updated_at = :now,
+         lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
+       WHERE id = :id AND lease_token = :token AND status = 'leased' RETURNING ${TASK_COLUMNS}`,
+    )
+    .get({
+      id: release.id,
+      token: release.token,
+      status: release.status,
+      error: release.error,
+      runAfter: release.runAfter,
+      refund: release.refundAttempt ? 1 : 0,
+      now,
+    });
+}
+
+/** What a lease renewal learned about one task. */
+export interface RenewedLease {
+  readonly id: number;
+  readonly lease_token: string;
+  readonly cancel_requested: number;
+}
+
+/**
+ * Extends every lease in `tokens` (JSON array text) that `workerId` still holds. Tokens missing
+ * from the answer were lost; `cancel_requested` says a cancel is waiting.
+ */
+export function renewLeases(db: QueueDatabase, workerId: string, tokens: string, leaseUntil: number, now: number): RenewedLease[] {
+  return db
+    .statement<RenewedLease>(
+      `UPDATE tasks SET lease_until = max(lease_until, :leaseUntil), updated_at = :now
+       WHERE status = 'leased' AND locked_by = :workerId AND lease_token IN (SELECT value FROM json_each(:tokens))
+       RETURNING id, lease_token, cancel_requested`,
+    )
+    .all({ workerId, tokens, leaseUntil, now });
+}
+
+/** Stores a running task's progress; false when the lease was lost. */
+export function setTaskProgress(db: QueueDatabase, id: number, token: string, progress: number, now: number): boolean {
+  return (
+    db
+      .statement("UPDATE tasks SET progress = :progress, updated_at = :now WHERE id = :id AND lease_token = :token AND status = 'leased'")
+      .run({ id, token, progress, now }).changes === 1
+  );
+}
+
+/** The next time something becomes claimable without any new write: a delayed task or a lease expiring. */
+export function nextDueTime(db: QueueDatabase): number | null {
+  const row = db
+    .statement<{ due: number | null }>(
+      `SELECT min(
+         (SELECT min(run_after) FROM tasks WHERE status = 'queued'),
+         (SELECT min(lease_until) FROM tasks WHERE status = 'leased')) AS due`,
+    )
+    .get();
+  return row?.due ?? null;
+}

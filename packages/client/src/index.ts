@@ -1,1 +1,13 @@
-export {};
+export { QueueClient, type QueueClientOptions } from "./client.js";
+export { type EnqueueInTransactionLimits, enqueueInTransaction } from "./enqueue-in-transaction.js";
+export type {
+  EnqueueItem,
+  EnqueueOptions,
+  EnqueueResult,
+  ListOptions,
+  TaskPage,
+  TaskPayloads,
+  TaskTypeName,
+  WaitOptions,
+} from "./types.js";
+export { validateTaskType } from "./validate.js";

@@ -1,0 +1,249 @@
+import {
+  ALL_TYPES,
+  type OpenQueueDatabaseOptions,
+  type QueueDatabase,
+  QueueError,
+  type Task,
+  type TaskStatus,
+  cancelQueuedTask,
+  countTasksByStatus,
+  describeValue,
+  insertTask,
+  listTasks,
+  notifyLocalWorkers,
+  openQueueDatabase,
+  pauseType,
+  pausedTypes,
+  requestCancelLeasedTask,
+  resumeType,
+  retryDeadLetterTask,
+  selectTask,
+  taskFromRow,
+} from "@queue/core";
+import { GroupCommitter } from "./group-commit.js";
+import type {
+  EnqueueItem,
+  EnqueueOptions,
+  EnqueueResult,
+  ListOptions,
+  TaskPage,
+  TaskPayloads,
+  TaskTypeName,
+  WaitOptions,
+} from "./types.js";
+import { DEFAULT_ENQUEUE_LIMITS, type EnqueueLimits, toNewTaskRow, validateTaskType } from "./validate.js";
+import { waitForFinalTask } from "./wait.js";
+
+export interface QueueClientOptions {
+  /** An open database to use; the client does not close it. */
+  readonly db?: QueueDatabase;
+  /** Or a path to open (default: QUEUE_DB_PATH, else the per-user data directory); closed by `close()`. */
+  readonly path?: string;
+  /** Further options for opening `path` (pragmas, clock, busy retry). */
+  readonly open?: Omit<OpenQueueDatabaseOptions, "path" | "connection">;
+  /** Largest payload, as JSON bytes. Default 1 MiB. */
+  readonly maxPayloadBytes?: number;
+  /** Attempts per task unless `maxAttempts` is given. Default 3. */
+  readonly defaultMaxAttempts?: number;
+}
+
+function positiveInteger(name: string, value: number, max: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new QueueError("INVALID_CONFIG", `Invalid ${name}: got ${describeValue(value)}; expected an integer from 1 to ${max}.`);
+  }
+  return value;
+}
+
+/**
+ * Puts work into the queue and looks at it. Every method is asynchronous; writes resolve only once
+ * committed. `enqueue()` calls made in the same turn of the event loop share one transaction.
+ */
+export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> implements AsyncDisposable {
+  readonly db: QueueDatabase;
+  readonly #ownsDb: boolean;
+  readonly #limits: EnqueueLimits;
+  readonly #committer: GroupCommitter<{ type: unknown; payload: unknown; options: EnqueueOptions | undefined }, EnqueueResult>;
+  #closed = false;
+
+  constructor(options: QueueClientOptions = {}) {
+    if (options.db !== undefined && options.path !== undefined) {
+      throw new QueueError("INVALID_CONFIG", "Give QueueClient either db or path, not both.");
+    }
+    this.#limits = Object.freeze({
+      maxPayloadBytes: positiveInteger("maxPayloadBytes", options.maxPayloadBytes ?? DEFAULT_ENQUEUE_LIMITS.maxPayloadBytes, 2 ** 30),
+      defaultMaxAttempts: positiveInteger("defaultMaxAttempts", options.defaultMaxAttempts ?? DEFAULT_ENQUEUE_LIMITS.defaultMaxAttempts, 1_000),
+    });
+    this.#ownsDb = options.db === undefined;
+    this.db = options.db ?? openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
+    this.#committer = new GroupCommitter(async (items) => {
+      const now = this.db.clock.now();
+      const rows = items.map((item) => toNewTaskRow(item.type, item.payload, item.options, this.#limits, now));
+      const results = await this.db.transaction((tx) => rows.map((row) => insertTask(tx, row, now)));
+      notifyLocalWorkers(this.db.path);
+      return results.map(({ row, created }) => ({ task: taskFromRow(row), created }));
+    });
+  }
+
+  /**
+   * Adds one task. Invalid input (type, payload, options) is rejected before anything is written.
+   * With an `idempotencyKey` already used, resolves with the existing task and `created: false`.
+   */
+  enqueue<Type extends TaskTypeName<Types>>(type: Type, payload: Types[Type], options?: EnqueueOptions): Promise<EnqueueResult<Types[Type]>> {
+    try {
+      this.#assertOpen();
+      toNewTaskRow(type, payload, options, this.#limits, this.db.clock.now());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#committer.submit({ type, payload, options }) as Promise<EnqueueResult<Types[Type]>>;
+  }
+
+  /** Adds several tasks in one transaction: all are written, or (on any invalid item) none. */
+  async enqueueMany(items: readonly EnqueueItem<Types>[]): Promise<EnqueueResult[]> {
+    this.#assertOpen();
+    if (!Array.isArray(items)) throw new QueueError("INVALID_ARGUMENT", `enqueueMany expects an array of { type, payload, options }; got ${describeValue(items)}.`);
+    const now = this.db.clock.now();
+    const rows = items.map((item, index) => {
+      try {
+        return toNewTaskRow(item?.type, item?.payload, item?.options, this.#limits, now);
+      } catch (error) {
+        if (error instanceof QueueError) throw new QueueError(error.code, `Item ${index}: ${error.message}`, { cause: error });
+        throw error;
+      }
+    });
+    if (rows.length === 0) return [];
+    const results = await this.db.transaction((tx) => rows.map((row) => insertTask(tx, row, now)));
+    notifyLocalWorkers(this.db.path);
+    return results.map(({ row, created }) => ({ task: taskFromRow(row), created }));
+  }
+
+  async get<Payload = unknown, Result = unknown>(id: number): Promise<Task<Payload, Result> | undefined> {
+    this.#assertOpen();
+    const row = this.db.read((tx) => selectTask(tx, validateId(id)));
+    return row === undefined ? undefined : taskFromRow<Payload, Result>(row);
+  }
+
+  /** A page of tasks, newest first unless `order: "oldest"`. */
+  async list(options: ListOptions = {}): Promise<TaskPage> {
+    this.#assertOpen();
+    const limit = options.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new QueueError("INVALID_ARGUMENT", `list: limit must be an integer from 1 to 1000; got ${describeValue(limit)}.`);
+    if (options.type !== undefined) validateTaskType(options.type);
+    const afterId = options.cursor === undefined ? undefined : parseCursor(options.cursor);
+    const rows = this.db.read((tx) =>
+      listTasks(tx, { status: options.status, type: options.type, limit: limit + 1, afterId, order: options.order ?? "newest" }),
+    );
+    const tasks = rows.slice(0, limit).map((row) => taskFromRow(row));
+    const last = tasks.at(-1);
+    return rows.length > limit && last !== undefined ? { tasks, nextCursor: String(last.id) } : { tasks };
+  }
+
+  /**
+   * Cancels a task. A queued task is cancelled at once. A leased task is marked, its handler's
+   * AbortSignal fires at the worker's next heartbeat, and the task ends cancelled (or completed, if
+   * the handler finished anyway). Cancelling a cancelled task returns it unchanged.
+   */
+  async cancel(id: number): Promise<Task> {
+    this.#assertOpen();
+    validateId(id);
+    const row = await this.db.transaction((tx) => {
+      const now = tx.clock.now();
+      const changed = cancelQueuedTask(tx, id, now) ?? requestCancelLeasedTask(tx, id, now);
+      if (changed !== undefined) return changed;
+      const current = selectTask(tx, id);
+      if (current === undefined) throw notFound(id);
+      if (current.status !== "cancelled") {
+        throw new QueueError("INVALID_STATE", `Task ${id} is ${current.status}; only queued or leased tasks can be cancelled.`, {
+          details: { id, status: current.status },
+        });
+      }
+      return current;
+    });
+    return taskFromRow(row);
+  }
+
+  /** Sends a dead-lettered task back to the queue with its attempts reset. */
+  async retry(id: number): Promise<Task> {
+    this.#assertOpen();
+    validateId(id);
+    const row = await this.db.transaction((tx) => {
+      const retried = retryDeadLetterTask(tx, id, tx.clock.now());
+      if (retried !== undefined) return retried;
+      const current = selectTask(tx, id);
+      if (current === undefined) throw notFound(id);
+      throw new QueueError("INVALID_STATE", `Task ${id} is ${current.status}; only dead-lettered tasks can be retried.`, {
+        details: { id, status: current.status },
+      });
+    });
+    notifyLocalWorkers(this.db.path);
+    return taskFromRow(row);
+  }
+
+  /** Resolves with the task once it is completed, dead-lettered or cancelled. */
+  async waitFor<Payload = unknown, Result = unknown>(id: number, options: WaitOptions = {}): Promise<Task<Payload, Result>> {
+    this.#assertOpen();
+    validateId(id);
+    const row = await waitForFinalTask(this.db, id, options);
+    return taskFromRow<Payload, Result>(row);
+  }
+
+  async counts(): Promise<Record<TaskStatus, number>> {
+    this.#assertOpen();
+    return this.db.read((tx) => countTasksByStatus(tx));
+  }
+
+  /** Stops claiming of one type, or of every type, in every process. Enqueueing still works. */
+  async pause(type?: string): Promise<void> {
+    this.#assertOpen();
+    const key = type === undefined ? ALL_TYPES : validateTaskType(type);
+    await this.db.transaction((tx) => pauseType(tx, key, tx.clock.now()));
+  }
+
+  async resume(type?: string): Promise<void> {
+    this.#assertOpen();
+    const key = type === undefined ? ALL_TYPES : validateTaskType(type);
+    await this.db.transaction((tx) => resumeType(tx, key));
+    notifyLocalWorkers(this.db.path);
+  }
+
+  /** Paused type names; "*" means the whole queue is paused. */
+  async paused(): Promise<string[]> {
+    this.#assertOpen();
+    return this.db.read((tx) => pausedTypes(tx));
+  }
+
+  /** Waits for pending enqueues to commit, then closes the database if this client opened it. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#committer.drain();
+    if (this.#ownsDb) this.db.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new QueueError("CLOSED", "This QueueClient is closed; create a new one.");
+  }
+}
+
+function validateId(id: unknown): number {
+  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) {
+    throw new QueueError("INVALID_ARGUMENT", `A task id is a positive integer; got ${describeValue(id)}.`);
+  }
+  return id;
+}
+
+function parseCursor(cursor: string): number {
+  const id = Number(cursor);
+  if (!/^\d+$/.test(cursor) || !Number.isSafeInteger(id)) {
+    throw new QueueError("INVALID_ARGUMENT", `Invalid list cursor ${describeValue(cursor)}; pass the nextCursor of a previous page.`);
+  }
+  return id;
+}
+
+function notFound(id: number): QueueError {
+  return new QueueError("NOT_FOUND", `No task with id ${id}; it may have been cleaned up.`, { details: { id } });
+}

@@ -1,0 +1,69 @@
+import type { Task, TaskStatus } from "@queue/core";
+
+/**
+ * Maps each task type to its payload type, for compile-time checks from producer to handler:
+ *
+ *   type Tasks = { "send-email": { to: string; subject: string } };
+ *   const client = new QueueClient<Tasks>({ path });
+ *   await client.enqueue("send-email", { to: "ada@example.com", subject: "Hi" });
+ *
+ * Without a map, any type name and any JSON payload are accepted.
+ */
+export type TaskPayloads = object;
+
+/** The type names of a map, as strings. */
+export type TaskTypeName<Types extends TaskPayloads> = keyof Types & string;
+
+export interface EnqueueOptions {
+  /** Lower runs first under the `priority` strategy. An integer; default 0. */
+  readonly priority?: number;
+  /** Do not run before this many milliseconds from now. */
+  readonly delayMs?: number;
+  /** Do not run before this time. Give either `runAt` or `delayMs`. */
+  readonly runAt?: Date | number;
+  /** How many attempts before the task is dead-lettered; default the client's `defaultMaxAttempts` (3). */
+  readonly maxAttempts?: number;
+  /** Enqueueing the same key again returns the first task instead of adding another. */
+  readonly idempotencyKey?: string;
+  /** Abort an attempt that runs longer than this; it counts as a failure. */
+  readonly timeoutMs?: number;
+  /** Capabilities a worker must declare to claim this task (for example "gpu"). */
+  readonly requires?: readonly string[];
+}
+
+export interface EnqueueResult<Payload = unknown> {
+  readonly task: Task<Payload>;
+  /** False when an idempotency key matched an existing task, which is returned instead. */
+  readonly created: boolean;
+}
+
+export interface EnqueueItem<Types extends TaskPayloads = TaskPayloads, Type extends TaskTypeName<Types> = TaskTypeName<Types>> {
+  readonly type: Type;
+  readonly payload: Types[Type];
+  readonly options?: EnqueueOptions;
+}
+
+export interface ListOptions {
+  readonly status?: TaskStatus;
+  readonly type?: string;
+  /** Page size, 1 to 1000; default 50. */
+  readonly limit?: number;
+  /** The `nextCursor` of the previous page. */
+  readonly cursor?: string;
+  /** `newest` first (default) or `oldest` first, by id. */
+  readonly order?: "newest" | "oldest";
+}
+
+export interface TaskPage<Payload = unknown> {
+  readonly tasks: readonly Task<Payload>[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+export interface WaitOptions {
+  /** Give up after this long with a TIMEOUT error. Default: wait forever. */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  /** Longest pause between checks; default 250 ms (checks start at 5 ms and back off). */
+  readonly maxPollIntervalMs?: number;
+}

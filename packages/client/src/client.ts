@@ -1,23 +1,23 @@
 import {
   ALL_TYPES,
-  type OpenQueueDatabaseOptions,
-  type QueueDatabase,
-  QueueError,
-  type Task,
-  type TaskStatus,
   cancelQueuedTask,
   countTasksByStatus,
   describeValue,
   insertTask,
   listTasks,
   notifyLocalWorkers,
+  type OpenQueueDatabaseOptions,
   openQueueDatabase,
-  pauseType,
   pausedTypes,
+  pauseType,
+  type QueueDatabase,
+  QueueError,
   requestCancelLeasedTask,
   resumeType,
   retryDeadLetterTask,
   selectTask,
+  type Task,
+  type TaskStatus,
   taskFromRow,
 } from "@queue/core";
 import { GroupCommitter } from "./group-commit.js";
@@ -71,7 +71,11 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     }
     this.#limits = Object.freeze({
       maxPayloadBytes: positiveInteger("maxPayloadBytes", options.maxPayloadBytes ?? DEFAULT_ENQUEUE_LIMITS.maxPayloadBytes, 2 ** 30),
-      defaultMaxAttempts: positiveInteger("defaultMaxAttempts", options.defaultMaxAttempts ?? DEFAULT_ENQUEUE_LIMITS.defaultMaxAttempts, 1_000),
+      defaultMaxAttempts: positiveInteger(
+        "defaultMaxAttempts",
+        options.defaultMaxAttempts ?? DEFAULT_ENQUEUE_LIMITS.defaultMaxAttempts,
+        1_000,
+      ),
     });
     this.#ownsDb = options.db === undefined;
     this.db = options.db ?? openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
@@ -88,7 +92,11 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
    * Adds one task. Invalid input (type, payload, options) is rejected before anything is written.
    * With an `idempotencyKey` already used, resolves with the existing task and `created: false`.
    */
-  enqueue<Type extends TaskTypeName<Types>>(type: Type, payload: Types[Type], options?: EnqueueOptions): Promise<EnqueueResult<Types[Type]>> {
+  enqueue<Type extends TaskTypeName<Types>>(
+    type: Type,
+    payload: Types[Type],
+    options?: EnqueueOptions,
+  ): Promise<EnqueueResult<Types[Type]>> {
     try {
       this.#assertOpen();
       toNewTaskRow(type, payload, options, this.#limits, this.db.clock.now());
@@ -101,7 +109,8 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
   /** Adds several tasks in one transaction: all are written, or (on any invalid item) none. */
   async enqueueMany(items: readonly EnqueueItem<Types>[]): Promise<EnqueueResult[]> {
     this.#assertOpen();
-    if (!Array.isArray(items)) throw new QueueError("INVALID_ARGUMENT", `enqueueMany expects an array of { type, payload, options }; got ${describeValue(items)}.`);
+    if (!Array.isArray(items))
+      throw new QueueError("INVALID_ARGUMENT", `enqueueMany expects an array of { type, payload, options }; got ${describeValue(items)}.`);
     const now = this.db.clock.now();
     const rows = items.map((item, index) => {
       try {
@@ -127,7 +136,8 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
   async list(options: ListOptions = {}): Promise<TaskPage> {
     this.#assertOpen();
     const limit = options.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new QueueError("INVALID_ARGUMENT", `list: limit must be an integer from 1 to 1000; got ${describeValue(limit)}.`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new QueueError("INVALID_ARGUMENT", `list: limit must be an integer from 1 to 1000; got ${describeValue(limit)}.`);
     if (options.type !== undefined) validateTaskType(options.type);
     const afterId = options.cursor === undefined ? undefined : parseCursor(options.cursor);
     const rows = this.db.read((tx) =>

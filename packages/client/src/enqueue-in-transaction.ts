@@ -1,4 +1,4 @@
-import { type QueueDatabase, insertTask, notifyLocalWorkers, taskFromRow } from "@queue/core";
+import { insertTask, notifyLocalWorkers, type QueueDatabase, taskFromRow } from "@queue/core";
 import type { EnqueueOptions, EnqueueResult } from "./types.js";
 import { DEFAULT_ENQUEUE_LIMITS, toNewTaskRow } from "./validate.js";
 

@@ -1,4 +1,4 @@
-import { type NewTaskRow, QueueError, describeValue, serializeJson } from "@queue/core";
+import { describeValue, type NewTaskRow, QueueError, serializeJson } from "@queue/core";
 import type { EnqueueOptions } from "./types.js";
 
 export interface EnqueueLimits {
@@ -22,7 +22,8 @@ export function validateTaskType(type: unknown): string {
   if (typeof type !== "string" || type.length === 0 || type.length > 255) {
     throw invalid(`A task type must be a string of 1 to 255 characters; got ${describeValue(type)}.`);
   }
-  if (CONTROL_CHARACTERS.test(type)) throw invalid(`The task type ${JSON.stringify(type)} contains control characters; use printable characters.`);
+  if (CONTROL_CHARACTERS.test(type))
+    throw invalid(`The task type ${JSON.stringify(type)} contains control characters; use printable characters.`);
   if (type === ALL_TYPES) throw invalid(`"${ALL_TYPES}" is reserved (it means every type); choose another task type name.`);
   return type;
 }
@@ -39,7 +40,8 @@ function runAfter(options: EnqueueOptions, now: number): number {
   if (options.delayMs !== undefined) return now + integerOption("delayMs", options.delayMs, 0, Number.MAX_SAFE_INTEGER - now);
   if (options.runAt === undefined) return now;
   const time = options.runAt instanceof Date ? options.runAt.getTime() : options.runAt;
-  if (typeof time !== "number" || !Number.isFinite(time)) throw invalid(`Enqueue option runAt must be a valid Date or epoch milliseconds; got ${describeValue(options.runAt)}.`);
+  if (typeof time !== "number" || !Number.isFinite(time))
+    throw invalid(`Enqueue option runAt must be a valid Date or epoch milliseconds; got ${describeValue(options.runAt)}.`);
   return Math.round(time);
 }
 
@@ -52,11 +54,18 @@ function requiredCapabilities(requires: unknown): string | null {
 }
 
 /** Validates and serialises one task before anything is written; every problem is a clear typed error. */
-export function toNewTaskRow(type: unknown, payload: unknown, options: EnqueueOptions | undefined, limits: EnqueueLimits, now: number): NewTaskRow {
+export function toNewTaskRow(
+  type: unknown,
+  payload: unknown,
+  options: EnqueueOptions | undefined,
+  limits: EnqueueLimits,
+  now: number,
+): NewTaskRow {
   const opts = options ?? {};
   if (typeof opts !== "object" || opts === null) throw invalid(`Enqueue options must be an object; got ${describeValue(options)}.`);
   for (const key of Object.keys(opts)) {
-    if (!OPTION_NAMES.includes(key)) throw invalid(`Unknown enqueue option ${JSON.stringify(key)}; known options: ${OPTION_NAMES.join(", ")}.`);
+    if (!OPTION_NAMES.includes(key))
+      throw invalid(`Unknown enqueue option ${JSON.stringify(key)}; known options: ${OPTION_NAMES.join(", ")}.`);
   }
   const idempotencyKey = opts.idempotencyKey ?? null;
   if (idempotencyKey !== null && (typeof idempotencyKey !== "string" || idempotencyKey.length === 0 || idempotencyKey.length > 512)) {

@@ -1,4 +1,4 @@
-import { FINAL_TASK_STATUSES, type QueueDatabase, QueueError, type TaskRow, selectTask } from "@queue/core";
+import { FINAL_TASK_STATUSES, type QueueDatabase, QueueError, selectTask, type TaskRow } from "@queue/core";
 import type { WaitOptions } from "./types.js";
 
 const FIRST_POLL_MS = 5;
@@ -20,7 +20,9 @@ export function waitForFinalTask(db: QueueDatabase, id: number, options: WaitOpt
       settle();
     };
     const onAbort = () =>
-      finish(() => reject(new QueueError("ABORTED", `Stopped waiting for task ${id}: the signal was aborted.`, { cause: options.signal?.reason })));
+      finish(() =>
+        reject(new QueueError("ABORTED", `Stopped waiting for task ${id}: the signal was aborted.`, { cause: options.signal?.reason })),
+      );
     const check = () => {
       let row: TaskRow | undefined;
       try {
@@ -48,7 +50,8 @@ export function waitForFinalTask(db: QueueDatabase, id: number, options: WaitOpt
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.timeoutMs !== undefined) {
       deadline = setTimeout(
-        () => finish(() => reject(new QueueError("TIMEOUT", `Task ${id} did not finish within ${options.timeoutMs} ms.`, { details: { id } }))),
+        () =>
+          finish(() => reject(new QueueError("TIMEOUT", `Task ${id} did not finish within ${options.timeoutMs} ms.`, { details: { id } }))),
         options.timeoutMs,
       );
     }

@@ -12,7 +12,10 @@ const strategies = new Map<string, SchedulingStrategy>(BUILT_IN_STRATEGIES.map((
 /** Adds a custom strategy under its name; the name must be new. */
 export function registerStrategy(strategy: SchedulingStrategy): void {
   if (typeof strategy?.name !== "string" || !/^[a-z][a-z0-9_-]{0,63}$/.test(strategy.name)) {
-    throw new QueueError("INVALID_CONFIG", `A strategy name must be lower-case letters, digits, _ or - (got ${JSON.stringify(strategy?.name)}).`);
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `A strategy name must be lower-case letters, digits, _ or - (got ${JSON.stringify(strategy?.name)}).`,
+    );
   }
   if (typeof strategy.shape?.orderBy !== "string" || strategy.shape.orderBy.trim() === "") {
     throw new QueueError("INVALID_CONFIG", `Strategy ${strategy.name} has no shape.orderBy.`);
@@ -31,9 +34,13 @@ export function strategyNames(): string[] {
 export function getStrategy(name: string): SchedulingStrategy {
   const strategy = strategies.get(name);
   if (strategy === undefined) {
-    throw new QueueError("INVALID_CONFIG", `Unknown scheduling strategy ${JSON.stringify(name)}; expected one of ${strategyNames().join(", ")}.`, {
-      details: { option: "strategy", expected: strategyNames() },
-    });
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `Unknown scheduling strategy ${JSON.stringify(name)}; expected one of ${strategyNames().join(", ")}.`,
+      {
+        details: { option: "strategy", expected: strategyNames() },
+      },
+    );
   }
   return strategy;
 }

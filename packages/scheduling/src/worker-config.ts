@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import { QueueError, describeValue } from "@queue/core";
+import { describeValue, QueueError } from "@queue/core";
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
 import { strategyNames } from "./registry.js";
@@ -85,7 +85,10 @@ export function validateWorkerConfig(raw: unknown, source: string): WorkerConfig
   }
   const { leaseMs, heartbeatMs } = config as WorkerConfig;
   if (leaseMs !== undefined && heartbeatMs !== undefined && heartbeatMs >= leaseMs) {
-    throw configError(source, `heartbeatMs (${heartbeatMs}) must be shorter than leaseMs (${leaseMs}), or leases expire between heartbeats`);
+    throw configError(
+      source,
+      `heartbeatMs (${heartbeatMs}) must be shorter than leaseMs (${leaseMs}), or leases expire between heartbeats`,
+    );
   }
   return Object.freeze(config) as WorkerConfig;
 }
@@ -146,5 +149,8 @@ export function loadWorkerConfig(options: LoadWorkerConfigOptions = {}): WorkerC
   for (const [key, value] of Object.entries(overrides)) {
     validateWorkerConfig({ [key]: value }, `Environment variable ${ENVIRONMENT[key as Key].name}`);
   }
-  return validateWorkerConfig({ ...fromFile, ...overrides }, options.file === undefined ? "Worker settings" : `Worker config ${options.file} with environment overrides`);
+  return validateWorkerConfig(
+    { ...fromFile, ...overrides },
+    options.file === undefined ? "Worker settings" : `Worker config ${options.file} with environment overrides`,
+  );
 }

@@ -1,1 +1,18 @@
-export {};
+export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from "./backoff.js";
+export { isPermanentError, PermanentError, toTaskError } from "./errors.js";
+export type { WorkerEvents } from "./events.js";
+export type { TaskContext, TaskHandler, TaskHandlers } from "./handlers.js";
+export {
+  type ClaimedTask,
+  type ClaimOutcome,
+  type ClaimRequest,
+  claim,
+  complete,
+  type ExtendResult,
+  extend,
+  type Failure,
+  fail,
+  type Lease,
+} from "./leases.js";
+export { defaultWorkerId, type ResolvedWorkerOptions, type WorkerOptions } from "./options.js";
+export { type StopOptions, Worker, type WorkerStats } from "./worker.js";

@@ -1,0 +1,155 @@
+// The low-level lease operations every worker is built from. Each runs synchronously inside the
+// caller's transaction and enforces the lease-token rule: only the current holder may complete,
+// fail or extend a task, and a late answer after the lease was lost changes nothing.
+import { randomUUID } from "node:crypto";
+import {
+  buildClaimSql,
+  claimTasks,
+  completeLeasedTask,
+  type QueueDatabase,
+  QueueError,
+  recoverExpiredLeases,
+  releaseLeasedTask,
+  renewLeases,
+  type Task,
+  type TaskRow,
+  taskFromRow,
+} from "@queue/core";
+import type { SchedulingStrategy } from "@queue/scheduling";
+
+/** Proof of holding a task's lease. */
+export interface Lease {
+  readonly taskId: number;
+  readonly token: string;
+  readonly workerId: string;
+}
+
+export interface ClaimRequest {
+  readonly workerId: string;
+  readonly strategy: SchedulingStrategy;
+  readonly leaseMs: number;
+  readonly limit: number;
+  /** Only these types; undefined for every type. */
+  readonly types?: readonly string[] | undefined;
+  /** The worker's capabilities; tasks requiring others are skipped. */
+  readonly capabilities: readonly string[];
+}
+
+export interface ClaimedTask {
+  readonly task: Task;
+  readonly lease: Lease;
+}
+
+export interface ClaimOutcome {
+  readonly claimed: ClaimedTask[];
+  /** Tasks whose expired leases were recovered first (requeued, dead-lettered or cancelled). */
+  readonly recovered: Task[];
+}
+
+const claimSqlCache = new Map<string, string>();
+
+function claimSql(request: ClaimRequest): string {
+  const types = request.types !== undefined;
+  const capabilities = true;
+  const key = `${request.strategy.name}\u0000${request.strategy.shape.orderBy}\u0000${types}`;
+  let sql = claimSqlCache.get(key);
+  if (sql === undefined) {
+    sql = buildClaimSql(request.strategy.shape, { types, capabilities });
+    claimSqlCache.set(key, sql);
+  }
+  return sql;
+}
+
+/**
+ * Recovers expired leases, then claims up to `limit` runnable tasks in the strategy's order under
+ * one new lease token. Call inside a write transaction.
+ */
+export function claim(db: QueueDatabase, request: ClaimRequest): ClaimOutcome {
+  const now = db.clock.now();
+  const recovered = recoverExpiredLeases(db, now).map((row) => taskFromRow(row));
+  if (request.limit < 1) return { claimed: [], recovered };
+  const token = randomUUID();
+  const rows = claimTasks(db, claimSql(request), {
+    now,
+    leaseUntil: now + request.leaseMs,
+    token,
+    workerId: request.workerId,
+    limit: request.limit,
+    capabilities: JSON.stringify(request.capabilities),
+    ...(request.types === undefined ? {} : { types: JSON.stringify(request.types) }),
+  });
+  const tasks = rows.map((row) => taskFromRow(row));
+  const compare = request.strategy.compare;
+  if (compare !== undefined) tasks.sort(compare);
+  return { claimed: tasks.map((task) => ({ task, lease: { taskId: task.id, token, workerId: request.workerId } })), recovered };
+}
+
+function leaseLost(lease: Lease, operation: string): QueueError {
+  return new QueueError(
+    "LEASE_LOST",
+    `Cannot ${operation} task ${lease.taskId}: worker ${lease.workerId} no longer holds its lease (it expired and the task moved on). Nothing was changed.`,
+    { details: { taskId: lease.taskId, workerId: lease.workerId } },
+  );
+}
+
+function checked(row: TaskRow | undefined, lease: Lease, operation: string): Task {
+  if (row === undefined) throw leaseLost(lease, operation);
+  return taskFromRow(row);
+}
+
+/** Records success with the result (JSON text or null). Throws LEASE_LOST if the lease is gone. */
+export function complete(db: QueueDatabase, lease: Lease, result: string | null): Task {
+  return checked(completeLeasedTask(db, lease.taskId, lease.token, result, db.clock.now()), lease, "complete");
+}
+
+export interface Failure {
+  /** Where the task goes: retried later, dead-lettered, cancelled, or released untouched (shutdown). */
+  readonly outcome: "retry" | "dead_letter" | "cancelled" | "release";
+  /** JSON of the TaskError (null for a release). */
+  readonly error: string | null;
+  /** For a retry: when it may run again. */
+  readonly runAfter?: number;
+}
+
+/** Ends the attempt without success. Throws LEASE_LOST if the lease is gone. */
+export function fail(db: QueueDatabase, lease: Lease, failure: Failure): Task {
+  const now = db.clock.now();
+  const status = failure.outcome === "retry" || failure.outcome === "release" ? "queued" : failure.outcome;
+  const row = releaseLeasedTask(
+    db,
+    {
+      id: lease.taskId,
+      token: lease.token,
+      status,
+      error: failure.error,
+      runAfter: failure.runAfter ?? now,
+      refundAttempt: failure.outcome === "release",
+    },
+    now,
+  );
+  return checked(row, lease, failure.outcome === "release" ? "release" : "fail");
+}
+
+export interface ExtendResult {
+  /** Leases still held, with whether a cancel is waiting. */
+  readonly held: ReadonlyMap<number, { readonly cancelRequested: boolean }>;
+  /** Task ids whose leases were lost. */
+  readonly lost: readonly number[];
+}
+
+/** Extends several leases of one worker at once; reports which were lost. */
+export function extend(db: QueueDatabase, leases: readonly Lease[], leaseMs: number): ExtendResult {
+  const now = db.clock.now();
+  const byWorker = new Map<string, Lease[]>();
+  for (const lease of leases) byWorker.set(lease.workerId, [...(byWorker.get(lease.workerId) ?? []), lease]);
+  const held = new Map<number, { cancelRequested: boolean }>();
+  for (const [workerId, group] of byWorker) {
+    const tokens = JSON.stringify([...new Set(group.map((lease) => lease.token))]);
+    for (const row of renewLeases(db, workerId, tokens, now + leaseMs, now)) {
+      if (group.some((lease) => lease.taskId === row.id && lease.token === row.lease_token)) {
+        held.set(row.id, { cancelRequested: row.cancel_requested === 1 });
+      }
+    }
+  }
+  return { held, lost: leases.filter((lease) => !held.has(lease.taskId)).map((lease) => lease.taskId) };
+}

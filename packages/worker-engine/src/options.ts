@@ -1,0 +1,112 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { invalidConfig, type OpenQueueDatabaseOptions, type QueueDatabase, QueueError } from "@queue/core";
+import { getStrategy, type SchedulingStrategy, validateWorkerConfig, type WorkerConfig } from "@queue/scheduling";
+import { type BackoffPolicy, resolveBackoff } from "./backoff.js";
+import type { TaskHandlers } from "./handlers.js";
+
+export interface WorkerOptions<Types extends object = Record<string, unknown>> {
+  /** An open database to use; the worker does not close it. */
+  readonly db?: QueueDatabase;
+  /** Or a path to open (default: QUEUE_DB_PATH, else the per-user data directory); closed on stop. */
+  readonly path?: string;
+  readonly open?: Omit<OpenQueueDatabaseOptions, "path" | "connection">;
+  readonly handlers: TaskHandlers<Types>;
+  /** Settings loaded with `loadWorkerConfig()`; explicit options below win over them. */
+  readonly config?: WorkerConfig;
+  /** Tasks run at once. Default 1. */
+  readonly concurrency?: number;
+  /** A strategy name (fifo, lifo, priority, weighted_random, or a registered one) or object. Default priority. */
+  readonly strategy?: string | SchedulingStrategy;
+  /** How long a claim lasts without renewal. Default 30 s. */
+  readonly leaseMs?: number;
+  /** How often leases of running tasks are renewed (and cancels noticed). Default a third of leaseMs, at most 5 s. */
+  readonly heartbeatMs?: number;
+  /** How often an idle worker checks the file for new work from other processes. Default 100 ms. */
+  readonly pollIntervalMs?: number;
+  readonly workerId?: string;
+  /** Capabilities this worker offers; tasks requiring others are left for other workers. */
+  readonly capabilities?: readonly string[];
+  /** Task types to claim: default the types with a handler; "all" also claims (and dead-letters) types without one. */
+  readonly types?: readonly string[] | "all";
+  readonly backoff?: Partial<BackoffPolicy>;
+  /** Largest result, as JSON bytes. Default 1 MiB. */
+  readonly maxResultBytes?: number;
+  /** Stop gracefully on SIGINT and SIGTERM. Default false. */
+  readonly handleSignals?: boolean;
+  /** How long a graceful stop waits for running tasks before aborting them. Default 30 s. */
+  readonly shutdownTimeoutMs?: number;
+}
+
+export interface ResolvedWorkerOptions {
+  readonly concurrency: number;
+  readonly strategy: SchedulingStrategy;
+  readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  readonly pollIntervalMs: number;
+  readonly workerId: string;
+  readonly capabilities: readonly string[];
+  /** undefined: every type. */
+  readonly types: readonly string[] | undefined;
+  readonly backoff: BackoffPolicy;
+  readonly maxResultBytes: number;
+  readonly handleSignals: boolean;
+  readonly shutdownTimeoutMs: number;
+}
+
+export function defaultWorkerId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+}
+
+export function resolveWorkerOptions(options: WorkerOptions<object>): ResolvedWorkerOptions {
+  if (typeof options !== "object" || options === null) invalidConfig("Worker options", options, "an options object");
+  const handlers = options.handlers as Record<string, unknown> | undefined;
+  if (typeof handlers !== "object" || handlers === null)
+    invalidConfig("handlers", handlers, "an object mapping task types to handler functions");
+  for (const [type, handler] of Object.entries(handlers)) {
+    if (typeof handler !== "function")
+      invalidConfig(`handlers[${JSON.stringify(type)}]`, handler, "a function (payload, context) => result");
+  }
+  if (options.db !== undefined && options.path !== undefined)
+    throw new QueueError("INVALID_CONFIG", "Give Worker either db or path, not both.");
+  const config = options.config ?? {};
+  const explicit = validateWorkerConfig(
+    {
+      id: options.workerId,
+      strategy: typeof options.strategy === "string" ? options.strategy : undefined,
+      leaseMs: options.leaseMs,
+      heartbeatMs: options.heartbeatMs,
+      pollIntervalMs: options.pollIntervalMs,
+      concurrency: options.concurrency,
+      capabilities: options.capabilities,
+      types: options.types === "all" ? undefined : options.types,
+    },
+    "Worker options",
+  );
+  const merged = validateWorkerConfig({ ...config, ...explicit }, "Worker options");
+  const leaseMs = merged.leaseMs ?? 30_000;
+  const heartbeatMs = merged.heartbeatMs ?? Math.max(5, Math.min(5_000, Math.floor(leaseMs / 3)));
+  if (heartbeatMs >= leaseMs)
+    invalidConfig("heartbeatMs", heartbeatMs, `less than leaseMs (${leaseMs}), or leases expire between heartbeats`);
+  const strategy = typeof options.strategy === "object" ? options.strategy : getStrategy(merged.strategy ?? "priority");
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
+  if (!Number.isFinite(shutdownTimeoutMs) || shutdownTimeoutMs < 0)
+    invalidConfig("shutdownTimeoutMs", shutdownTimeoutMs, "milliseconds >= 0");
+  const maxResultBytes = options.maxResultBytes ?? 1024 * 1024;
+  if (!Number.isInteger(maxResultBytes) || maxResultBytes < 1) invalidConfig("maxResultBytes", maxResultBytes, "a positive integer");
+  const types = options.types === "all" ? undefined : (merged.types ?? Object.keys(handlers));
+  return Object.freeze({
+    concurrency: merged.concurrency ?? 1,
+    strategy,
+    leaseMs,
+    heartbeatMs,
+    pollIntervalMs: merged.pollIntervalMs ?? 100,
+    workerId: merged.id ?? defaultWorkerId(),
+    capabilities: Object.freeze([...(merged.capabilities ?? [])]),
+    types: types === undefined ? undefined : Object.freeze([...types]),
+    backoff: resolveBackoff(options.backoff),
+    maxResultBytes,
+    handleSignals: options.handleSignals ?? false,
+    shutdownTimeoutMs,
+  });
+}

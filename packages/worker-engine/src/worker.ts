@@ -1,0 +1,511 @@
+import { hostname } from "node:os";
+import {
+  deregisterWorker,
+  insertTaskLog,
+  isQueueError,
+  LOG_LEVELS,
+  type LogLevel,
+  nextDueTime,
+  onLocalWork,
+  openQueueDatabase,
+  type QueueDatabase,
+  QueueError,
+  registerWorker,
+  serializeJson,
+  setTaskProgress,
+  type Task,
+  type TaskError,
+  TypedEmitter,
+  touchWorker,
+} from "@queue/core";
+import { backoffDelay } from "./backoff.js";
+import { isPermanentError, toTaskError } from "./errors.js";
+import type { WorkerEvents } from "./events.js";
+import type { TaskContext, TaskHandler } from "./handlers.js";
+import { claim, complete, extend, type Failure, fail, type Lease } from "./leases.js";
+import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.js";
+
+type AbortReason = "cancel" | "timeout" | "lease-lost" | "shutdown";
+
+interface Running {
+  readonly task: Task;
+  readonly lease: Lease;
+  readonly controller: AbortController;
+  reason?: AbortReason;
+  done?: Promise<void>;
+}
+
+type Outcome =
+  | { readonly running: Running; readonly kind: "complete"; readonly result: string | null; readonly value: unknown }
+  | { readonly running: Running; readonly kind: "fail"; readonly failure: Failure; readonly error: TaskError | null };
+
+export interface WorkerStats {
+  claimed: number;
+  completed: number;
+  failed: number;
+  retried: number;
+  deadLettered: number;
+  cancelled: number;
+  leaseLost: number;
+  recovered: number;
+}
+
+export interface StopOptions {
+  /** Let running tasks finish (up to `timeoutMs`) before aborting them. Default true. */
+  readonly graceful?: boolean;
+  /** Default the worker's `shutdownTimeoutMs`. */
+  readonly timeoutMs?: number;
+}
+
+const ABORTED = Symbol("aborted");
+const MAX_ERROR_DELAY_MS = 5_000;
+
+/**
+ * Claims tasks, runs their handlers under a lease and records the outcome. Claims, completions and
+ * failures share transactions: one write transaction records the finished tasks and claims the next
+ * batch, so each task costs well under two write transactions at load.
+ */
+export class Worker<Types extends object = Record<string, unknown>> extends TypedEmitter<WorkerEvents> implements AsyncDisposable {
+  readonly db: QueueDatabase;
+  readonly id: string;
+  readonly options: ResolvedWorkerOptions;
+  readonly stats: WorkerStats = {
+    claimed: 0,
+    completed: 0,
+    failed: 0,
+    retried: 0,
+    deadLettered: 0,
+    cancelled: 0,
+    leaseLost: 0,
+    recovered: 0,
+  };
+  readonly #handlers: Readonly<Record<string, TaskHandler | undefined>>;
+  readonly #ownsDb: boolean;
+  #state: "new" | "running" | "stopping" | "stopped" = "new";
+  #starting?: Promise<void>;
+  #stopping?: Promise<void>;
+  #loopDone: Promise<void> = Promise.resolve();
+  readonly #running = new Map<number, Running>();
+  #outcomes: Outcome[] = [];
+  #wake?: () => void;
+  #woken = false;
+  #heartbeat?: NodeJS.Timeout;
+  #unsubscribeLocal?: () => void;
+  #onSignal?: () => void;
+  #drained?: () => void;
+  #nextDue: number | null = null;
+  #dataVersion = -1;
+
+  constructor(options: WorkerOptions<Types>) {
+    super();
+    this.options = resolveWorkerOptions(options as WorkerOptions<object>);
+    this.id = this.options.workerId;
+    this.#handlers = Object.freeze({ ...(options.handlers as Record<string, TaskHandler>) });
+    this.#ownsDb = options.db === undefined;
+    this.db = options.db ?? openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
+  }
+
+  get state(): "new" | "running" | "stopping" | "stopped" {
+    return this.#state;
+  }
+
+  /** Ids of the tasks running now. */
+  get activeTaskIds(): number[] {
+    return [...this.#running.keys()];
+  }
+
+  /** Registers the worker and starts claiming. Safe to call more than once. */
+  start(): Promise<void> {
+    if (this.#state === "stopping" || this.#state === "stopped") {
+      return Promise.reject(new QueueError("INVALID_STATE", `Worker ${this.id} has been stopped; create a new Worker to start again.`));
+    }
+    this.#starting ??= this.#begin();
+    return this.#starting;
+  }
+
+  /** Runs until no task is claimable now and none is running, then stops. For scripts and tests. */
+  async runUntilEmpty(): Promise<WorkerStats> {
+    const drained = new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
+    await this.start();
+    this.#signal();
+    await drained;
+    await this.stop();
+    return { ...this.stats };
+  }
+
+  /**
+   * Stops claiming, lets running tasks finish (graceful, up to the timeout), then aborts the rest
+   * and releases their leases so another worker takes them at once. Safe to call more than once.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.#stopping ??= this.#shutdown(options);
+    return this.#stopping;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  async #begin(): Promise<void> {
+    await this.db.transaction((tx) =>
+      registerWorker(
+        tx,
+        { id: this.id, host: hostname(), pid: process.pid, capabilities: JSON.stringify(this.options.capabilities) },
+        tx.clock.now(),
+      ),
+    );
+    this.#state = "running";
+    this.#heartbeat = setInterval(() => void this.#renewLeases(), this.options.heartbeatMs);
+    this.#unsubscribeLocal = onLocalWork(this.db.path, () => this.#signal());
+    if (this.options.handleSignals) {
+      this.#onSignal = () => void this.stop();
+      process.once("SIGINT", this.#onSignal);
+      process.once("SIGTERM", this.#onSignal);
+    }
+    this.#loopDone = this.#loop();
+  }
+
+  async #loop(): Promise<void> {
+    let errorDelay = this.options.pollIntervalMs;
+    while (this.#state === "running") {
+      const free = this.options.concurrency - this.#running.size;
+      let claimed = 0;
+      try {
+        claimed = await this.#tick(free);
+        errorDelay = this.options.pollIntervalMs;
+      } catch (error) {
+        this.emit("error", error);
+        await this.#sleep(errorDelay);
+        errorDelay = Math.min(MAX_ERROR_DELAY_MS, errorDelay * 2);
+        continue;
+      }
+      if (this.#drained !== undefined && claimed === 0 && this.#running.size === 0 && this.#outcomes.length === 0) {
+        this.#drained();
+        return;
+      }
+      if (free > 0 && claimed === free) continue;
+      if (free === 0 || claimed > 0) await this.#sleep();
+      else await this.#idle();
+    }
+  }
+
+  /**
+   * One write transaction: record finished tasks, recover expired leases, claim up to `limit`.
+   * Events are emitted only after the commit. Returns how many tasks were claimed.
+   */
+  async #tick(limit: number): Promise<number> {
+    const outcomes = this.#outcomes;
+    if (limit <= 0 && outcomes.length === 0) return 0;
+    let events: (() => void)[] = [];
+    const claimed = await this.db.transaction((tx) => {
+      events = [];
+      for (const outcome of outcomes) events.push(this.#record(tx, outcome));
+      if (limit <= 0) return [];
+      const result = claim(tx, {
+        workerId: this.id,
+        strategy: this.options.strategy,
+        leaseMs: this.options.leaseMs,
+        limit,
+        types: this.options.types,
+        capabilities: this.options.capabilities,
+      });
+      if (result.recovered.length > 0) {
+        const recovered = result.recovered;
+        events.push(() => {
+          this.stats.recovered += recovered.length;
+          this.emit("recovered", recovered);
+        });
+      }
+      if (result.claimed.length < limit) this.#nextDue = nextDueTime(tx);
+      return result.claimed;
+    });
+    this.#outcomes = this.#outcomes.slice(outcomes.length);
+    this.#dataVersion = this.#readDataVersion();
+    for (const event of events) event();
+    for (const { task, lease } of claimed) this.#start(task, lease);
+    return claimed.length;
+  }
+
+  /** Writes one outcome inside the tick's transaction; returns the event to emit after commit. */
+  #record(tx: QueueDatabase, outcome: Outcome): () => void {
+    const { running } = outcome;
+    let task: Task;
+    try {
+      task = outcome.kind === "complete" ? complete(tx, running.lease, outcome.result) : fail(tx, running.lease, outcome.failure);
+    } catch (error) {
+      if (!isQueueError(error, "LEASE_LOST")) throw error;
+      return () => this.#leaseLost(running.task);
+    }
+    if (outcome.kind === "complete") {
+      return () => {
+        this.stats.completed += 1;
+        this.emit("completed", task, outcome.value);
+      };
+    }
+    const error = outcome.error;
+    return () => {
+      switch (outcome.failure.outcome) {
+        case "retry":
+          this.stats.failed += 1;
+          this.stats.retried += 1;
+          if (error !== null) this.emit("failed", task, error, task.runAfter);
+          this.emit("retried", task);
+          break;
+        case "dead_letter":
+          this.stats.failed += 1;
+          this.stats.deadLettered += 1;
+          if (error !== null) {
+            this.emit("failed", task, error, null);
+            this.emit("dead-lettered", task, error);
+          }
+          break;
+        case "cancelled":
+          this.stats.cancelled += 1;
+          this.emit("cancelled", task);
+          break;
+        case "release":
+          break;
+      }
+    };
+  }
+
+  #leaseLost(task: Task): void {
+    this.stats.leaseLost += 1;
+    this.emit("lease-lost", task);
+  }
+
+  #start(task: Task, lease: Lease): void {
+    const running: Running = { task, lease, controller: new AbortController() };
+    this.#running.set(task.id, running);
+    this.stats.claimed += 1;
+    this.emit("claimed", task);
+    running.done = this.#execute(running).finally(() => {
+      this.#running.delete(task.id);
+      this.#signal();
+    });
+  }
+
+  async #execute(running: Running): Promise<void> {
+    const { task } = running;
+    const handler = this.#handlers[task.type];
+    if (handler === undefined) {
+      const error = {
+        name: "UnknownTaskType",
+        message: `No handler for task type ${JSON.stringify(task.type)} on worker ${this.id}. Register one, or leave this type to workers that handle it (the \`types\` option).`,
+      };
+      this.#settle(running, "fail", { outcome: "dead_letter", error: JSON.stringify(error) }, error);
+      return;
+    }
+    const timeout = task.timeoutMs === null ? undefined : setTimeout(() => this.#abort(running, "timeout"), task.timeoutMs);
+    const aborted = new Promise<typeof ABORTED>((resolve) =>
+      running.controller.signal.addEventListener("abort", () => resolve(ABORTED), { once: true }),
+    );
+    try {
+      const value = await Promise.race([Promise.resolve().then(() => handler(task.payload, this.#context(running))), aborted]);
+      if (value === ABORTED) this.#settleAborted(running, running.controller.signal.reason);
+      else this.#settleSuccess(running, value);
+    } catch (error) {
+      if (running.reason !== undefined) this.#settleAborted(running, error);
+      else this.#settleFailure(running, error);
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  #settleSuccess(running: Running, value: unknown): void {
+    let result: string;
+    try {
+      result = serializeJson(value === undefined ? null : value, { what: "result", maxBytes: this.options.maxResultBytes });
+    } catch (error) {
+      const taskError = toTaskError(error);
+      this.#settle(running, "fail", { outcome: "dead_letter", error: JSON.stringify(taskError) }, taskError);
+      return;
+    }
+    this.#outcomes.push({ running, kind: "complete", result, value });
+  }
+
+  #settleFailure(running: Running, thrown: unknown): void {
+    const error = toTaskError(thrown);
+    const { task } = running;
+    if (isPermanentError(thrown) || task.attempts >= task.maxAttempts) {
+      this.#settle(running, "fail", { outcome: "dead_letter", error: JSON.stringify(error) }, error);
+      return;
+    }
+    const runAfter = this.db.clock.now() + backoffDelay(task.attempts, this.options.backoff);
+    this.#settle(running, "fail", { outcome: "retry", error: JSON.stringify(error), runAfter }, error);
+  }
+
+  #settleAborted(running: Running, thrown: unknown): void {
+    switch (running.reason) {
+      case "cancel": {
+        const error = { name: "Cancelled", message: "The task was cancelled while running." };
+        this.#settle(running, "fail", { outcome: "cancelled", error: JSON.stringify(error) }, error);
+        return;
+      }
+      case "timeout":
+        this.#settleFailure(running, thrown);
+        return;
+      case "shutdown":
+        this.#settle(running, "fail", { outcome: "release", error: null }, null);
+        return;
+      default:
+        // lease-lost: the task belongs to someone else now; there is nothing to record.
+        return;
+    }
+  }
+
+  #settle(running: Running, kind: "fail", failure: Failure, error: TaskError | null): void {
+    this.#outcomes.push({ running, kind, failure, error });
+  }
+
+  #abort(running: Running, reason: AbortReason): void {
+    if (running.reason !== undefined) return;
+    running.reason = reason;
+    const messages: Record<AbortReason, [string, string]> = {
+      cancel: ["CancelledError", `Task ${running.task.id} was cancelled.`],
+      timeout: ["TimeoutError", `Task ${running.task.id} ran longer than its timeout of ${running.task.timeoutMs} ms.`],
+      "lease-lost": ["LeaseLostError", `Worker ${this.id} lost the lease of task ${running.task.id}.`],
+      shutdown: ["ShutdownError", `Worker ${this.id} is shutting down.`],
+    };
+    const [name, message] = messages[reason];
+    const error = Object.assign(new Error(message), { name });
+    if (reason === "lease-lost") this.#leaseLost(running.task);
+    running.controller.abort(error);
+  }
+
+  #context(running: Running): TaskContext {
+    const { task, lease, controller } = running;
+    return {
+      task,
+      signal: controller.signal,
+      heartbeat: async () => {
+        const result = await this.db.transaction((tx) => extend(tx, [lease], this.options.leaseMs));
+        if (result.lost.length > 0) {
+          this.#abort(running, "lease-lost");
+          throw new QueueError("LEASE_LOST", `Worker ${this.id} no longer holds the lease of task ${task.id}.`, {
+            details: { taskId: task.id },
+          });
+        }
+        if (result.held.get(task.id)?.cancelRequested) this.#abort(running, "cancel");
+      },
+      progress: async (value: number) => {
+        if (typeof value !== "number" || !Number.isFinite(value)) {
+          throw new QueueError("INVALID_ARGUMENT", `progress() expects a finite number; got ${String(value)}.`);
+        }
+        const held = await this.db.transaction((tx) => setTaskProgress(tx, task.id, lease.token, value, tx.clock.now()));
+        if (!held)
+          throw new QueueError("LEASE_LOST", `Worker ${this.id} no longer holds the lease of task ${task.id}.`, {
+            details: { taskId: task.id },
+          });
+      },
+      log: async (level: LogLevel, message: string, details?: unknown) => {
+        if (!LOG_LEVELS.includes(level))
+          throw new QueueError("INVALID_ARGUMENT", `log() level must be one of ${LOG_LEVELS.join(", ")}; got ${String(level)}.`);
+        if (typeof message !== "string") throw new QueueError("INVALID_ARGUMENT", "log() message must be a string.");
+        const json = details === undefined ? null : serializeJson(details, { what: "log details", maxBytes: 64 * 1024 });
+        await this.db.transaction((tx) => insertTaskLog(tx, task.id, level, message, json, tx.clock.now()));
+      },
+    };
+  }
+
+  /** One transaction renews every lease this worker holds; lost leases and pending cancels abort their handlers. */
+  async #renewLeases(): Promise<void> {
+    if (this.#state !== "running" && this.#state !== "stopping") return;
+    const leases = [...this.#running.values()].map((running) => running.lease);
+    for (const outcome of this.#outcomes) leases.push(outcome.running.lease);
+    try {
+      const result = await this.db.transaction((tx) => {
+        touchWorker(tx, this.id, tx.clock.now());
+        return leases.length === 0 ? undefined : extend(tx, leases, this.options.leaseMs);
+      });
+      if (result === undefined) return;
+      for (const taskId of result.lost) {
+        const running = this.#running.get(taskId);
+        if (running !== undefined) this.#abort(running, "lease-lost");
+      }
+      for (const [taskId, state] of result.held) {
+        const running = this.#running.get(taskId);
+        if (running !== undefined && state.cancelRequested) this.#abort(running, "cancel");
+      }
+    } catch (error) {
+      this.emit("error", error);
+    }
+  }
+
+  /** Idle: check cheaply (PRAGMA data_version) for commits by other connections, and for due times. */
+  async #idle(): Promise<void> {
+    while (this.#state === "running") {
+      if (await this.#sleep(this.options.pollIntervalMs)) return;
+      if (this.#readDataVersion() !== this.#dataVersion) return;
+      if (this.#nextDue !== null && this.db.clock.now() >= this.#nextDue) return;
+    }
+  }
+
+  #readDataVersion(): number {
+    try {
+      return this.db.statement<{ data_version: number }>("PRAGMA data_version").get()?.data_version ?? -1;
+    } catch {
+      return -1;
+    }
+  }
+
+  /** Waits for a signal (a task finished, local work arrived, stop) or `ms`; true if signalled. */
+  #sleep(ms?: number): Promise<boolean> {
+    if (this.#woken) {
+      this.#woken = false;
+      return Promise.resolve(true);
+    }
+    return new Promise<boolean>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => finish(false), ms);
+      const finish = (signalled: boolean) => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        this.#woken = false;
+        resolve(signalled);
+      };
+      this.#wake = () => finish(true);
+    });
+  }
+
+  #signal(): void {
+    if (this.#wake !== undefined) this.#wake();
+    else this.#woken = true;
+  }
+
+  async #shutdown(options: StopOptions): Promise<void> {
+    if (this.#starting === undefined) {
+      this.#state = "stopped";
+      if (this.#ownsDb) this.db.close();
+      return;
+    }
+    await this.#starting.catch(() => undefined);
+    this.#state = "stopping";
+    this.#signal();
+    await this.#loopDone;
+    const graceful = options.graceful ?? true;
+    const timeoutMs = options.timeoutMs ?? this.options.shutdownTimeoutMs;
+    const settled = () => Promise.all([...this.#running.values()].map((running) => running.done));
+    if (graceful && this.#running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([settled(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    for (const running of this.#running.values()) this.#abort(running, "shutdown");
+    await settled();
+    clearInterval(this.#heartbeat);
+    for (let attempt = 0; this.#outcomes.length > 0 && attempt < 3; attempt++) {
+      await this.#tick(0).catch((error: unknown) => this.emit("error", error));
+    }
+    await this.db.transaction((tx) => deregisterWorker(tx, this.id)).catch((error: unknown) => this.emit("error", error));
+    this.#unsubscribeLocal?.();
+    if (this.#onSignal !== undefined) {
+      process.off("SIGINT", this.#onSignal);
+      process.off("SIGTERM", this.#onSignal);
+    }
+    this.#state = "stopped";
+    if (this.#ownsDb) this.db.close();
+    this.emit("stopped");
+  }
+}

@@ -181,12 +181,14 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         errorDelay = Math.min(MAX_ERROR_DELAY_MS, errorDelay * 2);
         continue;
       }
-      if (this.#drained !== undefined && claimed === 0 && this.#running.size === 0 && this.#outcomes.length === 0) {
+      const queueLooksEmpty = free > 0 && claimed === 0;
+      if (this.#drained !== undefined && queueLooksEmpty && this.#running.size === 0 && this.#outcomes.length === 0) {
         this.#drained();
         return;
       }
       if (free > 0 && claimed === free) continue;
-      if (free === 0 || claimed > 0) await this.#sleep();
+      // No free slot: wait for a task to finish. Otherwise the queue ran dry: poll for new work.
+      if (free === 0) await this.#sleep();
       else await this.#idle();
     }
   }

@@ -1,0 +1,138 @@
+import { describe, expect, it, vi } from "vitest";
+import { eventually, harness } from "./helpers.js";
+
+function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+}
+
+describe("Worker: cancellation", () => {
+  it("a queued task cancelled before it is claimed never runs", async () => {
+    const { client, worker } = harness();
+    const { task } = await client.enqueue("t", null);
+    await client.cancel(task.id);
+    const ran = vi.fn();
+    expect((await worker({ handlers: { t: ran } }).runUntilEmpty()).claimed).toBe(0);
+    expect(ran).not.toHaveBeenCalled();
+  });
+
+  it("cancelling a running task fires its AbortSignal at the next heartbeat and ends it cancelled", async () => {
+    const { client, worker } = harness({ realTime: true });
+    const { task } = await client.enqueue("long", null);
+    const cancelled: number[] = [];
+    const w = worker({ leaseMs: 5_000, heartbeatMs: 20, handlers: { long: (_payload, ctx) => untilAborted(ctx.signal) } });
+    w.on("cancelled", (t) => cancelled.push(t.id));
+    await w.start();
+    await eventually(() => w.activeTaskIds.includes(task.id));
+    await client.cancel(task.id);
+    const final = await client.waitFor(task.id, { timeoutMs: 5_000 });
+    expect(final).toMatchObject({ status: "cancelled", cancelRequested: false, error: { name: "Cancelled" } });
+    expect(cancelled).toEqual([task.id]);
+  });
+
+  it("ctx.heartbeat() notices a cancel at once", async () => {
+    const { client, worker } = harness({ realTime: true });
+    const { task } = await client.enqueue("loop", null);
+    const w = worker({
+      leaseMs: 60_000,
+      heartbeatMs: 20_000,
+      handlers: {
+        loop: async (_payload, ctx) => {
+          while (!ctx.signal.aborted) {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            await ctx.heartbeat();
+          }
+          throw ctx.signal.reason;
+        },
+      },
+    });
+    await w.start();
+    await eventually(() => w.activeTaskIds.includes(task.id));
+    await client.cancel(task.id);
+    expect((await client.waitFor(task.id, { timeoutMs: 5_000 })).status).toBe("cancelled");
+  });
+});
+
+describe("Worker: timeouts", () => {
+  it("aborts an attempt that outlives its timeout and counts it as a failure", async () => {
+    const { client, worker } = harness({ realTime: true });
+    const { task } = await client.enqueue("slow", null, { timeoutMs: 30, maxAttempts: 1 });
+    let sawAbort = false;
+    await worker({
+      handlers: {
+        slow: (_payload, ctx) => {
+          ctx.signal.addEventListener("abort", () => (sawAbort = true));
+          return new Promise(() => undefined);
+        },
+      },
+    }).runUntilEmpty();
+    expect(sawAbort).toBe(true);
+    expect(await client.get(task.id)).toMatchObject({ status: "dead_letter", error: { name: "TimeoutError" } });
+  });
+});
+
+describe("Worker: shutdown", () => {
+  it("a graceful stop lets running tasks finish", async () => {
+    const { client, worker } = harness({ realTime: true });
+    const { task } = await client.enqueue("t", null);
+    const w = worker({ handlers: { t: () => new Promise((resolve) => setTimeout(() => resolve("finished"), 50)) } });
+    await w.start();
+    await eventually(() => w.activeTaskIds.length === 1);
+    await w.stop({ graceful: true, timeoutMs: 5_000 });
+    expect(await client.get(task.id)).toMatchObject({ status: "completed", result: "finished" });
+  });
+
+  it("after the shutdown timeout, aborts running tasks and releases their leases for another worker at once", async () => {
+    const { client, worker } = harness({ realTime: true });
+    const { task } = await client.enqueue("stuck", null, { maxAttempts: 1 });
+    let aborted = false;
+    const w = worker({
+      leaseMs: 60_000,
+      handlers: {
+        stuck: (_payload, ctx) => {
+          ctx.signal.addEventListener("abort", () => (aborted = true));
+          return new Promise(() => undefined);
+        },
+      },
+    });
+    await w.start();
+    await eventually(() => w.activeTaskIds.length === 1);
+    await Promise.all([w.stop({ timeoutMs: 20 }), w.stop()]);
+    expect(aborted).toBe(true);
+    expect(await client.get(task.id)).toMatchObject({ status: "queued", attempts: 0, leaseUntil: null, lockedBy: null });
+    const next = worker({ handlers: { stuck: () => "taken over" } });
+    expect((await next.runUntilEmpty()).completed).toBe(1);
+  });
+
+  it("stops on SIGTERM when asked to handle signals", async () => {
+    const { worker } = harness();
+    const w = worker({ handlers: { t: () => 1 }, handleSignals: true });
+    await w.start();
+    const stopped = new Promise<void>((resolve) => w.once("stopped", resolve));
+    process.emit("SIGTERM");
+    await stopped;
+    expect(w.state).toBe("stopped");
+    expect(process.listenerCount("SIGTERM")).toBe(0);
+  });
+});
+
+describe("Worker: wake-up and batching", () => {
+  it("wakes immediately on an enqueue in the same process, without waiting for a poll", async () => {
+    const { client, worker } = harness({ realTime: true });
+    const w = worker({ pollIntervalMs: 60_000, handlers: { t: () => "ran" } });
+    await w.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const { task } = await client.enqueue("t", null);
+    const final = await client.waitFor(task.id, { timeoutMs: 5_000 });
+    expect(final.status).toBe("completed");
+  });
+
+  it("records outcomes and claims in shared transactions: well under two writes per task at load", async () => {
+    const { client, worker, db } = harness();
+    await client.enqueueMany(Array.from({ length: 1_000 }, (_, n) => ({ type: "noop", payload: n })));
+    const transaction = vi.spyOn(db, "transaction");
+    const stats = await worker({ concurrency: 50, handlers: { noop: () => undefined } }).runUntilEmpty();
+    expect(stats.completed).toBe(1_000);
+    const writesPerTask = transaction.mock.calls.length / 1_000;
+    expect(writesPerTask).toBeLessThan(0.5);
+  });
+});

@@ -4,7 +4,15 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildClaimSql, COUNT_BY_STATUS_SQL, openQueueDatabase, TASK_COLUMNS, type TaskRow, taskFromRow } from "@queue/core";
+import {
+  buildClaimSql,
+  COUNT_BY_STATUS_SQL,
+  openQueueDatabase,
+  QUEUED_BY_PRIORITY_INDEX,
+  TASK_COLUMNS,
+  type TaskRow,
+  taskFromRow,
+} from "@queue/core";
 
 const path = process.env.QUEUE_DB_PATH ?? join(mkdtempSync(join(tmpdir(), "queue-demo-")), "queue.db");
 const db = openQueueDatabase({ path });
@@ -23,7 +31,7 @@ const enqueued = await db.transaction((tx) => {
 console.log(`Enqueued ${enqueued.length} tasks: ${enqueued.map((task) => `#${task.id}`).join(", ")}`);
 
 // Claim and complete, two at a time, highest priority (lowest number) first.
-const claim = buildClaimSql({ orderBy: "priority, run_after, id" });
+const claim = buildClaimSql({ index: QUEUED_BY_PRIORITY_INDEX, orderBy: "priority, run_after, id" });
 const complete = `UPDATE tasks SET status = 'completed', result = ?, finished_at = ?, updated_at = ?,
   lease_token = NULL, lease_until = NULL, locked_by = NULL WHERE id = ? AND lease_token = ?`;
 const workerId = `demo-${process.pid}`;

@@ -21,7 +21,14 @@ export {
   type SynchronousMode,
   type TempStore,
 } from "./pragmas.js";
-export { buildClaimSql, type ClaimFilters, type ClaimShape, COUNT_BY_STATUS_SQL } from "./sql/claim.js";
+export {
+  buildClaimSql,
+  type ClaimFilters,
+  type ClaimShape,
+  COUNT_BY_STATUS_SQL,
+  QUEUED_BY_PRIORITY_INDEX,
+  QUEUED_BY_RUN_AFTER_INDEX,
+} from "./sql/claim.js";
 export { insertTaskLog, selectTaskLogs } from "./sql/logs.js";
 export { ALL_TYPES, PAUSE_FILTERS, pausedTypes, pauseType, resumeType } from "./sql/pauses.js";
 export {
@@ -33,8 +40,10 @@ export {
   type LeaseRelease,
   type ListTasksQuery,
   listTasks,
+  NEXT_DUE_TIME_SQL,
   type NewTaskRow,
   nextDueTime,
+  RECOVER_EXPIRED_LEASES_SQL,
   type RenewedLease,
   recoverExpiredLeases,
   releaseLeasedTask,

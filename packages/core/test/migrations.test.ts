@@ -3,7 +3,11 @@ import {
   COUNT_BY_STATUS_SQL,
   MIGRATIONS,
   MIGRATIONS_TABLE,
+  NEXT_DUE_TIME_SQL,
   openQueueDatabase,
+  QUEUED_BY_PRIORITY_INDEX,
+  QUEUED_BY_RUN_AFTER_INDEX,
+  RECOVER_EXPIRED_LEASES_SQL,
   readSchemaVersion,
   runMigrations,
   SCHEMA_VERSION,
@@ -99,16 +103,20 @@ describe("schema", () => {
   });
 });
 
-describe("query plans", () => {
+describe.each([
+  ["without statistics", false],
+  ["after ANALYZE", true],
+])("query plans %s", (_label, analyze) => {
   const plan = (db: ReturnType<typeof openTemp>, sql: string, params: Record<string, unknown> = {}) =>
     db
       .statement<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
       .all(params)
-      .map((row) => row.detail);
+      .map((row) => row.detail)
+      .join("\n");
   const claimParams = { now: 0, leaseUntil: 0, token: "t", workerId: "w", limit: 10 };
 
-  function fillTable(db: ReturnType<typeof openTemp>) {
-    // Enough finished and queued rows that ANALYZE gives the planner realistic statistics.
+  function filledDatabase() {
+    const db = openTemp();
     db.transactionSync((tx) => {
       const insert = tx.statement(
         "INSERT INTO tasks (type, status, priority, run_after, finished_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, 0)",
@@ -118,37 +126,40 @@ describe("query plans", () => {
         insert.run(`type-${i % 7}`, finished ? "completed" : "queued", i % 5, i, finished ? i : null);
       }
     });
-    db.connection.exec("ANALYZE");
+    if (analyze) db.connection.exec("ANALYZE");
+    return db;
   }
 
-  it("the fifo claim reads the queued-by-run-after index, not the table", () => {
-    const db = openTemp();
-    fillTable(db);
-    const details = plan(db, buildClaimSql({ orderBy: "run_after, id" }), claimParams);
-    expect(details.join("\n")).toMatch(/USING (COVERING )?INDEX tasks_queued_by_run_after/);
-    expect(details.some((detail) => /^SCAN tasks$/.test(detail))).toBe(false);
-    expect(details.join("\n")).not.toContain("TEMP B-TREE");
+  it("the fifo claim reads the queued-by-run-after index in order, never sorting the queue", () => {
+    const details = plan(filledDatabase(), buildClaimSql({ index: QUEUED_BY_RUN_AFTER_INDEX, orderBy: "run_after, id" }), claimParams);
+    expect(details).toMatch(/USING (COVERING )?INDEX tasks_queued_by_run_after/);
+    expect(details).not.toContain("TEMP B-TREE");
   });
 
   it("the priority claim reads the queued-by-priority index in order", () => {
-    const db = openTemp();
-    fillTable(db);
-    const details = plan(db, buildClaimSql({ orderBy: "priority, run_after, id" }), claimParams);
-    expect(details.join("\n")).toMatch(/USING (COVERING )?INDEX tasks_queued_by_priority/);
-    expect(details.join("\n")).not.toContain("TEMP B-TREE");
+    const details = plan(
+      filledDatabase(),
+      buildClaimSql({ index: QUEUED_BY_PRIORITY_INDEX, orderBy: "priority, run_after, id" }),
+      claimParams,
+    );
+    expect(details).toMatch(/USING (COVERING )?INDEX tasks_queued_by_priority/);
+    expect(details).not.toContain("TEMP B-TREE");
+  });
+
+  it("the next due time reads two indexes, not the queue", () => {
+    const details = plan(
+      filledDatabase(),
+      "SELECT min((SELECT min(run_after) FROM tasks INDEXED BY tasks_queued_by_run_after WHERE status = 'queued'), 0)",
+    );
+    expect(details).toMatch(/tasks_queued_by_run_after/);
   });
 
   it("status counts are answered from the covering status index", () => {
-    const db = openTemp();
-    fillTable(db);
-    const details = plan(db, COUNT_BY_STATUS_SQL);
-    expect(details.join("\n")).toContain("USING COVERING INDEX tasks_by_status_type");
+    expect(plan(filledDatabase(), COUNT_BY_STATUS_SQL)).toContain("USING COVERING INDEX tasks_by_status_type");
   });
 
-  it("finding expired leases uses the lease expiry index", () => {
-    const db = openTemp();
-    fillTable(db);
-    const details = plan(db, "SELECT id FROM tasks WHERE status = 'leased' AND lease_until <= :now", { now: 0 });
-    expect(details.join("\n")).toMatch(/USING (COVERING )?INDEX tasks_leased_by_expiry/);
+  it("recovering expired leases uses the lease expiry index", () => {
+    const details = plan(filledDatabase(), RECOVER_EXPIRED_LEASES_SQL, { now: 0 });
+    expect(details).toMatch(/USING (COVERING )?INDEX tasks_leased_by_expiry/);
   });
 });

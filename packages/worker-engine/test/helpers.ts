@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { QueueClient } from "@queue/client";
-import { type QueueDatabase, TestClock, openQueueDatabase, systemClock } from "@queue/core";
+import { openQueueDatabase, type QueueDatabase, systemClock, TestClock } from "@queue/core";
 import { makeTempDir, removeTempDirs } from "@queue/test-support";
 import { Worker, type WorkerOptions } from "@queue/worker-engine";
 import { afterEach } from "vitest";

@@ -1,6 +1,6 @@
-import { TASK_COLUMNS, type TaskRow, selectTaskLogs, taskFromRow } from "@queue/core";
-import { DEFAULT_BACKOFF, PermanentError, backoffDelay, claim, complete, fail } from "@queue/worker-engine";
+import { selectTaskLogs, TASK_COLUMNS, type TaskRow, taskFromRow } from "@queue/core";
 import { priority } from "@queue/scheduling";
+import { backoffDelay, claim, complete, DEFAULT_BACKOFF, fail, PermanentError } from "@queue/worker-engine";
 import { describe, expect, it } from "vitest";
 import { eventually, harness } from "./helpers.js";
 

@@ -11,12 +11,22 @@ export interface ClaimShape {
   /** An ORDER BY list over `tasks` columns, e.g. `run_after, id`. */
   readonly orderBy: string;
   /**
+   * The index the candidates are read through (INDEXED BY). Name one whose order matches, so the
+   * claim reads only the first rows it needs whatever statistics SQLite has: without it, a file
+   * never ANALYZEd may be planned as "read every queued task, then sort", O(queue depth) per claim.
+   */
+  readonly index?: string;
+  /**
    * Choose among a bounded set of candidates, taken in `orderBy` order of the window, then order
    * only those by the shape's `orderBy` (which may use the CTE `candidates`). Keeps strategies that
    * cannot use an index (random orders) cheap on a deep queue.
    */
   readonly window?: { readonly orderBy: string; readonly size: number };
 }
+
+/** Partial indexes over queued tasks, for `ClaimShape.index`. */
+export const QUEUED_BY_RUN_AFTER_INDEX = "tasks_queued_by_run_after";
+export const QUEUED_BY_PRIORITY_INDEX = "tasks_queued_by_priority";
 
 /** Which optional filters a claim applies; each adds a named parameter. */
 export interface ClaimFilters {
@@ -43,19 +53,23 @@ export function buildClaimSql(shape: ClaimShape, filters: ClaimFilters = { types
   if (filters.types) conditions.push(TYPE_FILTER);
   if (filters.capabilities) conditions.push(CAPABILITY_FILTER);
   const where = conditions.join("\n    AND ");
+  if (shape.index !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(shape.index)) {
+    throw new RangeError(`buildClaimSql: ${JSON.stringify(shape.index)} is not an index name`);
+  }
+  const source = shape.index === undefined ? "tasks" : `tasks INDEXED BY ${shape.index}`;
   const update = `UPDATE tasks
 SET status = 'leased', lease_token = :token, locked_by = :workerId, lease_until = :leaseUntil,
     attempts = attempts + 1, started_at = :now, updated_at = :now, cancel_requested = 0`;
   if (shape.window === undefined) {
     return `${update}
-WHERE id IN (SELECT id FROM tasks WHERE ${where} ORDER BY ${shape.orderBy} LIMIT :limit)
+WHERE id IN (SELECT id FROM ${source} WHERE ${where} ORDER BY ${shape.orderBy} LIMIT :limit)
 RETURNING ${TASK_COLUMNS}`;
   }
   if (!Number.isInteger(shape.window.size) || shape.window.size < 1) {
     throw new RangeError(`buildClaimSql: window size must be a positive integer, got ${shape.window.size}`);
   }
   return `WITH candidates AS (
-  SELECT id, priority, run_after FROM tasks WHERE ${where} ORDER BY ${shape.window.orderBy} LIMIT ${shape.window.size})
+  SELECT id, priority, run_after FROM ${source} WHERE ${where} ORDER BY ${shape.window.orderBy} LIMIT ${shape.window.size})
 ${update}
 WHERE id IN (SELECT id FROM candidates ORDER BY ${shape.orderBy} LIMIT :limit)
 RETURNING ${TASK_COLUMNS}`;

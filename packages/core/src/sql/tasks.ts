@@ -102,24 +102,22 @@ export function retryDeadLetterTask(db: QueueDatabase, id: number, now: number):
     .get({ id, now });
 }
 
+export const RECOVER_EXPIRED_LEASES_SQL = `UPDATE tasks INDEXED BY tasks_leased_by_expiry SET
+    status = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN attempts >= max_attempts THEN 'dead_letter' ELSE 'queued' END,
+    error = json_object('name', 'LeaseExpired', 'message',
+      'The worker ' || coalesce(locked_by, '?') || ' stopped renewing its lease (it died, stalled or lost the database)'),
+    finished_at = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts THEN :now ELSE NULL END,
+    run_after = :now, lease_token = NULL, lease_until = NULL, locked_by = NULL, updated_at = :now
+  WHERE status = 'leased' AND lease_until <= :now
+  RETURNING ${TASK_COLUMNS}`;
+
 /**
  * Recovers tasks whose lease expired (their worker died or stalled): back to the queue, or to
  * dead_letter when that was the last attempt, or to cancelled when a cancel was pending. Cheap when
  * nothing expired (an index range scan that finds nothing).
  */
 export function recoverExpiredLeases(db: QueueDatabase, now: number): TaskRow[] {
-  return db
-    .statement<TaskRow>(
-      `UPDATE tasks SET
-         status = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN attempts >= max_attempts THEN 'dead_letter' ELSE 'queued' END,
-         error = json_object('name', 'LeaseExpired', 'message',
-           'The worker ' || coalesce(locked_by, '?') || ' stopped renewing its lease (it died, stalled or lost the database)'),
-         finished_at = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts THEN :now ELSE NULL END,
-         run_after = :now, lease_token = NULL, lease_until = NULL, locked_by = NULL, updated_at = :now
-       WHERE status = 'leased' AND lease_until <= :now
-       RETURNING ${TASK_COLUMNS}`,
-    )
-    .all({ now });
+  return db.statement<TaskRow>(RECOVER_EXPIRED_LEASES_SQL).all({ now });
 }
 
 /** Runs a claim statement built by `buildClaimSql`. */
@@ -201,14 +199,11 @@ export function setTaskProgress(db: QueueDatabase, id: number, token: string, pr
   );
 }
 
+export const NEXT_DUE_TIME_SQL = `SELECT min(
+    (SELECT min(run_after) FROM tasks INDEXED BY tasks_queued_by_run_after WHERE status = 'queued'),
+    (SELECT min(lease_until) FROM tasks INDEXED BY tasks_leased_by_expiry WHERE status = 'leased')) AS due`;
+
 /** The next time something becomes claimable without any new write: a delayed task or a lease expiring. */
 export function nextDueTime(db: QueueDatabase): number | null {
-  const row = db
-    .statement<{ due: number | null }>(
-      `SELECT min(
-         (SELECT min(run_after) FROM tasks WHERE status = 'queued'),
-         (SELECT min(lease_until) FROM tasks WHERE status = 'leased')) AS due`,
-    )
-    .get();
-  return row?.due ?? null;
+  return db.statement<{ due: number | null }>(NEXT_DUE_TIME_SQL).get()?.due ?? null;
 }

@@ -1,3 +1,4 @@
+import { QUEUED_BY_RUN_AFTER_INDEX } from "@queue/core";
 import type { SchedulingStrategy } from "../strategy.js";
 
 /** How many of the oldest runnable tasks compete in each weighted draw. */
@@ -14,6 +15,7 @@ export const weightedRandom: SchedulingStrategy = Object.freeze<SchedulingStrate
   name: "weighted_random",
   description: "random, weighted toward lower priority numbers, among the oldest runnable tasks",
   shape: {
+    index: QUEUED_BY_RUN_AFTER_INDEX,
     window: { orderBy: "run_after, id", size: WEIGHTED_RANDOM_WINDOW },
     orderBy: "-ln((abs(random()) + 1.0) / 9223372036854775808.0) * (1 + priority - (SELECT min(priority) FROM candidates))",
   },

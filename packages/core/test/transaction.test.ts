@@ -1,4 +1,4 @@
-import { isQueueError, openQueueDatabase, QueueError } from "@queue/core";
+import { isQueueError, nextDueTime, openQueueDatabase, QueueError } from "@queue/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openTemp, track } from "./helpers.js";
@@ -153,5 +153,22 @@ describe("QueueDatabase.statement", () => {
   it("reports bad SQL as a typed error", () => {
     const db = openTemp();
     expect(() => db.statement("SELEC nonsense")).toThrow(expect.objectContaining({ code: "SQLITE_ERROR", path: db.path }));
+  });
+});
+
+describe("nextDueTime", () => {
+  it("is the earliest of the next delayed task and the next lease expiry, whichever exist", () => {
+    const db = openTemp();
+    expect(nextDueTime(db)).toBeNull();
+    db.transactionSync((tx) =>
+      tx
+        .statement(
+          "INSERT INTO tasks (type, status, run_after, lease_token, lease_until, created_at, updated_at) VALUES ('t', 'leased', 0, 'x', 500, 0, 0)",
+        )
+        .run(),
+    );
+    expect(nextDueTime(db)).toBe(500);
+    db.transactionSync((tx) => tx.statement("INSERT INTO tasks (type, run_after, created_at, updated_at) VALUES ('t', 300, 0, 0)").run());
+    expect(nextDueTime(db)).toBe(300);
   });
 });

@@ -199,11 +199,13 @@ export function setTaskProgress(db: QueueDatabase, id: number, token: string, pr
   );
 }
 
-export const NEXT_DUE_TIME_SQL = `SELECT min(
-    (SELECT min(run_after) FROM tasks INDEXED BY tasks_queued_by_run_after WHERE status = 'queued'),
-    (SELECT min(lease_until) FROM tasks INDEXED BY tasks_leased_by_expiry WHERE status = 'leased')) AS due`;
+export const NEXT_DUE_TIME_SQL = `SELECT
+    (SELECT min(run_after) FROM tasks INDEXED BY tasks_queued_by_run_after WHERE status = 'queued') AS queued,
+    (SELECT min(lease_until) FROM tasks INDEXED BY tasks_leased_by_expiry WHERE status = 'leased') AS leased`;
 
 /** The next time something becomes claimable without any new write: a delayed task or a lease expiring. */
 export function nextDueTime(db: QueueDatabase): number | null {
-  return db.statement<{ due: number | null }>(NEXT_DUE_TIME_SQL).get()?.due ?? null;
+  const row = db.statement<{ queued: number | null; leased: number | null }>(NEXT_DUE_TIME_SQL).get();
+  const times = [row?.queued, row?.leased].filter((time): time is number => typeof time === "number");
+  return times.length === 0 ? null : Math.min(...times);
 }

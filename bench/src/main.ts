@@ -1,57 +1,67 @@
-// `pnpm bench`: runs the benchmarks and writes bench/results/latest.{md,json} (quick.{md,json} with --quick).
-// Options: --quick (small sizes, for a smoke run), --scenario NAME (run one scenario).
+// `pnpm bench`: every scenario, each variant beside its reference in the same run on the same file
+// system; writes bench/results/latest.{md,json} (quick.{md,json} with --quick).
+// Options: --quick (a tenth of the sizes, two rounds: a smoke run), --scenario NAME, --rounds N.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { measureTransactionOverhead } from "./core-overhead.js";
+import { type Comparison, compare } from "./measure.js";
+import { SCENARIOS } from "./scenarios.js";
 
-const args = process.argv.slice(2);
-const quick = args.includes("--quick");
-const scenarioIndex = args.indexOf("--scenario");
-const only = scenarioIndex === -1 ? undefined : args[scenarioIndex + 1];
-const scenarios = ["core-overhead"];
-if (only !== undefined && !scenarios.includes(only)) {
-  console.error(`Unknown scenario ${JSON.stringify(only)}; known: ${scenarios.join(", ")}`);
+function option(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index === -1 ? undefined : process.argv[index + 1];
+}
+
+const quick = process.argv.includes("--quick");
+const only = option("--scenario");
+const rounds = Number(option("--rounds") ?? (quick ? 2 : 5));
+const scale = quick ? 0.1 : 1;
+if (only !== undefined && !SCENARIOS.some((scenario) => scenario.name === only)) {
+  console.error(`Unknown scenario ${JSON.stringify(only)}; known: ${SCENARIOS.map((scenario) => scenario.name).join(", ")}`);
   process.exit(2);
 }
 
-const directory = mkdtempSync(join(tmpdir(), "queue-bench-"));
-const sqliteVersion = (new Database(":memory:").prepare("SELECT sqlite_version() AS v").get() as { v: string }).v;
+const sqlite = (new Database(":memory:").prepare("SELECT sqlite_version() AS v").get() as { v: string }).v;
 const machine = {
   cpu: cpus()[0]?.model ?? "unknown",
   cores: cpus().length,
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   node: process.version,
-  sqlite: sqliteVersion,
+  sqlite,
   platform: `${process.platform}-${process.arch}`,
 };
-const report: Record<string, unknown> = { date: new Date().toISOString(), machine, quick };
-const lines: string[] = [
-  `# Benchmark results`,
+const date = new Date().toISOString();
+const lines = [
+  "# Benchmark results",
   "",
-  `${report.date} on ${machine.cpu} (${machine.cores} cores, ${machine.memoryGiB} GiB), Node ${machine.node}, SQLite ${machine.sqlite}${quick ? ", --quick" : ""}`,
+  `${date} on ${machine.cpu} (${machine.cores} cores, ${machine.memoryGiB} GiB), Node ${machine.node}, SQLite ${machine.sqlite}.`,
+  `${rounds} interleaved rounds per scenario${quick ? " (--quick: a tenth of the sizes)" : ""}; figures are medians (min-max); ratios are medians over the reference's median in the same run.`,
   "",
 ];
-
+const results: Record<string, { title: string; unit: string; reference: string; comparisons: Comparison[]; targets: unknown[] }> = {};
+const fmt = (value: number) => Math.round(value).toLocaleString("en-US");
+const directory = mkdtempSync(join(tmpdir(), "queue-bench-"));
 try {
-  if (only === undefined || only === "core-overhead") {
-    const rows = quick ? 2_000 : 20_000;
-    const rounds = quick ? 3 : 7;
-    const overhead = await measureTransactionOverhead(directory, rows, rounds);
-    report["core-overhead"] = overhead;
-    lines.push(
-      `## One-row insert transactions: QueueDatabase vs bare better-sqlite3`,
-      "",
-      `${rows} transactions per round, ${rounds} interleaved rounds, median (min-max).`,
-      "",
-      "| variant | tx/s | ratio to raw |",
-      "| --- | ---: | ---: |",
-    );
-    for (const [name, { opsPerSecond, ratioToRaw }] of Object.entries(overhead.variants)) {
-      const range = `${Math.round(opsPerSecond.median)} (${Math.round(opsPerSecond.min)}-${Math.round(opsPerSecond.max)})`;
-      lines.push(`| ${name} | ${range} | ${ratioToRaw.toFixed(2)}x |`);
+  for (const scenario of SCENARIOS) {
+    if (only !== undefined && scenario.name !== only) continue;
+    process.stderr.write(`running ${scenario.name}...\n`);
+    const comparisons = await compare(directory, scenario.name, scenario.reference, scenario.variants(scale), rounds);
+    const targets = scenario.targets.map((target) => {
+      const ratio = comparisons.find((comparison) => comparison.variant === target.variant)?.ratio ?? 0;
+      return { ...target, ratio, met: ratio >= target.atLeast };
+    });
+    results[scenario.name] = { title: scenario.title, unit: scenario.unit, reference: scenario.reference, comparisons, targets };
+    lines.push(`## ${scenario.title}`, "", `| variant | ${scenario.unit} | ratio to "${scenario.reference}" |`, "| --- | ---: | ---: |");
+    for (const { variant, opsPerSecond, ratio } of comparisons) {
+      lines.push(`| ${variant} | ${fmt(opsPerSecond.median)} (${fmt(opsPerSecond.min)}-${fmt(opsPerSecond.max)}) | ${ratio.toFixed(2)}x |`);
+    }
+    for (const target of targets) {
+      lines.push(
+        "",
+        `Target: ${target.variant} >= ${target.atLeast}x the reference: ${target.ratio.toFixed(2)}x, ${target.met ? "met" : "NOT met"}.`,
+      );
     }
     lines.push("");
   }
@@ -66,4 +76,4 @@ mkdirSync(resultsDirectory, { recursive: true });
 // A --quick run is a smoke test: it must not replace the committed results of a full run.
 const name = quick ? "quick" : "latest";
 writeFileSync(join(resultsDirectory, `${name}.md`), `${markdown}\n`);
-writeFileSync(join(resultsDirectory, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(join(resultsDirectory, `${name}.json`), `${JSON.stringify({ date, machine, quick, rounds, results }, null, 2)}\n`);

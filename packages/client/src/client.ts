@@ -5,6 +5,7 @@ import {
   describeValue,
   insertTask,
   listTasks,
+  type NewTaskRow,
   notifyLocalWorkers,
   type OpenQueueDatabaseOptions,
   openQueueDatabase,
@@ -62,7 +63,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
   readonly db: QueueDatabase;
   readonly #ownsDb: boolean;
   readonly #limits: EnqueueLimits;
-  readonly #committer: GroupCommitter<{ type: unknown; payload: unknown; options: EnqueueOptions | undefined }, EnqueueResult>;
+  readonly #committer: GroupCommitter<NewTaskRow, EnqueueResult>;
   #closed = false;
 
   constructor(options: QueueClientOptions = {}) {
@@ -79,13 +80,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     });
     this.#ownsDb = options.db === undefined;
     this.db = options.db ?? openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
-    this.#committer = new GroupCommitter(async (items) => {
-      const now = this.db.clock.now();
-      const rows = items.map((item) => toNewTaskRow(item.type, item.payload, item.options, this.#limits, now));
-      const results = await this.db.transaction((tx) => rows.map((row) => insertTask(tx, row, now)));
-      notifyLocalWorkers(this.db.path);
-      return results.map(({ row, created }) => ({ task: taskFromRow(row), created }));
-    });
+    this.#committer = new GroupCommitter((rows) => this.#insert(rows));
   }
 
   /**
@@ -97,13 +92,14 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     payload: Types[Type],
     options?: EnqueueOptions,
   ): Promise<EnqueueResult<Types[Type]>> {
+    let row: NewTaskRow;
     try {
       this.#assertOpen();
-      toNewTaskRow(type, payload, options, this.#limits, this.db.clock.now());
+      row = toNewTaskRow(type, payload, options, this.#limits, this.db.clock.now());
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#committer.submit({ type, payload, options }) as Promise<EnqueueResult<Types[Type]>>;
+    return this.#committer.submit(row) as Promise<EnqueueResult<Types[Type]>>;
   }
 
   /** Adds several tasks in one transaction: all are written, or (on any invalid item) none. */
@@ -120,10 +116,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
         throw error;
       }
     });
-    if (rows.length === 0) return [];
-    const results = await this.db.transaction((tx) => rows.map((row) => insertTask(tx, row, now)));
-    notifyLocalWorkers(this.db.path);
-    return results.map(({ row, created }) => ({ task: taskFromRow(row), created }));
+    return rows.length === 0 ? [] : this.#insert(rows);
   }
 
   async get<Payload = unknown, Result = unknown>(id: number): Promise<Task<Payload, Result> | undefined> {
@@ -232,6 +225,16 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** One transaction for all `rows`; local workers are woken once it has committed. */
+  async #insert(rows: readonly NewTaskRow[]): Promise<EnqueueResult[]> {
+    const results = await this.db.transaction((tx) => {
+      const now = tx.clock.now();
+      return rows.map((row) => insertTask(tx, row, now));
+    });
+    notifyLocalWorkers(this.db.path);
+    return results.map(({ row, created }) => ({ task: taskFromRow(row), created }));
   }
 
   #assertOpen(): void {

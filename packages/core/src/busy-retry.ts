@@ -60,13 +60,22 @@ class BusyRetryState {
  * Runs `work`, retrying it while it fails with SQLITE_BUSY, sleeping without blocking the event
  * loop. Other errors are thrown at once; a busy budget that runs out becomes a BUSY QueueError.
  */
-export async function retryOnBusy<T>(policy: BusyRetryPolicy, path: string, work: () => T): Promise<T> {
-  let state: BusyRetryState | undefined;
+export function retryOnBusy<T>(policy: BusyRetryPolicy, path: string, work: () => T): Promise<T> {
+  // The first try is synchronous and, when it succeeds (almost always), costs one resolved promise.
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return retryAfterBusy(policy, path, work, error);
+  }
+}
+
+async function retryAfterBusy<T>(policy: BusyRetryPolicy, path: string, work: () => T, firstError: unknown): Promise<T> {
+  const state = new BusyRetryState(policy);
+  await sleep(delayOrThrow(state, firstError, path));
   for (;;) {
     try {
       return work();
     } catch (error) {
-      state ??= new BusyRetryState(policy);
       await sleep(delayOrThrow(state, error, path));
     }
   }

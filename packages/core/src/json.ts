@@ -18,25 +18,9 @@ export function serializeJson(value: unknown, options: SerializeJsonOptions): st
   const { what } = options;
   let text: string | undefined;
   try {
-    text = JSON.stringify(value, function check(this: unknown, key: string, item: unknown) {
-      const where = key === "" ? what : `${what} key ${JSON.stringify(key)}`;
-      switch (typeof item) {
-        case "function":
-        case "symbol":
-          throw invalid(`${where} is a ${typeof item}, which JSON cannot store`);
-        case "bigint":
-          throw invalid(`${where} is a BigInt; convert it to a string or number first`);
-        case "number":
-          if (!Number.isFinite(item)) throw invalid(`${where} is ${item}, which JSON cannot store; use null or a string`);
-          break;
-        case "undefined":
-          if (Array.isArray(this)) throw invalid(`${where} is undefined inside an array; use null`);
-          break;
-      }
-      return item;
-    });
+    text = JSON.stringify(value, checkStorable);
   } catch (error) {
-    if (error instanceof QueueError) throw error;
+    if (error instanceof Unstorable) throw unstorable(what, error.key, error.item, error.inArray);
     throw invalid(`${what} cannot be serialised to JSON: ${(error as Error).message}`, error);
   }
   if (text === undefined) throw invalid(`${what} is undefined; pass null or a JSON value`);
@@ -51,6 +35,37 @@ export function serializeJson(value: unknown, options: SerializeJsonOptions): st
     );
   }
   return text;
+}
+
+/** Thrown by the replacer, turned into a QueueError (with the caller's wording) outside it. */
+class Unstorable {
+  constructor(
+    readonly key: string,
+    readonly item: unknown,
+    readonly inArray: boolean,
+  ) {}
+}
+
+/** JSON.stringify's replacer: it runs for every value, so it only compares types. */
+function checkStorable(this: unknown, key: string, item: unknown): unknown {
+  const type = typeof item;
+  if (type === "object" || type === "string" || type === "boolean") return item;
+  if (type === "number" ? Number.isFinite(item) : type === "undefined" && !Array.isArray(this)) return item;
+  throw new Unstorable(key, item, Array.isArray(this));
+}
+
+function unstorable(what: string, key: string, item: unknown, inArray: boolean): QueueError {
+  const where = key === "" ? what : `${what} key ${JSON.stringify(key)}`;
+  switch (typeof item) {
+    case "bigint":
+      return invalid(`${where} is a BigInt; convert it to a string or number first`);
+    case "number":
+      return invalid(`${where} is ${item}, which JSON cannot store; use null or a string`);
+    case "undefined":
+      return invalid(`${where} is undefined${inArray ? " inside an array" : ""}; use null`);
+    default:
+      return invalid(`${where} is a ${typeof item}, which JSON cannot store`);
+  }
 }
 
 function invalid(message: string, cause?: unknown): QueueError {

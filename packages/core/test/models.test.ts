@@ -1,4 +1,4 @@
-import { TASK_COLUMNS, type TaskRow, taskFromRow, workerFromRow } from "@queue/core";
+import { insertTask, selectTask, TASK_COLUMNS, type TaskRow, taskFromRow, workerFromRow } from "@queue/core";
 import { describe, expect, it } from "vitest";
 import { openTemp } from "./helpers.js";
 
@@ -73,5 +73,26 @@ describe("workerFromRow", () => {
     expect(() => workerFromRow({ id: "w1", host: "h", pid: 1, capabilities: "[1]", started_at: 0, heartbeat_at: 0 })).toThrow(
       expect.objectContaining({ code: "INVALID_DATA" }),
     );
+  });
+});
+
+describe("insertTask", () => {
+  it("returns exactly the row SQLite stored, defaults included", () => {
+    const db = openTemp();
+    const task = {
+      type: "t",
+      payload: '{"a":1}',
+      priority: 2,
+      runAfter: 50,
+      maxAttempts: 4,
+      idempotencyKey: "k",
+      timeoutMs: 9,
+      requiredCapabilities: '["x"]',
+    };
+    const { row, created } = db.transactionSync((tx) => insertTask(tx, task, 40));
+    expect(created).toBe(true);
+    expect(row).toEqual(selectTask(db, row.id));
+    const again = db.transactionSync((tx) => insertTask(tx, { ...task, payload: "2" }, 41));
+    expect(again).toEqual({ row, created: false });
   });
 });

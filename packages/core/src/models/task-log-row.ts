@@ -20,6 +20,6 @@ export function taskLogFromRow(row: TaskLogRow): TaskLog {
     at: dateFromMillis(row.at),
     level: row.level,
     message: row.message,
-    details: parseJsonColumn(row.details, `task_logs.details (id ${row.id})`),
+    details: parseJsonColumn(row.details, "task_logs.details", row.id),
   });
 }

@@ -34,12 +34,11 @@ export const TASK_COLUMNS =
   "created_at, updated_at, started_at, finished_at";
 
 export function taskFromRow<Payload = unknown, Result = unknown>(row: TaskRow): Task<Payload, Result> {
-  const where = (column: string) => `tasks.${column} (id ${row.id})`;
   return Object.freeze({
     id: row.id,
     type: row.type,
     priority: row.priority,
-    payload: parseJsonColumn(row.payload, where("payload")) as Payload,
+    payload: parseJsonColumn(row.payload, "tasks.payload", row.id) as Payload,
     status: row.status,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
@@ -48,10 +47,10 @@ export function taskFromRow<Payload = unknown, Result = unknown>(row: TaskRow): 
     lockedBy: row.locked_by,
     idempotencyKey: row.idempotency_key,
     timeoutMs: row.timeout_ms,
-    requiredCapabilities: stringArrayFromColumn(row.required_capabilities, where("required_capabilities")),
+    requiredCapabilities: stringArrayFromColumn(row.required_capabilities, "tasks.required_capabilities", row.id),
     cancelRequested: row.cancel_requested === 1,
-    error: parseJsonColumn(row.error, where("error")) as TaskError | null,
-    result: parseJsonColumn(row.result, where("result")) as Result | null,
+    error: parseJsonColumn(row.error, "tasks.error", row.id) as TaskError | null,
+    result: parseJsonColumn(row.result, "tasks.result", row.id) as Result | null,
     progress: row.progress,
     createdAt: dateFromMillis(row.created_at),
     updatedAt: dateFromMillis(row.updated_at),

@@ -18,7 +18,7 @@ export function workerFromRow(row: WorkerRow): WorkerRecord {
     id: row.id,
     host: row.host,
     pid: row.pid,
-    capabilities: stringArrayFromColumn(row.capabilities, `workers.capabilities (id ${row.id})`),
+    capabilities: stringArrayFromColumn(row.capabilities, "workers.capabilities", row.id),
     startedAt: dateFromMillis(row.started_at),
     heartbeatAt: dateFromMillis(row.heartbeat_at),
   });

@@ -17,11 +17,12 @@ export interface NewTaskRow {
   readonly requiredCapabilities: string | null;
 }
 
+// Positional parameters and no RETURNING: on a batch of small tasks, RETURNING every column costs
+// more than half the insert throughput. The stored row is rebuilt from what was written instead.
 const INSERT_TASK = `INSERT INTO tasks
   (type, payload, priority, run_after, max_attempts, idempotency_key, timeout_ms, required_capabilities, created_at, updated_at)
-  VALUES (:type, :payload, :priority, :runAfter, :maxAttempts, :idempotencyKey, :timeoutMs, :requiredCapabilities, :now, :now)
-  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING ${TASK_COLUMNS}`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
 const SELECT_BY_KEY = `SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = ?`;
 const SELECT_BY_ID = `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`;
 
@@ -30,11 +31,52 @@ const SELECT_BY_ID = `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`;
  * (`created: false`) and writes nothing.
  */
 export function insertTask(db: QueueDatabase, task: NewTaskRow, now: number): { row: TaskRow; created: boolean } {
-  const row = db.statement<TaskRow>(INSERT_TASK).get({ ...task, now });
-  if (row !== undefined) return { row, created: true };
+  const { changes, lastInsertRowid } = db
+    .statement(INSERT_TASK)
+    .run(
+      task.type,
+      task.payload,
+      task.priority,
+      task.runAfter,
+      task.maxAttempts,
+      task.idempotencyKey,
+      task.timeoutMs,
+      task.requiredCapabilities,
+      now,
+      now,
+    );
+  if (changes === 1) return { row: newTaskRow(Number(lastInsertRowid), task, now), created: true };
   const existing = db.statement<TaskRow>(SELECT_BY_KEY).get(task.idempotencyKey);
   if (existing === undefined) throw new Error(`insertTask: conflict on idempotency key ${task.idempotencyKey} but no row found`);
   return { row: existing, created: false };
+}
+
+/** The row a fresh insert of `task` stored: the written values plus the column defaults. */
+function newTaskRow(id: number, task: NewTaskRow, now: number): TaskRow {
+  return {
+    id,
+    type: task.type,
+    priority: task.priority,
+    payload: task.payload,
+    status: "queued",
+    attempts: 0,
+    max_attempts: task.maxAttempts,
+    run_after: task.runAfter,
+    lease_until: null,
+    lease_token: null,
+    locked_by: null,
+    idempotency_key: task.idempotencyKey,
+    timeout_ms: task.timeoutMs,
+    required_capabilities: task.requiredCapabilities,
+    cancel_requested: 0,
+    error: null,
+    result: null,
+    progress: null,
+    created_at: now,
+    updated_at: now,
+    started_at: null,
+    finished_at: null,
+  };
 }
 
 export function selectTask(db: QueueDatabase, id: number): TaskRow | undefined {

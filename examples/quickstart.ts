@@ -1,60 +1,59 @@
-// The quick-start example: a real queue file, a few tasks enqueued, claimed atomically under a
-// lease, and completed, using @queue/core's transactions and claim statement directly.
-import { randomUUID } from "node:crypto";
+// The quick-start example: a real queue file, tasks enqueued by a client, run by a worker under
+// leases (with one retry after a failure), and the outcome read back.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  buildClaimSql,
-  COUNT_BY_STATUS_SQL,
-  openQueueDatabase,
-  QUEUED_BY_PRIORITY_INDEX,
-  TASK_COLUMNS,
-  type TaskRow,
-  taskFromRow,
-} from "@queue/core";
+import { QueueClient } from "@queue/client";
+import { Worker } from "@queue/worker-engine";
+
+type Tasks = {
+  greet: { name: string };
+  "flaky-sum": { numbers: number[] };
+};
 
 const path = process.env.QUEUE_DB_PATH ?? join(mkdtempSync(join(tmpdir(), "queue-demo-")), "queue.db");
-const db = openQueueDatabase({ path });
-console.log(`Queue database: ${db.path} (schema version ${db.schemaVersion()})\n`);
+const client = new QueueClient<Tasks>({ path });
+console.log(`Queue database: ${client.db.path}\n`);
 
-// Enqueue: one transaction for the whole batch.
-const greetings = ["Ada", "Grace", "Edsger", "Barbara", "Donald"];
-const enqueued = await db.transaction((tx) => {
-  const insert = tx.statement<TaskRow>(
-    `INSERT INTO tasks (type, priority, payload, run_after, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?) RETURNING ${TASK_COLUMNS}`,
-  );
-  const now = tx.clock.now();
-  return greetings.map((name, index) => taskFromRow(insert.get("greet", index % 3, JSON.stringify({ name }), now, now, now) as TaskRow));
+// Concurrent enqueues made together share one transaction (group commit).
+const names = ["Ada", "Grace", "Edsger", "Barbara", "Donald"];
+const greetings = await Promise.all(names.map((name, index) => client.enqueue("greet", { name }, { priority: index % 3 })));
+const sum = await client.enqueue("flaky-sum", { numbers: [1, 2, 3, 4] }, { idempotencyKey: "sum-1" });
+const again = await client.enqueue("flaky-sum", { numbers: [9] }, { idempotencyKey: "sum-1" });
+console.log(
+  `Enqueued ${greetings.length + 1} tasks; the repeated idempotency key returned task #${again.task.id} again (created: ${again.created}).`,
+);
+
+let failOnce = true;
+const worker = new Worker<Tasks>({
+  db: client.db,
+  concurrency: 2,
+  strategy: "priority",
+  backoff: { initialDelayMs: 10, jitter: 0 },
+  handlers: {
+    greet: async ({ name }, ctx) => {
+      await ctx.log("info", `greeting ${name}`);
+      return { message: `Hello, ${name}!` };
+    },
+    "flaky-sum": ({ numbers }) => {
+      if (failOnce) {
+        failOnce = false;
+        throw new Error("a transient failure, retried with backoff");
+      }
+      return numbers.reduce((total, n) => total + n, 0);
+    },
+  },
 });
-console.log(`Enqueued ${enqueued.length} tasks: ${enqueued.map((task) => `#${task.id}`).join(", ")}`);
+worker.on("completed", (task, result) =>
+  console.log(`  #${task.id} ${task.type} (priority ${task.priority}, attempt ${task.attempts}) -> ${JSON.stringify(result)}`),
+);
+worker.on("retried", (task) => console.log(`  #${task.id} ${task.type} failed: ${task.error?.message}; retrying`));
 
-// Claim and complete, two at a time, highest priority (lowest number) first.
-const claim = buildClaimSql({ index: QUEUED_BY_PRIORITY_INDEX, orderBy: "priority, run_after, id" });
-const complete = `UPDATE tasks SET status = 'completed', result = ?, finished_at = ?, updated_at = ?,
-  lease_token = NULL, lease_until = NULL, locked_by = NULL WHERE id = ? AND lease_token = ?`;
-const workerId = `demo-${process.pid}`;
-for (;;) {
-  const token = randomUUID();
-  const claimed = await db.transaction((tx) => {
-    const now = tx.clock.now();
-    const rows = tx.statement<TaskRow>(claim).all({ now, leaseUntil: now + 30_000, token, workerId, limit: 2 });
-    return rows.map((row) => taskFromRow<{ name: string }>(row));
-  });
-  if (claimed.length === 0) break;
-  for (const task of claimed) {
-    const result = { message: `Hello, ${task.payload.name}!` };
-    const changed = await db.transaction((tx) => {
-      const now = tx.clock.now();
-      return tx.statement(complete).run(JSON.stringify(result), now, now, task.id, token).changes;
-    });
-    console.log(
-      `  #${task.id} (priority ${task.priority}, attempt ${task.attempts}) -> ${result.message}${changed === 1 ? "" : " (lease lost)"}`,
-    );
-  }
-}
+await worker.start();
+const final = await client.waitFor(sum.task.id, { timeoutMs: 10_000 });
+for (const { task } of greetings) await client.waitFor(task.id, { timeoutMs: 10_000 });
+await worker.stop();
 
-const counts = db.statement<{ status: string; count: number }>(COUNT_BY_STATUS_SQL).all();
-console.log(`\nStatus counts: ${counts.map((row) => `${row.status}=${row.count}`).join(", ")}`);
-db.close();
+console.log(`\nTask #${final.id} ended ${final.status} after ${final.attempts} attempts with result ${JSON.stringify(final.result)}.`);
+console.log(`Status counts: ${JSON.stringify(await client.counts())}`);
+await client.close();

@@ -5,10 +5,20 @@ import { performance } from "node:perf_hooks";
 import { QueueClient } from "@queue/client";
 import { insertTask, openQueueDatabase, serializeJson, taskFromRow } from "@queue/core";
 import { rawSingleInserts } from "../src/raw.js";
+
 const dir = mkdtempSync(join(tmpdir(), "prof-"));
 const payload = { to: "someone@example.com", subject: "hello", attempt: 1 };
 const N = 20_000;
-const row = (now: number) => ({ type: "bench", payload: serializeJson(payload, { what: "payload", maxBytes: 1e6 }), priority: 0, runAfter: now, maxAttempts: 3, idempotencyKey: null, timeoutMs: null, requiredCapabilities: null });
+const row = (now: number) => ({
+  type: "bench",
+  payload: serializeJson(payload, { what: "payload", maxBytes: 1e6 }),
+  priority: 0,
+  runAfter: now,
+  maxAttempts: 3,
+  idempotencyKey: null,
+  timeoutMs: null,
+  requiredCapabilities: null,
+});
 for (let round = 0; round < 3; round++) {
   const results: Record<string, number> = {};
   results.raw = rawSingleInserts(join(dir, `raw${round}.db`), N);
@@ -33,5 +43,9 @@ for (let round = 0; round < 3; round++) {
     results["client.enqueue"] = (N / (performance.now() - t)) * 1000;
     await client.close();
   }
-  console.log(Object.entries(results).map(([k, v]) => `${k}=${Math.round(v)}`).join("  "));
+  console.log(
+    Object.entries(results)
+      .map(([k, v]) => `${k}=${Math.round(v)}`)
+      .join("  "),
+  );
 }

@@ -23,9 +23,12 @@ export {
 } from "./pragmas.js";
 export {
   buildClaimSql,
+  CLAIM_RETURNING,
+  type ClaimedRow,
   type ClaimFilters,
   type ClaimShape,
   COUNT_BY_STATUS_SQL,
+  claimedTaskRow,
   QUEUED_BY_PRIORITY_INDEX,
   QUEUED_BY_RUN_AFTER_INDEX,
 } from "./sql/claim.js";

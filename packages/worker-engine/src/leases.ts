@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import {
   buildClaimSql,
+  claimedTaskRow,
   claimTasks,
   completeLeasedTask,
   type QueueDatabase,
@@ -12,7 +13,6 @@ import {
   releaseLeasedTask,
   renewLeases,
   type Task,
-  type TaskRow,
   taskFromRow,
 } from "@queue/core";
 import type { SchedulingStrategy } from "@queue/scheduling";
@@ -69,16 +69,18 @@ export function claim(db: QueueDatabase, request: ClaimRequest): ClaimOutcome {
   const recovered = recoverExpiredLeases(db, now).map((row) => taskFromRow(row));
   if (request.limit < 1) return { claimed: [], recovered };
   const token = randomUUID();
+  const leaseUntil = now + request.leaseMs;
   const rows = claimTasks(db, claimSql(request), {
     now,
-    leaseUntil: now + request.leaseMs,
+    leaseUntil,
     token,
     workerId: request.workerId,
     limit: request.limit,
     capabilities: JSON.stringify(request.capabilities),
     ...(request.types === undefined ? {} : { types: JSON.stringify(request.types) }),
   });
-  const tasks = rows.map((row) => taskFromRow(row));
+  const lease = { token, workerId: request.workerId, leaseUntil, now };
+  const tasks = rows.map((row) => taskFromRow(claimedTaskRow(row, lease)));
   const compare = request.strategy.compare;
   if (compare !== undefined) tasks.sort(compare);
   return { claimed: tasks.map((task) => ({ task, lease: { taskId: task.id, token, workerId: request.workerId } })), recovered };
@@ -92,14 +94,9 @@ function leaseLost(lease: Lease, operation: string): QueueError {
   );
 }
 
-function checked(row: TaskRow | undefined, lease: Lease, operation: string): Task {
-  if (row === undefined) throw leaseLost(lease, operation);
-  return taskFromRow(row);
-}
-
 /** Records success with the result (JSON text or null). Throws LEASE_LOST if the lease is gone. */
-export function complete(db: QueueDatabase, lease: Lease, result: string | null): Task {
-  return checked(completeLeasedTask(db, lease.taskId, lease.token, result, db.clock.now()), lease, "complete");
+export function complete(db: QueueDatabase, lease: Lease, result: string | null): void {
+  if (!completeLeasedTask(db, lease.taskId, lease.token, result, db.clock.now())) throw leaseLost(lease, "complete");
 }
 
 export interface Failure {
@@ -112,10 +109,10 @@ export interface Failure {
 }
 
 /** Ends the attempt without success. Throws LEASE_LOST if the lease is gone. */
-export function fail(db: QueueDatabase, lease: Lease, failure: Failure): Task {
+export function fail(db: QueueDatabase, lease: Lease, failure: Failure): void {
   const now = db.clock.now();
   const status = failure.outcome === "retry" || failure.outcome === "release" ? "queued" : failure.outcome;
-  const row = releaseLeasedTask(
+  const held = releaseLeasedTask(
     db,
     {
       id: lease.taskId,
@@ -127,7 +124,7 @@ export function fail(db: QueueDatabase, lease: Lease, failure: Failure): Task {
     },
     now,
   );
-  return checked(row, lease, failure.outcome === "release" ? "release" : "fail");
+  if (!held) throw leaseLost(lease, failure.outcome === "release" ? "release" : "fail");
 }
 
 export interface ExtendResult {

@@ -22,7 +22,7 @@ import { backoffDelay } from "./backoff.js";
 import { isPermanentError, toTaskError } from "./errors.js";
 import type { WorkerEvents } from "./events.js";
 import type { TaskContext, TaskHandler } from "./handlers.js";
-import { claim, complete, extend, type Failure, fail, type Lease } from "./leases.js";
+import { type ClaimedTask, claim, complete, extend, type Failure, fail, type Lease } from "./leases.js";
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.js";
 
 type AbortReason = "cancel" | "timeout" | "lease-lost" | "shutdown";
@@ -30,8 +30,14 @@ type AbortReason = "cancel" | "timeout" | "lease-lost" | "shutdown";
 interface Running {
   readonly task: Task;
   readonly lease: Lease;
-  readonly controller: AbortController;
+  /** Created when the handler first reads ctx.signal: most handlers never do. */
+  controller?: AbortController;
   reason?: AbortReason;
+  abortError?: Error;
+  /** Settles the race between the handler and an abort. */
+  wakeAbort?: () => void;
+  /** The last value the handler reported through ctx.progress(). */
+  progress?: number;
   done?: Promise<void>;
 }
 
@@ -198,32 +204,39 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
    * Events are emitted only after the commit. Returns how many tasks were claimed.
    */
   async #tick(limit: number): Promise<number> {
+    if (limit <= 0 && this.#outcomes.length === 0) return 0;
+    // Take the pending outcomes: handlers that finish while this commits add to a fresh list.
     const outcomes = this.#outcomes;
-    if (limit <= 0 && outcomes.length === 0) return 0;
+    this.#outcomes = [];
     let events: (() => void)[] = [];
-    const claimed = await this.db.transaction((tx) => {
-      events = [];
-      for (const outcome of outcomes) events.push(this.#record(tx, outcome));
-      if (limit <= 0) return [];
-      const result = claim(tx, {
-        workerId: this.id,
-        strategy: this.options.strategy,
-        leaseMs: this.options.leaseMs,
-        limit,
-        types: this.options.types,
-        capabilities: this.options.capabilities,
-      });
-      if (result.recovered.length > 0) {
-        const recovered = result.recovered;
-        events.push(() => {
-          this.stats.recovered += recovered.length;
-          this.emit("recovered", recovered);
+    let claimed: ClaimedTask[];
+    try {
+      claimed = await this.db.transaction((tx) => {
+        events = [];
+        for (const outcome of outcomes) events.push(this.#record(tx, outcome));
+        if (limit <= 0) return [];
+        const result = claim(tx, {
+          workerId: this.id,
+          strategy: this.options.strategy,
+          leaseMs: this.options.leaseMs,
+          limit,
+          types: this.options.types,
+          capabilities: this.options.capabilities,
         });
-      }
-      if (result.claimed.length < limit) this.#nextDue = nextDueTime(tx);
-      return result.claimed;
-    });
-    this.#outcomes = this.#outcomes.slice(outcomes.length);
+        if (result.recovered.length > 0) {
+          const recovered = result.recovered;
+          events.push(() => {
+            this.stats.recovered += recovered.length;
+            this.emit("recovered", recovered);
+          });
+        }
+        if (result.claimed.length < limit) this.#nextDue = nextDueTime(tx);
+        return result.claimed;
+      });
+    } catch (error) {
+      this.#outcomes = outcomes.concat(this.#outcomes);
+      throw error;
+    }
     this.#dataVersion = this.#readDataVersion();
     for (const event of events) event();
     for (const { task, lease } of claimed) this.#start(task, lease);
@@ -233,21 +246,25 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   /** Writes one outcome inside the tick's transaction; returns the event to emit after commit. */
   #record(tx: QueueDatabase, outcome: Outcome): () => void {
     const { running } = outcome;
-    let task: Task;
     try {
-      task = outcome.kind === "complete" ? complete(tx, running.lease, outcome.result) : fail(tx, running.lease, outcome.failure);
+      if (outcome.kind === "complete") complete(tx, running.lease, outcome.result);
+      else fail(tx, running.lease, outcome.failure);
     } catch (error) {
       if (!isQueueError(error, "LEASE_LOST")) throw error;
       return () => this.#leaseLost(running.task);
     }
+    // The snapshot for listeners is built only if there are any.
+    const now = tx.clock.now();
+    const snapshot = () => finalSnapshot(running, outcome, now);
     if (outcome.kind === "complete") {
       return () => {
         this.stats.completed += 1;
-        this.emit("completed", task, outcome.value);
+        if (this.listenerCount("completed") > 0) this.emit("completed", snapshot(), outcome.value);
       };
     }
     const error = outcome.error;
     return () => {
+      const task = snapshot();
       switch (outcome.failure.outcome) {
         case "retry":
           this.stats.failed += 1;
@@ -279,10 +296,10 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   }
 
   #start(task: Task, lease: Lease): void {
-    const running: Running = { task, lease, controller: new AbortController() };
+    const running: Running = { task, lease };
     this.#running.set(task.id, running);
     this.stats.claimed += 1;
-    this.emit("claimed", task);
+    if (this.listenerCount("claimed") > 0) this.emit("claimed", task);
     running.done = this.#execute(running).finally(() => {
       this.#running.delete(task.id);
       this.#signal();
@@ -301,12 +318,12 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       return;
     }
     const timeout = task.timeoutMs === null ? undefined : setTimeout(() => this.#abort(running, "timeout"), task.timeoutMs);
-    const aborted = new Promise<typeof ABORTED>((resolve) =>
-      running.controller.signal.addEventListener("abort", () => resolve(ABORTED), { once: true }),
-    );
+    const aborted = new Promise<typeof ABORTED>((resolve) => {
+      running.wakeAbort = () => resolve(ABORTED);
+    });
     try {
       const value = await Promise.race([Promise.resolve().then(() => handler(task.payload, this.#context(running))), aborted]);
-      if (value === ABORTED) this.#settleAborted(running, running.controller.signal.reason);
+      if (value === ABORTED) this.#settleAborted(running, running.abortError);
       else this.#settleSuccess(running, value);
     } catch (error) {
       if (running.reason !== undefined) this.#settleAborted(running, error);
@@ -319,7 +336,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   #settleSuccess(running: Running, value: unknown): void {
     let result: string;
     try {
-      result = serializeJson(value === undefined ? null : value, { what: "result", maxBytes: this.options.maxResultBytes });
+      result =
+        value === undefined || value === null ? "null" : serializeJson(value, { what: "result", maxBytes: this.options.maxResultBytes });
     } catch (error) {
       const taskError = toTaskError(error);
       this.#settle(running, "fail", { outcome: "dead_letter", error: JSON.stringify(taskError) }, taskError);
@@ -372,16 +390,21 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       shutdown: ["ShutdownError", `Worker ${this.id} is shutting down.`],
     };
     const [name, message] = messages[reason];
-    const error = Object.assign(new Error(message), { name });
+    running.abortError = Object.assign(new Error(message), { name });
     if (reason === "lease-lost") this.#leaseLost(running.task);
-    running.controller.abort(error);
+    running.controller?.abort(running.abortError);
+    running.wakeAbort?.();
   }
 
   #context(running: Running): TaskContext {
-    const { task, lease, controller } = running;
+    const { task, lease } = running;
     return {
       task,
-      signal: controller.signal,
+      get signal() {
+        running.controller ??= new AbortController();
+        if (running.abortError !== undefined && !running.controller.signal.aborted) running.controller.abort(running.abortError);
+        return running.controller.signal;
+      },
       heartbeat: async () => {
         const result = await this.db.transaction((tx) => extend(tx, [lease], this.options.leaseMs));
         if (result.lost.length > 0) {
@@ -510,4 +533,34 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     if (this.#ownsDb) this.db.close();
     this.emit("stopped");
   }
+}
+
+/** The task as the outcome left it, for events, built without reading the row back. */
+function finalSnapshot(running: Running, outcome: Outcome, now: number): Task {
+  const base = running.task;
+  const at = new Date(now);
+  const cleared = { leaseUntil: null, lockedBy: null, cancelRequested: false, updatedAt: at };
+  if (outcome.kind === "complete") {
+    const result = outcome.value === undefined ? null : outcome.value;
+    return Object.freeze({
+      ...base,
+      ...cleared,
+      status: "completed",
+      result,
+      progress: running.progress ?? base.progress ?? 1,
+      finishedAt: at,
+    });
+  }
+  const { failure } = outcome;
+  const status = failure.outcome === "retry" || failure.outcome === "release" ? "queued" : failure.outcome;
+  return Object.freeze({
+    ...base,
+    ...cleared,
+    status,
+    error: outcome.error ?? base.error,
+    runAfter: new Date(failure.runAfter ?? now),
+    attempts: base.attempts - (failure.outcome === "release" ? 1 : 0),
+    progress: running.progress ?? base.progress,
+    finishedAt: status === "queued" ? null : at,
+  });
 }

@@ -136,3 +136,27 @@ describe("Worker: wake-up and batching", () => {
     expect(writesPerTask).toBeLessThan(0.5);
   });
 });
+
+describe("Worker: outcomes", () => {
+  it("records every outcome when handlers finish while a commit is in flight", async () => {
+    const { client, worker } = harness({ realTime: true });
+    await client.enqueueMany(Array.from({ length: 300 }, (_, n) => ({ type: "staggered", payload: n })));
+    const w = worker({
+      concurrency: 10,
+      leaseMs: 60_000,
+      handlers: {
+        // Handlers finish a varying number of microtask turns apart, so some finish while the
+        // worker is committing the others' outcomes.
+        staggered: async (payload, ctx) => {
+          const turns = ((payload as number) * 7) % 6;
+          for (let turn = 0; turn < turns; turn++) await null;
+          if ((payload as number) % 3 === 0) await ctx.log("info", "half way");
+          return payload;
+        },
+      },
+    });
+    const stats = await w.runUntilEmpty();
+    expect(stats).toMatchObject({ completed: 300, recovered: 0, leaseLost: 0 });
+    expect(await client.counts()).toMatchObject({ completed: 300, leased: 0 });
+  });
+});

@@ -217,7 +217,8 @@ describe("leases", () => {
       expect.objectContaining({ code: "LEASE_LOST" }),
     );
     expect(db.statement<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get(task.id)).toEqual(before);
-    expect(db.transactionSync((tx) => complete(tx, current.lease, '"on time"')).status).toBe("completed");
+    db.transactionSync((tx) => complete(tx, current.lease, '"on time"'));
+    expect(await client.get(task.id)).toMatchObject({ status: "completed", result: "on time" });
   });
 
   it("an expired lease on the last attempt dead-letters the task", async () => {

@@ -1,4 +1,46 @@
-import { TASK_COLUMNS } from "../models/task-row.js";
+import type { TaskRow } from "../models/task-row.js";
+
+/**
+ * What a claim returns: the columns a queued task can differ in. The others are known without
+ * reading them back (the claim just wrote them, or a queued task always has them), and every
+ * returned column costs: RETURNING all 22 made claims about a third slower.
+ */
+export const CLAIM_RETURNING =
+  "id, type, priority, payload, attempts, max_attempts, run_after, idempotency_key, timeout_ms, required_capabilities, error, progress, created_at";
+
+export type ClaimedRow = Pick<
+  TaskRow,
+  | "id"
+  | "type"
+  | "priority"
+  | "payload"
+  | "attempts"
+  | "max_attempts"
+  | "run_after"
+  | "idempotency_key"
+  | "timeout_ms"
+  | "required_capabilities"
+  | "error"
+  | "progress"
+  | "created_at"
+>;
+
+/** The full row of a task just claimed, from what the claim returned and what it wrote. */
+export function claimedTaskRow(row: ClaimedRow, lease: { token: string; workerId: string; leaseUntil: number; now: number }): TaskRow {
+  return {
+    ...row,
+    status: "leased",
+    lease_until: lease.leaseUntil,
+    lease_token: lease.token,
+    locked_by: lease.workerId,
+    cancel_requested: 0,
+    result: null,
+    updated_at: lease.now,
+    started_at: lease.now,
+    finished_at: null,
+  };
+}
+
 import { PAUSE_FILTERS } from "./pauses.js";
 
 /**
@@ -63,7 +105,7 @@ SET status = 'leased', lease_token = :token, locked_by = :workerId, lease_until 
   if (shape.window === undefined) {
     return `${update}
 WHERE id IN (SELECT id FROM ${source} WHERE ${where} ORDER BY ${shape.orderBy} LIMIT :limit)
-RETURNING ${TASK_COLUMNS}`;
+RETURNING ${CLAIM_RETURNING}`;
   }
   if (!Number.isInteger(shape.window.size) || shape.window.size < 1) {
     throw new RangeError(`buildClaimSql: window size must be a positive integer, got ${shape.window.size}`);
@@ -72,7 +114,7 @@ RETURNING ${TASK_COLUMNS}`;
   SELECT id, priority, run_after FROM ${source} WHERE ${where} ORDER BY ${shape.window.orderBy} LIMIT ${shape.window.size})
 ${update}
 WHERE id IN (SELECT id FROM candidates ORDER BY ${shape.orderBy} LIMIT :limit)
-RETURNING ${TASK_COLUMNS}`;
+RETURNING ${CLAIM_RETURNING}`;
 }
 
 /** Task counts per status; answered from the (status, type) index without reading the table. */

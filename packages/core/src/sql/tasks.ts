@@ -3,6 +3,7 @@
 import type { QueueDatabase } from "../database.js";
 import { TASK_COLUMNS, type TaskRow } from "../models/task-row.js";
 import type { TaskStatus } from "../types.js";
+import type { ClaimedRow } from "./claim.js";
 
 /** A task as the producer describes it, already validated and serialised. */
 export interface NewTaskRow {
@@ -162,20 +163,22 @@ export function recoverExpiredLeases(db: QueueDatabase, now: number): TaskRow[] 
   return db.statement<TaskRow>(RECOVER_EXPIRED_LEASES_SQL).all({ now });
 }
 
-/** Runs a claim statement built by `buildClaimSql`. */
-export function claimTasks(db: QueueDatabase, sql: string, params: Record<string, unknown>): TaskRow[] {
-  return db.statement<TaskRow>(sql).all(params);
+/** Runs a claim statement built by `buildClaimSql`; map each row with `claimedTaskRow`. */
+export function claimTasks(db: QueueDatabase, sql: string, params: Record<string, unknown>): ClaimedRow[] {
+  return db.statement<ClaimedRow>(sql).all(params);
 }
 
-/** Records success; undefined when `token` no longer holds the lease (nothing changes then). */
-export function completeLeasedTask(db: QueueDatabase, id: number, token: string, result: string | null, now: number): TaskRow | undefined {
-  return db
-    .statement<TaskRow>(
-      `UPDATE tasks SET status = 'completed', result = :result, progress = coalesce(progress, 1), finished_at = :now, updated_at = :now,
-         lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
-       WHERE id = :id AND lease_token = :token AND status = 'leased' RETURNING ${TASK_COLUMNS}`,
-    )
-    .get({ id, token, result, now });
+/** Records success; false when `token` no longer holds the lease (nothing changes then). */
+export function completeLeasedTask(db: QueueDatabase, id: number, token: string, result: string | null, now: number): boolean {
+  return (
+    db
+      .statement(
+        `UPDATE tasks SET status = 'completed', result = ?, progress = coalesce(progress, 1), finished_at = ?, updated_at = ?,
+           lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
+         WHERE id = ? AND lease_token = ? AND status = 'leased'`,
+      )
+      .run(result, now, now, id, token).changes === 1
+  );
 }
 
 export interface LeaseRelease {
@@ -191,24 +194,19 @@ export interface LeaseRelease {
   readonly refundAttempt: boolean;
 }
 
-/** Ends a lease without success; undefined when `token` no longer holds the lease. */
-export function releaseLeasedTask(db: QueueDatabase, release: LeaseRelease, now: number): TaskRow | undefined {
-  return db
-    .statement<TaskRow>(
-      `UPDATE tasks SET status = :status, error = coalesce(:error, error), run_after = :runAfter,
-         attempts = attempts - :refund, finished_at = CASE WHEN :status = 'queued' THEN NULL ELSE :now END, updated_at = :now,
-         lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
-       WHERE id = :id AND lease_token = :token AND status = 'leased' RETURNING ${TASK_COLUMNS}`,
-    )
-    .get({
-      id: release.id,
-      token: release.token,
-      status: release.status,
-      error: release.error,
-      runAfter: release.runAfter,
-      refund: release.refundAttempt ? 1 : 0,
-      now,
-    });
+/** Ends a lease without success; false when `token` no longer holds the lease (nothing changes then). */
+export function releaseLeasedTask(db: QueueDatabase, release: LeaseRelease, now: number): boolean {
+  const finishedAt = release.status === "queued" ? null : now;
+  return (
+    db
+      .statement(
+        `UPDATE tasks SET status = ?, error = coalesce(?, error), run_after = ?, attempts = attempts - ?, finished_at = ?, updated_at = ?,
+           lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
+         WHERE id = ? AND lease_token = ? AND status = 'leased'`,
+      )
+      .run(release.status, release.error, release.runAfter, release.refundAttempt ? 1 : 0, finishedAt, now, release.id, release.token)
+      .changes === 1
+  );
 }
 
 /** What a lease renewal learned about one task. */

@@ -193,9 +193,13 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         return;
       }
       if (free > 0 && claimed === free) continue;
-      // No free slot: wait for a task to finish. Otherwise the queue ran dry: poll for new work.
-      if (free === 0) await this.#sleep();
-      else await this.#idle();
+      // No free slot: wait for a task to finish, then let the event loop turn once so every task
+      // finishing at about the same time is recorded and replaced in one transaction, not one each.
+      // Otherwise the queue ran dry: poll for new work.
+      if (free === 0) {
+        await this.#sleep();
+        await new Promise((resolve) => setImmediate(resolve));
+      } else await this.#idle();
     }
   }
 

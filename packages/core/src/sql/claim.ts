@@ -25,10 +25,25 @@ export type ClaimedRow = Pick<
   | "created_at"
 >;
 
-/** The full row of a task just claimed, from what the claim returned and what it wrote. */
+/**
+ * The full row of a task just claimed, from what the claim returned and what it wrote. Properties
+ * are copied one by one: spreading a row object from better-sqlite3 is several times slower.
+ */
 export function claimedTaskRow(row: ClaimedRow, lease: { token: string; workerId: string; leaseUntil: number; now: number }): TaskRow {
   return {
-    ...row,
+    id: row.id,
+    type: row.type,
+    priority: row.priority,
+    payload: row.payload,
+    attempts: row.attempts,
+    max_attempts: row.max_attempts,
+    run_after: row.run_after,
+    idempotency_key: row.idempotency_key,
+    timeout_ms: row.timeout_ms,
+    required_capabilities: row.required_capabilities,
+    error: row.error,
+    progress: row.progress,
+    created_at: row.created_at,
     status: "leased",
     lease_until: lease.leaseUntil,
     lease_token: lease.token,

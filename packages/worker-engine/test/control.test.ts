@@ -1,3 +1,5 @@
+import { priority } from "@queue/scheduling";
+import { claim } from "@queue/worker-engine";
 import { describe, expect, it, vi } from "vitest";
 import { eventually, harness } from "./helpers.js";
 
@@ -158,5 +160,40 @@ describe("Worker: outcomes", () => {
     const stats = await w.runUntilEmpty();
     expect(stats).toMatchObject({ completed: 300, recovered: 0, leaseLost: 0 });
     expect(await client.counts()).toMatchObject({ completed: 300, leased: 0 });
+  });
+});
+
+describe("Worker: resilience", () => {
+  it("reports a failing tick as an error event, keeps running, and recovers when the database does", async () => {
+    const { client, worker, db } = harness({ realTime: true });
+    db.connection.exec(`CREATE TABLE outage (on_off INTEGER);
+      CREATE TRIGGER refuse_claims BEFORE UPDATE OF status ON tasks WHEN (SELECT count(*) FROM outage) > 0
+      BEGIN SELECT RAISE(ABORT, 'simulated outage'); END;
+      INSERT INTO outage VALUES (1);`);
+    const errors: unknown[] = [];
+    const w = worker({ pollIntervalMs: 5, handlers: { t: () => "ok" } });
+    w.on("error", (error) => errors.push(error));
+    await w.start();
+    const { task } = await client.enqueue("t", null);
+    await eventually(() => errors.length >= 2);
+    expect(errors[0]).toMatchObject({ code: "CONSTRAINT", message: expect.stringContaining("simulated outage") });
+    expect(w.state).toBe("running");
+    db.connection.exec("DELETE FROM outage");
+    expect((await client.waitFor(task.id, { timeoutMs: 10_000 })).status).toBe("completed");
+  });
+});
+
+describe("leases and cancellation", () => {
+  it("a task whose worker died while a cancel was pending ends cancelled when its lease expires", async () => {
+    const { client, clock, db } = harness();
+    const { task } = await client.enqueue("t", null, { maxAttempts: 5 });
+    db.transactionSync((tx) => claim(tx, { workerId: "dies", strategy: priority, leaseMs: 1_000, limit: 1, capabilities: [] }));
+    await client.cancel(task.id);
+    clock.advance(1_000);
+    const outcome = db.transactionSync((tx) =>
+      claim(tx, { workerId: "other", strategy: priority, leaseMs: 1_000, limit: 1, capabilities: [] }),
+    );
+    expect(outcome.claimed).toHaveLength(0);
+    expect(await client.get(task.id)).toMatchObject({ status: "cancelled" });
   });
 });

@@ -1,3 +1,3 @@
 export { type ChildResult, runTypeScript, spawnTypeScript, type TypeScriptChild } from "./child-process.js";
 export { packageManifestProblems } from "./package-manifest.js";
-export { makeTempDir, removeTempDirs } from "./temp-dir.js";
+export { makeTempDir, removeTempDirs, tempDbPath } from "./temp-dir.js";

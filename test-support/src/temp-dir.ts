@@ -18,3 +18,8 @@ export function removeTempDirs(): void {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A path for a new database file in a fresh temporary directory. */
+export function tempDbPath(name = "queue.db"): string {
+  return join(makeTempDir(), name);
+}

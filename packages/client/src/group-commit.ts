@@ -54,7 +54,7 @@ export class GroupCommitter<Item, Result> {
   async #commit(batch: Pending<Item, Result>[]): Promise<void> {
     try {
       const results = await this.#write(batch.map((entry) => entry.item));
-      batch.forEach((entry, index) => entry.resolve(results[index] as Result));
+      for (const [index, entry] of batch.entries()) entry.resolve(results[index] as Result);
     } catch (error) {
       if (batch.length === 1 || isBusyError(error)) {
         for (const entry of batch) entry.reject(error);

@@ -8,7 +8,8 @@ export interface EnqueueLimits {
 
 export const DEFAULT_ENQUEUE_LIMITS: EnqueueLimits = Object.freeze({ maxPayloadBytes: 1024 * 1024, defaultMaxAttempts: 3 });
 
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+/** C0 and C1 control characters and DEL (Unicode general category Cc). */
+const CONTROL_CHARACTERS = /\p{Cc}/u;
 const MAX_PRIORITY = 2 ** 31 - 1;
 const ALL_TYPES = "*";
 const OPTION_NAMES = ["priority", "delayMs", "runAt", "maxAttempts", "idempotencyKey", "timeoutMs", "requires"];

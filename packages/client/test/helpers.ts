@@ -1,6 +1,5 @@
-import { join } from "node:path";
 import { buildClaimSql, claimTasks, type OpenQueueDatabaseOptions, openQueueDatabase, type QueueDatabase, TestClock } from "@queue/core";
-import { makeTempDir, removeTempDirs } from "@queue/test-support";
+import { removeTempDirs, tempDbPath } from "@queue/test-support";
 import { afterEach } from "vitest";
 
 const opened: QueueDatabase[] = [];
@@ -8,10 +7,6 @@ afterEach(() => {
   for (const db of opened.splice(0)) db.close();
   removeTempDirs();
 });
-
-export function tempDbPath(): string {
-  return join(makeTempDir(), "queue.db");
-}
 
 /** A fresh database file with a test clock; closed after the test. */
 export function openTemp(options: OpenQueueDatabaseOptions = {}): { db: QueueDatabase; clock: TestClock } {
@@ -31,3 +26,5 @@ export function leaseNext(db: QueueDatabase, workerId = "test-worker"): { id: nu
   const row = rows[0];
   return row === undefined ? undefined : { id: row.id, token };
 }
+
+export { tempDbPath };

@@ -6,10 +6,9 @@
 type Listener = () => void;
 
 const REGISTRY_KEY = Symbol.for("@queue/core.localWakeup");
-const registry: Map<string, Set<Listener>> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??= new Map()) as Map<
-  string,
-  Set<Listener>
->;
+const shared = globalThis as Record<symbol, Map<string, Set<Listener>> | undefined>;
+const registry: Map<string, Set<Listener>> = shared[REGISTRY_KEY] ?? new Map();
+shared[REGISTRY_KEY] = registry;
 
 /** Calls `listener` whenever `notifyLocalWorkers(path)` is called; returns the unsubscribe function. */
 export function onLocalWork(path: string, listener: Listener): () => void {

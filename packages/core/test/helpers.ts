@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type OpenQueueDatabaseOptions, openQueueDatabase, type QueueDatabase } from "@queue/core";
-import { makeTempDir, removeTempDirs } from "@queue/test-support";
+import { removeTempDirs, tempDbPath } from "@queue/test-support";
 import { afterEach } from "vitest";
 
 export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -12,11 +11,6 @@ afterEach(() => {
   for (const db of opened.splice(0)) db.close();
   removeTempDirs();
 });
-
-/** A path for a new database file in a fresh directory. */
-export function tempDbPath(): string {
-  return join(makeTempDir(), "queue.db");
-}
 
 /** Opens a fresh database in a temp file; closed after the test. */
 export function openTemp(options: OpenQueueDatabaseOptions = {}): QueueDatabase {
@@ -33,3 +27,5 @@ export function track(db: QueueDatabase): QueueDatabase {
 export function fileBytes(path: string): Buffer {
   return readFileSync(path);
 }
+
+export { tempDbPath };

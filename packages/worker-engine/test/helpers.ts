@@ -1,7 +1,6 @@
-import { join } from "node:path";
 import { QueueClient } from "@queue/client";
 import { openQueueDatabase, type QueueDatabase, systemClock, TestClock } from "@queue/core";
-import { makeTempDir, removeTempDirs } from "@queue/test-support";
+import { removeTempDirs, tempDbPath } from "@queue/test-support";
 import { Worker, type WorkerOptions } from "@queue/worker-engine";
 import { afterEach } from "vitest";
 
@@ -10,10 +9,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   removeTempDirs();
 });
-
-export function tempDbPath(): string {
-  return join(makeTempDir(), "queue.db");
-}
 
 export interface Harness {
   readonly db: QueueDatabase;
@@ -49,3 +44,5 @@ export async function eventually(predicate: () => boolean | Promise<boolean>, ti
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+export { tempDbPath };

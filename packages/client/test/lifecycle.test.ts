@@ -1,5 +1,5 @@
 import { QueueClient } from "@queue/client";
-import { completeLeasedTask, releaseLeasedTask } from "@queue/core";
+import { completeLeasedTasks, releaseLeasedTask } from "@queue/core";
 import { describe, expect, it } from "vitest";
 import { leaseNext, openTemp } from "./helpers.js";
 
@@ -69,7 +69,7 @@ describe("QueueClient.cancel", () => {
     const client = new QueueClient({ db });
     const { task } = await client.enqueue("t", 1);
     const lease = leaseNext(db);
-    db.transactionSync((tx) => completeLeasedTask(tx, task.id, lease?.token ?? "", null, tx.clock.now()));
+    db.transactionSync((tx) => completeLeasedTasks(tx, [{ id: task.id, token: lease?.token ?? "", result: "null" }], tx.clock.now()));
     await expect(client.cancel(task.id)).rejects.toMatchObject({ code: "INVALID_STATE", message: expect.stringContaining("completed") });
     await expect(client.cancel(999)).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
@@ -118,7 +118,13 @@ describe("QueueClient.waitFor", () => {
     const { task } = await client.enqueue("t", 1);
     const lease = leaseNext(db);
     const waiting = client.waitFor<number, { ok: boolean }>(task.id, { timeoutMs: 5_000 });
-    setTimeout(() => db.transactionSync((tx) => completeLeasedTask(tx, task.id, lease?.token ?? "", '{"ok":true}', tx.clock.now())), 30);
+    setTimeout(
+      () =>
+        db.transactionSync((tx) =>
+          completeLeasedTasks(tx, [{ id: task.id, token: lease?.token ?? "", result: '{"ok":true}' }], tx.clock.now()),
+        ),
+      30,
+    );
     const final = await waiting;
     expect(final).toMatchObject({ status: "completed", result: { ok: true } });
   });

@@ -35,9 +35,10 @@ export {
 export { insertTaskLog, selectTaskLogs } from "./sql/logs.js";
 export { ALL_TYPES, PAUSE_FILTERS, pausedTypes, pauseType, resumeType } from "./sql/pauses.js";
 export {
+  type Completion,
   cancelQueuedTask,
   claimTasks,
-  completeLeasedTask,
+  completeLeasedTasks,
   countTasksByStatus,
   insertTask,
   type LeaseRelease,

@@ -1,4 +1,4 @@
-import { insertTask, selectTask, TASK_COLUMNS, type TaskRow, taskFromRow, workerFromRow } from "@queue/core";
+import { completeLeasedTasks, insertTask, selectTask, TASK_COLUMNS, type TaskRow, taskFromRow, workerFromRow } from "@queue/core";
 import { describe, expect, it } from "vitest";
 import { openTemp } from "./helpers.js";
 
@@ -94,5 +94,39 @@ describe("insertTask", () => {
     expect(row).toEqual(selectTask(db, row.id));
     const again = db.transactionSync((tx) => insertTask(tx, { ...task, payload: "2" }, 41));
     expect(again).toEqual({ row, created: false });
+  });
+});
+
+describe("completeLeasedTasks", () => {
+  it("records every completion whose token holds the lease, in one statement, and skips the rest", () => {
+    const db = openTemp();
+    const lease = (token: string | null) =>
+      db.transactionSync((tx) =>
+        Number(
+          tx
+            .statement(
+              "INSERT INTO tasks (type, status, run_after, lease_token, lease_until, created_at, updated_at) VALUES ('t', ?, 0, ?, ?, 0, 0)",
+            )
+            .run(token === null ? "queued" : "leased", token, token === null ? null : 99).lastInsertRowid,
+        ),
+      );
+    const a = lease("token-a");
+    const b = lease("token-b");
+    const queued = lease(null);
+    const done = db.transactionSync((tx) =>
+      completeLeasedTasks(
+        tx,
+        [
+          { id: a, token: "token-a", result: '{"n":1}' },
+          { id: b, token: "stale", result: "2" },
+          { id: queued, token: "token-a", result: "3" },
+        ],
+        50,
+      ),
+    );
+    expect([...done]).toEqual([a]);
+    expect(selectTask(db, a)).toMatchObject({ status: "completed", result: '{"n":1}', finished_at: 50, lease_token: null, progress: 1 });
+    expect(selectTask(db, b)).toMatchObject({ status: "leased", result: null, lease_token: "token-b" });
+    expect(selectTask(db, queued)).toMatchObject({ status: "queued", result: null });
   });
 });

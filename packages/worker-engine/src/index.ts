@@ -8,6 +8,7 @@ export {
   type ClaimRequest,
   claim,
   complete,
+  completeMany,
   type ExtendResult,
   extend,
   type Failure,

@@ -6,7 +6,7 @@ import {
   buildClaimSql,
   claimedTaskRow,
   claimTasks,
-  completeLeasedTask,
+  completeLeasedTasks,
   type QueueDatabase,
   QueueError,
   recoverExpiredLeases,
@@ -94,9 +94,21 @@ function leaseLost(lease: Lease, operation: string): QueueError {
   );
 }
 
-/** Records success with the result (JSON text or null). Throws LEASE_LOST if the lease is gone. */
-export function complete(db: QueueDatabase, lease: Lease, result: string | null): void {
-  if (!completeLeasedTask(db, lease.taskId, lease.token, result, db.clock.now())) throw leaseLost(lease, "complete");
+/** Records success with the result (JSON text). Throws LEASE_LOST if the lease is gone. */
+export function complete(db: QueueDatabase, lease: Lease, result: string): void {
+  if (completeMany(db, [{ lease, result }]).size === 0) throw leaseLost(lease, "complete");
+}
+
+/**
+ * Records many successes in one statement; returns the ids recorded. Tasks whose lease was lost
+ * are left unchanged and missing from the answer.
+ */
+export function completeMany(db: QueueDatabase, items: readonly { readonly lease: Lease; readonly result: string }[]): Set<number> {
+  return completeLeasedTasks(
+    db,
+    items.map(({ lease, result }) => ({ id: lease.taskId, token: lease.token, result })),
+    db.clock.now(),
+  );
 }
 
 export interface Failure {

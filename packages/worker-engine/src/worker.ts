@@ -22,7 +22,7 @@ import { backoffDelay } from "./backoff.js";
 import { isPermanentError, toTaskError } from "./errors.js";
 import type { WorkerEvents } from "./events.js";
 import type { TaskContext, TaskHandler } from "./handlers.js";
-import { type ClaimedTask, claim, complete, extend, type Failure, fail, type Lease } from "./leases.js";
+import { type ClaimedTask, claim, completeMany, extend, type Failure, fail, type Lease } from "./leases.js";
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.js";
 
 type AbortReason = "cancel" | "timeout" | "lease-lost" | "shutdown";
@@ -42,7 +42,7 @@ interface Running {
 }
 
 type Outcome =
-  | { readonly running: Running; readonly kind: "complete"; readonly result: string | null; readonly value: unknown }
+  | { readonly running: Running; readonly kind: "complete"; readonly result: string; readonly value: unknown }
   | { readonly running: Running; readonly kind: "fail"; readonly failure: Failure; readonly error: TaskError | null };
 
 export interface WorkerStats {
@@ -216,8 +216,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     let claimed: ClaimedTask[];
     try {
       claimed = await this.db.transaction((tx) => {
-        events = [];
-        for (const outcome of outcomes) events.push(this.#record(tx, outcome));
+        events = this.#record(tx, outcomes);
         if (limit <= 0) return [];
         const result = claim(tx, {
           workerId: this.id,
@@ -247,28 +246,46 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     return claimed.length;
   }
 
-  /** Writes one outcome inside the tick's transaction; returns the event to emit after commit. */
-  #record(tx: QueueDatabase, outcome: Outcome): () => void {
-    const { running } = outcome;
+  /**
+   * Writes outcomes inside the tick's transaction (all successes in one statement); returns the
+   * events to emit after commit. An outcome whose lease was lost changes nothing and reports it.
+   */
+  #record(tx: QueueDatabase, outcomes: readonly Outcome[]): (() => void)[] {
+    const events: (() => void)[] = [];
+    const now = tx.clock.now();
+    const successes = outcomes.filter((outcome) => outcome.kind === "complete");
+    const completed = completeMany(
+      tx,
+      successes.map((outcome) => ({ lease: outcome.running.lease, result: outcome.result })),
+    );
+    for (const outcome of successes) {
+      const { running } = outcome;
+      if (!completed.has(running.task.id)) {
+        events.push(() => this.#leaseLost(running.task));
+        continue;
+      }
+      events.push(() => {
+        this.stats.completed += 1;
+        // The snapshot for listeners is built only if there are any.
+        if (this.listenerCount("completed") > 0) this.emit("completed", finalSnapshot(running, outcome, now), outcome.value);
+      });
+    }
+    for (const outcome of outcomes) {
+      if (outcome.kind === "fail") events.push(this.#recordFailure(tx, outcome, now));
+    }
+    return events;
+  }
+
+  #recordFailure(tx: QueueDatabase, outcome: Extract<Outcome, { kind: "fail" }>, now: number): () => void {
+    const { running, error } = outcome;
     try {
-      if (outcome.kind === "complete") complete(tx, running.lease, outcome.result);
-      else fail(tx, running.lease, outcome.failure);
-    } catch (error) {
-      if (!isQueueError(error, "LEASE_LOST")) throw error;
+      fail(tx, running.lease, outcome.failure);
+    } catch (caught) {
+      if (!isQueueError(caught, "LEASE_LOST")) throw caught;
       return () => this.#leaseLost(running.task);
     }
-    // The snapshot for listeners is built only if there are any.
-    const now = tx.clock.now();
-    const snapshot = () => finalSnapshot(running, outcome, now);
-    if (outcome.kind === "complete") {
-      return () => {
-        this.stats.completed += 1;
-        if (this.listenerCount("completed") > 0) this.emit("completed", snapshot(), outcome.value);
-      };
-    }
-    const error = outcome.error;
     return () => {
-      const task = snapshot();
+      const task = finalSnapshot(running, outcome, now);
       switch (outcome.failure.outcome) {
         case "retry":
           this.stats.failed += 1;

@@ -168,17 +168,30 @@ export function claimTasks(db: QueueDatabase, sql: string, params: Record<string
   return db.statement<ClaimedRow>(sql).all(params);
 }
 
-/** Records success; false when `token` no longer holds the lease (nothing changes then). */
-export function completeLeasedTask(db: QueueDatabase, id: number, token: string, result: string | null, now: number): boolean {
-  return (
-    db
-      .statement(
-        `UPDATE tasks SET status = 'completed', result = ?, progress = coalesce(progress, 1), finished_at = ?, updated_at = ?,
-           lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
-         WHERE id = ? AND lease_token = ? AND status = 'leased'`,
-      )
-      .run(result, now, now, id, token).changes === 1
-  );
+/** One success to record: the task, the lease token its worker holds, and the result as JSON text. */
+export interface Completion {
+  readonly id: number;
+  readonly token: string;
+  readonly result: string;
+}
+
+/**
+ * Records many successes in one statement (each row found by primary key); returns the ids
+ * recorded. A task whose token no longer holds its lease is left unchanged and not returned.
+ */
+export function completeLeasedTasks(db: QueueDatabase, completions: readonly Completion[], now: number): Set<number> {
+  if (completions.length === 0) return new Set();
+  const batch = JSON.stringify(completions.map((completion) => [completion.id, completion.token, completion.result]));
+  const rows = db
+    .statement<{ id: number }>(
+      `UPDATE tasks NOT INDEXED SET status = 'completed', result = c.value ->> 2, progress = coalesce(progress, 1),
+         finished_at = :now, updated_at = :now, lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
+       FROM json_each(:batch) AS c
+       WHERE tasks.id = c.value ->> 0 AND tasks.lease_token = c.value ->> 1 AND tasks.status = 'leased'
+       RETURNING tasks.id`,
+    )
+    .all({ batch, now });
+  return new Set(rows.map((row) => row.id));
 }
 
 export interface LeaseRelease {

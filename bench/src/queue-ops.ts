@@ -65,7 +65,7 @@ const require = createRequire(import.meta.url);
 const TSX = require.resolve("tsx");
 const WORKER_CHILD = fileURLToPath(new URL("./worker-child.ts", import.meta.url));
 
-/** `processes` worker processes draining a pre-filled queue; timed from "go" to the last one done. */
+/** `processes` worker processes draining a pre-filled queue; timed from "go" to the last one's work done. */
 export async function processMultiProcess(path: string, rows: number, processes: number, concurrency: number): Promise<number> {
   fillQueue(path, rows);
   const children = Array.from({ length: processes }, () => {
@@ -80,7 +80,7 @@ export async function processMultiProcess(path: string, rows: number, processes:
       const check = () => (output.includes("ready\n") ? resolve() : setTimeout(check, 5));
       check();
     });
-    const done = new Promise<{ stats: { completed: number }; errors: string[] }>((resolve, reject) => {
+    const done = new Promise<{ stats: { completed: number }; errors: string[]; finishedAt: number }>((resolve, reject) => {
       child.once("close", (code) => {
         if (code !== 0) reject(new Error(`worker process exited with ${code}`));
         else resolve(JSON.parse(output.slice(output.indexOf("ready\n") + 6)));
@@ -89,10 +89,10 @@ export async function processMultiProcess(path: string, rows: number, processes:
     return { child, ready, done };
   });
   await Promise.all(children.map((entry) => entry.ready));
-  const begin = performance.now();
+  const begin = Date.now();
   for (const { child } of children) child.stdin.write("go\n");
   const reports = await Promise.all(children.map((entry) => entry.done));
-  const elapsed = performance.now() - begin;
+  const elapsed = Math.max(...reports.map((report) => report.finishedAt)) - begin;
   const completed = reports.reduce((sum, report) => sum + report.stats.completed, 0);
   const errors = reports.flatMap((report) => report.errors);
   if (completed !== rows || errors.length > 0)

@@ -1,5 +1,6 @@
 // A benchmark worker process: opens the file and builds its Worker, says "ready", starts on "go"
-// (so process start-up is not timed), runs until the queue is empty, and reports its stats.
+// (so process start-up is not timed), runs until the queue is empty, and reports its stats and
+// when it finished (so process tear-down is not timed either).
 import { createInterface } from "node:readline";
 import { Worker } from "@queue/worker-engine";
 
@@ -17,4 +18,6 @@ const lines = createInterface({ input: process.stdin });
 for await (const line of lines) if (line.trim() === "go") break;
 lines.close();
 const stats = await worker.runUntilEmpty();
-process.stdout.write(`${JSON.stringify({ stats, errors })}\n`);
+// When the work was done, before the process tears down, on the clock the parent reads too.
+const finishedAt = Date.now();
+process.stdout.write(`${JSON.stringify({ stats, errors, finishedAt })}\n`);

@@ -32,7 +32,17 @@ export {
   QUEUED_BY_PRIORITY_INDEX,
   QUEUED_BY_RUN_AFTER_INDEX,
 } from "./sql/claim.js";
-export { insertTaskLog, selectTaskLogs } from "./sql/logs.js";
+export { deleteTaskLogsBefore, insertTaskLog, selectRecentTaskLogs, selectTaskLogs } from "./sql/logs.js";
+export {
+  countActiveByType,
+  countExpiredLeases,
+  countFinishedSince,
+  countRetriesSince,
+  leasedByWorker,
+  oldestRunnableSince,
+  recentTimings,
+  tasksChangedAfter,
+} from "./sql/metrics.js";
 export { ALL_TYPES, PAUSE_FILTERS, pausedTypes, pauseType, resumeType } from "./sql/pauses.js";
 export {
   type Completion,

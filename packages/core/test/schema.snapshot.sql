@@ -85,6 +85,9 @@ CREATE INDEX tasks_archive_by_archived_at ON tasks_archive (archived_at);
 -- index tasks_by_status_type
 CREATE INDEX tasks_by_status_type ON tasks (status, type);
 
+-- index tasks_by_updated_at
+CREATE INDEX tasks_by_updated_at ON tasks (updated_at, id);
+
 -- index tasks_finished_by_time
 CREATE INDEX tasks_finished_by_time ON tasks (status, finished_at) WHERE finished_at IS NOT NULL;
 

@@ -1,1 +1,15 @@
-export {};
+export {
+  DEFAULT_HEALTH_THRESHOLDS,
+  type HealthReason,
+  type HealthStatus,
+  type HealthSummary,
+  type HealthThresholds,
+  healthSummary,
+  type Limit,
+} from "./health.js";
+export { createMetricsHandler, type MetricsHandlerOptions, type ServeMetricsOptions, serveMetrics } from "./http.js";
+export { type MetricsOptions, type MetricsSnapshot, QueueMetrics, type WorkerActivity } from "./metrics.js";
+export { type Percentiles, percentiles } from "./percentiles.js";
+export { toPrometheus } from "./prometheus.js";
+export { TaskFeed, type TaskFeedEvents, type TaskFeedOptions } from "./task-feed.js";
+export { TaskLogger } from "./task-logger.js";

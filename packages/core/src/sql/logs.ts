@@ -9,16 +9,34 @@ export function insertTaskLog(
   message: string,
   details: string | null,
   now: number,
-): void {
-  db.statement("INSERT INTO task_logs (task_id, at, level, message, details) VALUES (?, ?, ?, ?, ?)").run(
-    taskId,
-    now,
-    level,
-    message,
-    details,
+): number {
+  return Number(
+    db
+      .statement("INSERT INTO task_logs (task_id, at, level, message, details) VALUES (?, ?, ?, ?, ?)")
+      .run(taskId, now, level, message, details).lastInsertRowid,
   );
 }
 
-export function selectTaskLogs(db: QueueDatabase, taskId: number): TaskLogRow[] {
-  return db.statement<TaskLogRow>(`SELECT ${TASK_LOG_COLUMNS} FROM task_logs WHERE task_id = ? ORDER BY id`).all(taskId);
+/** A task's log lines, oldest first. */
+export function selectTaskLogs(db: QueueDatabase, taskId: number, limit = 1_000): TaskLogRow[] {
+  return db.statement<TaskLogRow>(`SELECT ${TASK_LOG_COLUMNS} FROM task_logs WHERE task_id = ? ORDER BY id LIMIT ?`).all(taskId, limit);
+}
+
+/** The newest log lines of any task, newest first, optionally of some levels only. */
+export function selectRecentTaskLogs(db: QueueDatabase, limit: number, levels?: readonly LogLevel[]): TaskLogRow[] {
+  if (levels === undefined) {
+    return db.statement<TaskLogRow>(`SELECT ${TASK_LOG_COLUMNS} FROM task_logs ORDER BY id DESC LIMIT ?`).all(limit);
+  }
+  return db
+    .statement<TaskLogRow>(
+      `SELECT ${TASK_LOG_COLUMNS} FROM task_logs WHERE level IN (SELECT value FROM json_each(?)) ORDER BY id DESC LIMIT ?`,
+    )
+    .all(JSON.stringify(levels), limit);
+}
+
+/** Deletes up to `limit` log lines written before `before`; returns how many. Call in a loop of short transactions. */
+export function deleteTaskLogsBefore(db: QueueDatabase, before: number, limit: number): number {
+  return db
+    .statement("DELETE FROM task_logs WHERE id IN (SELECT id FROM task_logs INDEXED BY task_logs_by_time WHERE at < ? ORDER BY at LIMIT ?)")
+    .run(before, limit).changes;
 }

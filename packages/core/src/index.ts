@@ -34,6 +34,24 @@ export {
 } from "./sql/claim.js";
 export { deleteTaskLogsBefore, insertTaskLog, selectRecentTaskLogs, selectTaskLogs } from "./sql/logs.js";
 export {
+  type ArchivedTaskRow,
+  archiveTasks,
+  countFinishedBefore,
+  countTaskLogsBefore,
+  deleteStaleWorkers,
+  deleteTasks,
+  type FinishedStatus,
+  maintenanceRuns,
+  purgeDeadLetters,
+  recordMaintenanceRun,
+  restoreArchivedTasks,
+  retryDeadLetters,
+  selectArchived,
+  selectFinishedBefore,
+  selectLogsOfTask,
+  summarizeDeadLetters,
+} from "./sql/maintenance.js";
+export {
   countActiveByType,
   countExpiredLeases,
   countFinishedSince,

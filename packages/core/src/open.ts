@@ -190,6 +190,11 @@ function configure(connection: BetterSqlite3.Database, path: string, readonly: b
   connection.pragma(`busy_timeout = ${settings.pragmas.busyTimeoutMs}`);
   const version = retryOnBusySync(settings.busyRetry, path, () => readSchemaVersion(connection));
   assertSchemaNotNewer(version, path);
+  // auto_vacuum can only be chosen while the file is empty (even switching to WAL writes a page):
+  // new files get INCREMENTAL, so maintenance can return free pages to the OS without a full VACUUM.
+  if (!readonly && settings.migrate && connection.pragma("page_count", { simple: true }) === 0) {
+    connection.pragma("auto_vacuum = INCREMENTAL");
+  }
   applyPragmas(connection, settings.pragmas, readonly);
   if (readonly || !settings.migrate) {
     if (readonly && version < SCHEMA_VERSION) {

@@ -1,3 +1,10 @@
+-- table queue_maintenance
+CREATE TABLE queue_maintenance (
+  job TEXT PRIMARY KEY,
+  last_run_at INTEGER NOT NULL,
+  last_result TEXT
+) STRICT, WITHOUT ROWID;
+
 -- table queue_migrations
 CREATE TABLE queue_migrations (
   version INTEGER PRIMARY KEY,

@@ -1,0 +1,70 @@
+import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+import { type ArchivedTaskRow, type QueueDatabase, restoreArchivedTasks, selectArchived } from "@queue/core";
+import { betweenBatches } from "./batches.js";
+
+/** One archived task as an NDJSON record: the task's columns as the API names them, logs parsed. */
+function archivedRecord(row: ArchivedTaskRow): Record<string, unknown> {
+  const parse = (text: string | null) => (text === null ? null : (JSON.parse(text) as unknown));
+  return {
+    id: row.id,
+    type: row.type,
+    priority: row.priority,
+    payload: parse(row.payload),
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    runAfter: new Date(row.run_after).toISOString(),
+    idempotencyKey: row.idempotency_key,
+    timeoutMs: row.timeout_ms,
+    requiredCapabilities: parse(row.required_capabilities) ?? [],
+    error: parse(row.error),
+    result: parse(row.result),
+    progress: row.progress,
+    createdAt: new Date(row.created_at).toISOString(),
+    startedAt: row.started_at === null ? null : new Date(row.started_at).toISOString(),
+    finishedAt: row.finished_at === null ? null : new Date(row.finished_at).toISOString(),
+    archivedAt: new Date(row.archived_at).toISOString(),
+    logs: parse(row.logs) ?? [],
+  };
+}
+
+/** Writes the whole archive table to an NDJSON file (one task per line); returns how many. */
+export async function exportArchive(db: QueueDatabase, file: string, batchSize = 1_000): Promise<number> {
+  const fd = openSync(file, "w", 0o600);
+  let written = 0;
+  let afterId = 0;
+  try {
+    for (;;) {
+      const rows = db.read((tx) => selectArchived(tx, afterId, batchSize));
+      if (rows.length === 0) break;
+      writeSync(fd, rows.map((row) => `${JSON.stringify(archivedRecord(row))}\n`).join(""));
+      written += rows.length;
+      afterId = rows.at(-1)?.id ?? afterId;
+      await betweenBatches();
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return written;
+}
+
+/**
+ * Moves archived tasks (all, or the given ids) back into the tasks table with their ids and final
+ * statuses. A task whose id is in use again stays in the archive and is counted as remaining.
+ */
+export async function restoreFromArchive(
+  db: QueueDatabase,
+  options: { readonly ids?: readonly number[]; readonly batchSize?: number } = {},
+): Promise<{ restored: number[]; remainingInArchive: number }> {
+  const batchSize = options.batchSize ?? 500;
+  const restored: number[] = [];
+  for (;;) {
+    const batch = await db.transaction((tx) => restoreArchivedTasks(tx, options.ids, batchSize));
+    restored.push(...batch);
+    if (batch.length < batchSize) break;
+    await betweenBatches();
+  }
+  const remainingInArchive = db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks_archive").get()?.n ?? 0;
+  return { restored, remainingInArchive };
+}

@@ -1,0 +1,145 @@
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { listWorkers, openQueueDatabase, type QueueDatabase, QueueError, SCHEMA_VERSION, toQueueError } from "@queue/core";
+import Database from "better-sqlite3";
+import { integrityCheck } from "./storage.js";
+
+export interface BackupResult {
+  readonly file: string;
+  readonly bytes: number;
+  readonly pages: number;
+  readonly durationMs: number;
+}
+
+/**
+ * Copies the live database to `destination` with SQLite's online backup API, a few pages at a time,
+ * while workers keep running (never a plain file copy, which can capture a torn WAL database). The
+ * copy is owner-only (0600) and verified before this resolves.
+ */
+export async function backup(
+  db: QueueDatabase,
+  destination: string,
+  options: { readonly onProgress?: (done: number, total: number) => void } = {},
+): Promise<BackupResult> {
+  if (existsSync(destination)) {
+    throw new QueueError(
+      "INVALID_ARGUMENT",
+      `Backup destination ${destination} already exists; choose a new file name (backups are never overwritten).`,
+    );
+  }
+  mkdirSync(dirname(destination), { recursive: true, mode: 0o700 });
+  const started = Date.now();
+  let pages = 0;
+  try {
+    await db.connection.backup(destination, {
+      progress: ({ totalPages, remainingPages }) => {
+        pages = totalPages;
+        options.onProgress?.(totalPages - remainingPages, totalPages);
+        return 200;
+      },
+    });
+  } catch (error) {
+    rmSync(destination, { force: true });
+    throw toQueueError(error, db.path, `backing up to ${destination}`);
+  }
+  chmodSync(destination, 0o600);
+  const verified = verifyBackup(destination);
+  if (!verified.ok) throw new QueueError("CORRUPT", `The backup ${destination} failed verification: ${verified.problems.join("; ")}.`);
+  return { file: destination, bytes: statSync(destination).size, pages, durationMs: Date.now() - started };
+}
+
+export interface BackupVerification {
+  readonly ok: boolean;
+  readonly schemaVersion: number | null;
+  readonly tasks: number | null;
+  readonly problems: readonly string[];
+}
+
+/** Opens a backup read-only and checks it: integrity, a schema this code knows, readable tasks. */
+export function verifyBackup(file: string): BackupVerification {
+  let db: QueueDatabase | undefined;
+  try {
+    db = openQueueDatabase({ path: file, readonly: true });
+    const integrity = integrityCheck(db);
+    const tasks = db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks").get()?.n ?? 0;
+    return { ok: integrity.ok, schemaVersion: db.schemaVersion(), tasks, problems: integrity.problems };
+  } catch (error) {
+    return { ok: false, schemaVersion: null, tasks: null, problems: [(error as Error).message] };
+  } finally {
+    db?.close();
+  }
+}
+
+/** A file name for a backup of `path` taken at `at`, sortable by time. */
+export function backupFileName(path: string, at: Date): string {
+  return `${basename(path).replace(/\.db$/, "")}-${at.toISOString().replace(/[:.]/g, "-")}.db`;
+}
+
+/** Backups of `path` in `directory` (by the backupFileName pattern), oldest first. */
+export function listBackups(directory: string, path: string): { file: string; bytes: number; modified: Date }[] {
+  if (!existsSync(directory)) return [];
+  const prefix = `${basename(path).replace(/\.db$/, "")}-`;
+  return readdirSync(directory)
+    .filter((name) => name.startsWith(prefix) && name.endsWith(".db"))
+    .sort()
+    .map((name) => {
+      const stats = statSync(join(directory, name));
+      return { file: join(directory, name), bytes: stats.size, modified: stats.mtime };
+    });
+}
+
+/** Deletes all but the newest `keep` backups of `path` in `directory`; returns the files deleted. */
+export function pruneBackups(directory: string, path: string, keep: number): string[] {
+  if (!Number.isInteger(keep) || keep < 1)
+    throw new QueueError("INVALID_ARGUMENT", `pruneBackups keeps at least one backup; got keep = ${keep}.`);
+  const backups = listBackups(directory, path);
+  const doomed = backups.slice(0, Math.max(0, backups.length - keep)).map((backup) => backup.file);
+  for (const file of doomed) rmSync(file);
+  return doomed;
+}
+
+/**
+ * Restores `source` over the database at `target` with the backup API (other connections see the
+ * restored content once it is done). Refuses while workers are alive on the target (a heartbeat in
+ * the last `liveWorkerMs`) unless `force`, and refuses a backup that fails verification.
+ */
+export async function restoreBackup(
+  source: string,
+  target: string,
+  options: { readonly force?: boolean; readonly liveWorkerMs?: number } = {},
+): Promise<{ readonly tasks: number }> {
+  const verified = verifyBackup(source);
+  if (!verified.ok)
+    throw new QueueError("CORRUPT", `Refusing to restore ${source}: it failed verification (${verified.problems.join("; ")}).`);
+  if ((verified.schemaVersion ?? 0) > SCHEMA_VERSION) {
+    throw new QueueError(
+      "SCHEMA_TOO_NEW",
+      `Refusing to restore ${source}: it has schema ${verified.schemaVersion}; this code knows ${SCHEMA_VERSION}.`,
+    );
+  }
+  if (existsSync(target) && !options.force) {
+    const live = openQueueDatabase({ path: target });
+    try {
+      const now = live.clock.now();
+      const alive = listWorkers(live).filter((worker) => now - worker.heartbeat_at < (options.liveWorkerMs ?? 60_000));
+      if (alive.length > 0) {
+        throw new QueueError(
+          "INVALID_STATE",
+          `Refusing to restore over ${target}: ${alive.length} worker(s) are running on it (${alive.map((worker) => worker.id).join(", ")}). Stop them first, or pass force.`,
+        );
+      }
+    } finally {
+      live.close();
+    }
+  }
+  const backupConnection = new Database(source, { readonly: true });
+  try {
+    await backupConnection.backup(target);
+  } catch (error) {
+    throw toQueueError(error, target, `restoring from ${source}`);
+  } finally {
+    backupConnection.close();
+  }
+  chmodSync(target, 0o600);
+  return { tasks: verified.tasks ?? 0 };
+}

@@ -1,0 +1,104 @@
+import { join } from "node:path";
+import { maintenanceRuns, type QueueDatabase, QueueError, recordMaintenanceRun } from "@queue/core";
+import { backup, backupFileName, pruneBackups } from "./backup.js";
+import { cleanup, type RetentionPolicy } from "./retention.js";
+import { checkpoint, incrementalVacuum, optimize } from "./storage.js";
+
+const HOUR = 3_600_000;
+const INTERVALS = { hourly: HOUR, daily: 24 * HOUR, weekly: 7 * 24 * HOUR, monthly: 30 * 24 * HOUR } as const;
+
+/** How often a job runs: a named interval or milliseconds. `false` turns the job off. */
+export type Every = keyof typeof INTERVALS | number | false;
+
+export interface MaintenancePolicy {
+  /** WAL checkpoint (TRUNCATE). Default daily. */
+  readonly checkpoint?: Every;
+  /** Online backup into `directory`, keeping the newest `keep`. Off unless given. */
+  readonly backup?: { readonly every: Every; readonly directory: string; readonly keep: number };
+  /** PRAGMA optimize. Default weekly. */
+  readonly optimize?: Every;
+  /** Delete log lines older than `olderThanMs` (default 30 days). Default weekly. */
+  readonly logCleanup?: { readonly every: Every; readonly olderThanMs?: number };
+  /** Task retention (see `cleanup`). Off unless given. */
+  readonly cleanup?: { readonly every: Every } & RetentionPolicy;
+  /** Incremental vacuum: return free pages to the OS. Default monthly. */
+  readonly vacuum?: Every;
+}
+
+export const DEFAULT_MAINTENANCE_POLICY: MaintenancePolicy = Object.freeze<MaintenancePolicy>({
+  checkpoint: "daily",
+  optimize: "weekly",
+  logCleanup: { every: "weekly", olderThanMs: 30 * 24 * HOUR },
+  vacuum: "monthly",
+});
+
+export interface JobReport {
+  readonly job: string;
+  readonly ran: boolean;
+  readonly result?: unknown;
+  readonly error?: string;
+  /** When the job is next due. */
+  readonly nextDueAt: Date;
+}
+
+function intervalOf(job: string, every: Every): number | undefined {
+  if (every === false) return undefined;
+  const ms = typeof every === "number" ? every : INTERVALS[every];
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) {
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `Maintenance job ${job}: "every" must be hourly, daily, weekly, monthly, a number of ms, or false; got ${String(every)}.`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * Runs the maintenance jobs that are due under `policy` (merged over the defaults) and records when
+ * each ran, in the database, so that calling this from cron or a timer in any process runs each
+ * job at its interval. One failing job does not stop the others; its error is in the report.
+ */
+export async function runMaintenance(
+  db: QueueDatabase,
+  policy: MaintenancePolicy = {},
+  options: { readonly force?: readonly string[] } = {},
+): Promise<JobReport[]> {
+  const merged = { ...DEFAULT_MAINTENANCE_POLICY, ...policy };
+  const jobs: [string, Every | undefined, () => Promise<unknown> | unknown][] = [
+    ["checkpoint", merged.checkpoint, () => checkpoint(db, "TRUNCATE")],
+    [
+      "backup",
+      merged.backup?.every,
+      async () => {
+        const settings = merged.backup as NonNullable<MaintenancePolicy["backup"]>;
+        const result = await backup(db, join(settings.directory, backupFileName(db.path, new Date(db.clock.now()))));
+        return { ...result, pruned: pruneBackups(settings.directory, db.path, settings.keep) };
+      },
+    ],
+    ["optimize", merged.optimize, () => optimize(db)],
+    ["logCleanup", merged.logCleanup?.every, () => cleanup(db, { logsOlderThanMs: merged.logCleanup?.olderThanMs ?? 30 * 24 * HOUR })],
+    ["cleanup", merged.cleanup?.every, () => cleanup(db, merged.cleanup as RetentionPolicy)],
+    ["vacuum", merged.vacuum, () => incrementalVacuum(db)],
+  ];
+  const lastRuns = db.read((tx) => maintenanceRuns(tx));
+  const reports: JobReport[] = [];
+  for (const [job, every, run] of jobs) {
+    const interval = every === undefined ? undefined : intervalOf(job, every);
+    if (interval === undefined) continue;
+    const now = db.clock.now();
+    const last = lastRuns.get(job);
+    const due = options.force?.includes(job) || last === undefined || now - last >= interval;
+    if (!due) {
+      reports.push({ job, ran: false, nextDueAt: new Date((last ?? now) + interval) });
+      continue;
+    }
+    try {
+      const result = await run();
+      await db.transaction((tx) => recordMaintenanceRun(tx, job, now, JSON.stringify(result ?? null)));
+      reports.push({ job, ran: true, result, nextDueAt: new Date(now + interval) });
+    } catch (error) {
+      reports.push({ job, ran: true, error: (error as Error).message, nextDueAt: new Date(now) });
+    }
+  }
+  return reports;
+}

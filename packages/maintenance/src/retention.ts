@@ -1,0 +1,120 @@
+import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+import {
+  archiveTasks,
+  countFinishedBefore,
+  countTaskLogsBefore,
+  deleteTaskLogsBefore,
+  deleteTasks,
+  type FinishedStatus,
+  type QueueDatabase,
+  QueueError,
+  selectFinishedBefore,
+  selectLogsOfTask,
+  type TaskRow,
+  taskFromRow,
+  taskLogFromRow,
+} from "@queue/core";
+import { betweenBatches } from "./batches.js";
+
+export interface RetentionPolicy {
+  readonly completedOlderThanMs?: number;
+  readonly deadLetterOlderThanMs?: number;
+  readonly cancelledOlderThanMs?: number;
+  readonly logsOlderThanMs?: number;
+  /** Move removed tasks (with their logs) into the archive table instead of only deleting them. */
+  readonly archive?: boolean;
+  /** Also append removed tasks, with their logs, to this NDJSON file (flushed to disk before each delete). */
+  readonly archiveFile?: string;
+  /** Rows per transaction. Default 500: each batch holds the write lock for a few milliseconds. */
+  readonly batchSize?: number;
+  /** Count what would be removed without changing anything. */
+  readonly dryRun?: boolean;
+}
+
+export interface RetentionReport {
+  readonly completed: number;
+  readonly deadLetter: number;
+  readonly cancelled: number;
+  readonly logs: number;
+  readonly archived: number;
+  readonly batches: number;
+  readonly dryRun: boolean;
+}
+
+const STATUS_OPTIONS: [FinishedStatus, keyof RetentionPolicy][] = [
+  ["completed", "completedOlderThanMs"],
+  ["dead_letter", "deadLetterOlderThanMs"],
+  ["cancelled", "cancelledOlderThanMs"],
+];
+
+/** One NDJSON line: the task as the API shows it, plus its log lines. */
+function ndjsonLine(db: QueueDatabase, row: TaskRow): string {
+  return `${JSON.stringify({ ...taskFromRow(row), logs: selectLogsOfTask(db, row.id).map(taskLogFromRow) })}\n`;
+}
+
+/**
+ * Removes finished tasks and old log lines by age, in batches of short transactions, so workers in
+ * other processes keep claiming and completing throughout. A crash between batches leaves whole
+ * batches done or not done; with `archiveFile`, a batch is on disk before it is deleted (a crash can
+ * repeat a batch in the file, never lose one).
+ */
+export async function cleanup(db: QueueDatabase, policy: RetentionPolicy): Promise<RetentionReport> {
+  const batchSize = policy.batchSize ?? 500;
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new QueueError("INVALID_CONFIG", `cleanup: batchSize must be a positive integer; got ${batchSize}.`);
+  for (const [, option] of STATUS_OPTIONS) {
+    const value = policy[option];
+    if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value < 0)) {
+      throw new QueueError("INVALID_CONFIG", `cleanup: ${option} must be a number of milliseconds >= 0; got ${String(value)}.`);
+    }
+  }
+  const dryRun = policy.dryRun ?? false;
+  const counts = { completed: 0, dead_letter: 0, cancelled: 0 };
+  let archived = 0;
+  let logs = 0;
+  let batches = 0;
+  const file = policy.archiveFile === undefined || dryRun ? undefined : openSync(policy.archiveFile, "a", 0o600);
+  try {
+    for (const [status, option] of STATUS_OPTIONS) {
+      const olderThan = policy[option] as number | undefined;
+      if (olderThan === undefined) continue;
+      const before = db.clock.now() - olderThan;
+      if (dryRun) {
+        counts[status] = db.read((tx) => countFinishedBefore(tx, status, before));
+        continue;
+      }
+      for (;;) {
+        const removed = await db.transaction((tx) => {
+          const rows = selectFinishedBefore(tx, status, before, batchSize);
+          if (file !== undefined && rows.length > 0) {
+            writeSync(file, rows.map((row) => ndjsonLine(tx, row)).join(""));
+            fsyncSync(file);
+          }
+          const ids = rows.map((row) => row.id);
+          const copied = policy.archive ? archiveTasks(tx, ids, tx.clock.now()) : 0;
+          return { deleted: deleteTasks(tx, ids), copied };
+        });
+        batches += 1;
+        counts[status] += removed.deleted;
+        archived += removed.copied;
+        if (removed.deleted < batchSize) break;
+        await betweenBatches();
+      }
+    }
+    if (policy.logsOlderThanMs !== undefined) {
+      const before = db.clock.now() - policy.logsOlderThanMs;
+      if (dryRun) logs = db.read((tx) => countTaskLogsBefore(tx, before));
+      else
+        for (;;) {
+          const deleted = await db.transaction((tx) => deleteTaskLogsBefore(tx, before, batchSize));
+          batches += 1;
+          logs += deleted;
+          if (deleted < batchSize) break;
+          await betweenBatches();
+        }
+    }
+  } finally {
+    if (file !== undefined) closeSync(file);
+  }
+  return { completed: counts.completed, deadLetter: counts.dead_letter, cancelled: counts.cancelled, logs, archived, batches, dryRun };
+}

@@ -1,0 +1,98 @@
+import { statSync } from "node:fs";
+import { type QueueDatabase, QueueError } from "@queue/core";
+
+export type CheckpointMode = "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE";
+
+export interface CheckpointResult {
+  readonly mode: CheckpointMode;
+  /** True when a reader or writer prevented a complete checkpoint (try again later). */
+  readonly busy: boolean;
+  /** Frames in the WAL, and how many of them are now in the database file. */
+  readonly walFrames: number;
+  readonly checkpointedFrames: number;
+}
+
+/** Copies the WAL back into the database file; TRUNCATE also shrinks the WAL file to zero. */
+export function checkpoint(db: QueueDatabase, mode: CheckpointMode = "PASSIVE"): CheckpointResult {
+  if (!["PASSIVE", "FULL", "RESTART", "TRUNCATE"].includes(mode)) {
+    throw new QueueError("INVALID_ARGUMENT", `Checkpoint mode must be PASSIVE, FULL, RESTART or TRUNCATE; got ${String(mode)}.`);
+  }
+  const [row] = db.connection.pragma(`wal_checkpoint(${mode})`) as { busy: number; log: number; checkpointed: number }[];
+  if (row === undefined) throw new QueueError("SQLITE_ERROR", `wal_checkpoint(${mode}) returned nothing for ${db.path}.`);
+  return { mode, busy: row.busy === 1, walFrames: row.log, checkpointedFrames: row.checkpointed };
+}
+
+export interface DatabaseStats {
+  readonly pageSize: number;
+  readonly pageCount: number;
+  readonly freelistCount: number;
+  readonly autoVacuum: "none" | "full" | "incremental";
+  readonly fileBytes: number;
+  readonly walBytes: number;
+}
+
+export function databaseStats(db: QueueDatabase): DatabaseStats {
+  const pragma = (name: string) => db.connection.pragma(name, { simple: true }) as number;
+  const size = (path: string) => statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  return {
+    pageSize: pragma("page_size"),
+    pageCount: pragma("page_count"),
+    freelistCount: pragma("freelist_count"),
+    autoVacuum: (["none", "full", "incremental"] as const)[pragma("auto_vacuum")] ?? "none",
+    fileBytes: size(db.path),
+    walBytes: size(`${db.path}-wal`),
+  };
+}
+
+/**
+ * Rebuilds the file without free pages (and switches it to incremental auto-vacuum if it is not
+ * already). Needs exclusive use of the write lock for its whole run: prefer `incrementalVacuum`
+ * while workers run.
+ */
+export function vacuum(db: QueueDatabase): { readonly before: DatabaseStats; readonly after: DatabaseStats } {
+  const before = databaseStats(db);
+  if (before.autoVacuum !== "incremental") db.connection.pragma("auto_vacuum = INCREMENTAL");
+  db.connection.exec("VACUUM");
+  return { before, after: databaseStats(db) };
+}
+
+/** Returns up to `pages` free pages (all, by default) to the operating system, in one short transaction. */
+export async function incrementalVacuum(db: QueueDatabase, pages?: number): Promise<{ readonly freedPages: number }> {
+  const before = databaseStats(db).freelistCount;
+  if (databaseStats(db).autoVacuum !== "incremental") {
+    throw new QueueError(
+      "INVALID_STATE",
+      `The queue database ${db.path} does not use incremental auto-vacuum; run vacuum() once to switch it.`,
+    );
+  }
+  await db.transaction((tx) =>
+    tx.connection.pragma(`incremental_vacuum${pages === undefined ? "" : `(${Math.max(0, Math.floor(pages))})`}`),
+  );
+  return { freedPages: before - databaseStats(db).freelistCount };
+}
+
+/** Refreshes the query planner's statistics (PRAGMA optimize, or a full ANALYZE). */
+export function optimize(db: QueueDatabase, options: { readonly analyze?: boolean } = {}): void {
+  db.connection.exec(options.analyze ? "ANALYZE" : "PRAGMA optimize");
+}
+
+export interface IntegrityResult {
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+}
+
+/** SQLite's integrity_check (thorough) or quick_check (faster, skips index contents). */
+export function integrityCheck(
+  db: QueueDatabase,
+  options: { readonly quick?: boolean; readonly maxProblems?: number } = {},
+): IntegrityResult {
+  const pragma = `${options.quick ? "quick_check" : "integrity_check"}(${options.maxProblems ?? 100})`;
+  try {
+    const rows = db.connection.pragma(pragma) as Record<string, string>[];
+    const problems = rows.map((row) => Object.values(row)[0] ?? "").filter((line) => line !== "ok");
+    return { ok: problems.length === 0, problems };
+  } catch (error) {
+    // A badly damaged file fails the check itself instead of listing problems.
+    return { ok: false, problems: [(error as Error).message] };
+  }
+}

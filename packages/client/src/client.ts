@@ -21,7 +21,7 @@ import {
   type TaskStatus,
   taskFromRow,
 } from "@queue/core";
-import { GroupCommitter } from "./group-commit.js";
+import { GroupCommitter, type Settled } from "./group-commit.js";
 import type {
   EnqueueItem,
   EnqueueOptions,
@@ -116,7 +116,11 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
         throw error;
       }
     });
-    return rows.length === 0 ? [] : this.#insert(rows);
+    if (rows.length === 0) return [];
+    return (await this.#insert(rows)).map((outcome) => {
+      if (!outcome.ok) throw outcome.error;
+      return outcome.value;
+    });
   }
 
   async get<Payload = unknown, Result = unknown>(id: number): Promise<Task<Payload, Result> | undefined> {
@@ -227,14 +231,23 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     return this.close();
   }
 
-  /** One transaction for all `rows`; local workers are woken once it has committed. */
-  async #insert(rows: readonly NewTaskRow[]): Promise<EnqueueResult[]> {
+  /**
+   * One transaction for all `rows`; rejects only if that transaction failed. Local workers are
+   * woken once it has committed; decoding each result afterwards can fail only for that item.
+   */
+  async #insert(rows: readonly NewTaskRow[]): Promise<Settled<EnqueueResult>[]> {
     const results = await this.db.transaction((tx) => {
       const now = tx.clock.now();
       return rows.map((row) => insertTask(tx, row, now));
     });
     notifyLocalWorkers(this.db.path);
-    return results.map(({ row, created }) => ({ task: taskFromRow(row), created }));
+    return results.map(({ row, created }) => {
+      try {
+        return { ok: true, value: { task: taskFromRow(row), created } };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
   }
 
   #assertOpen(): void {

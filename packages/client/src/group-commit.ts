@@ -1,5 +1,8 @@
 import { isBusyError } from "@queue/core";
 
+/** The fate of one item after its transaction committed. */
+export type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
 interface Pending<Item, Result> {
   readonly item: Item;
   readonly resolve: (result: Result) => void;
@@ -9,17 +12,19 @@ interface Pending<Item, Result> {
 /**
  * Collects the writes submitted in one turn of the event loop and commits them in shared
  * transactions (at most `maxBatch` items each). A promise resolves only after its item's
- * transaction committed. If a shared transaction fails for a reason other than lock contention,
- * its items are retried one per transaction, so one bad item fails alone.
+ * transaction committed. Flushes run one after another, so items commit in the order they were
+ * submitted. `write` rejects only when its transaction failed; then, unless the failure was lock
+ * contention, the items are retried one per transaction so that one bad item fails alone. What goes
+ * wrong after a commit is reported per item and never causes a second write.
  */
 export class GroupCommitter<Item, Result> {
-  readonly #write: (items: readonly Item[]) => Promise<Result[]>;
+  readonly #write: (items: readonly Item[]) => Promise<Settled<Result>[]>;
   readonly #maxBatch: number;
   #pending: Pending<Item, Result>[] = [];
   #scheduled = false;
-  #inFlight: Promise<void> = Promise.resolve();
+  #tail: Promise<void> = Promise.resolve();
 
-  constructor(write: (items: readonly Item[]) => Promise<Result[]>, maxBatch = 512) {
+  constructor(write: (items: readonly Item[]) => Promise<Settled<Result>[]>, maxBatch = 512) {
     this.#write = write;
     this.#maxBatch = maxBatch;
   }
@@ -30,7 +35,7 @@ export class GroupCommitter<Item, Result> {
       if (!this.#scheduled) {
         this.#scheduled = true;
         queueMicrotask(() => {
-          this.#inFlight = this.#flush();
+          this.#tail = this.#tail.then(() => this.#flush());
         });
       }
     });
@@ -38,8 +43,11 @@ export class GroupCommitter<Item, Result> {
 
   /** Resolves when everything submitted so far has been written (or has failed). */
   async drain(): Promise<void> {
-    while (this.#scheduled || this.#pending.length > 0) await this.#inFlight.then(() => new Promise((resolve) => setImmediate(resolve)));
-    await this.#inFlight;
+    for (;;) {
+      await this.#tail;
+      if (!this.#scheduled && this.#pending.length === 0) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   async #flush(): Promise<void> {
@@ -52,15 +60,21 @@ export class GroupCommitter<Item, Result> {
   }
 
   async #commit(batch: Pending<Item, Result>[]): Promise<void> {
+    let settled: Settled<Result>[];
     try {
-      const results = await this.#write(batch.map((entry) => entry.item));
-      for (const [index, entry] of batch.entries()) entry.resolve(results[index] as Result);
+      settled = await this.#write(batch.map((entry) => entry.item));
     } catch (error) {
       if (batch.length === 1 || isBusyError(error)) {
         for (const entry of batch) entry.reject(error);
         return;
       }
       for (const entry of batch) await this.#commit([entry]);
+      return;
+    }
+    for (const [index, entry] of batch.entries()) {
+      const outcome = settled[index];
+      if (outcome?.ok) entry.resolve(outcome.value);
+      else entry.reject(outcome?.error ?? new Error("group commit: no result for an item"));
     }
   }
 }

@@ -24,8 +24,17 @@ export function onLocalWork(path: string, listener: Listener): () => void {
   };
 }
 
+/** Calls every listener for `path`; one that throws is reported asynchronously and cannot affect the caller. */
 export function notifyLocalWorkers(path: string): void {
   const set = registry.get(path);
   if (set === undefined) return;
-  for (const listener of [...set]) listener();
+  for (const listener of [...set]) {
+    try {
+      listener();
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
 }

@@ -13,6 +13,7 @@ import {
   releaseLeasedTask,
   renewLeases,
   type Task,
+  type TaskStatus,
   taskFromRow,
 } from "@queue/core";
 import type { SchedulingStrategy } from "@queue/scheduling";
@@ -42,6 +43,8 @@ export interface ClaimedTask {
 
 export interface ClaimOutcome {
   readonly claimed: ClaimedTask[];
+  /** Claimed rows that could not be decoded and were dead-lettered instead. */
+  readonly discarded: number;
   /** Tasks whose expired leases were recovered first (requeued, dead-lettered or cancelled). */
   readonly recovered: Task[];
 }
@@ -51,7 +54,7 @@ const claimSqlCache = new Map<string, string>();
 function claimSql(request: ClaimRequest): string {
   const types = request.types !== undefined;
   const capabilities = true;
-  const key = `${request.strategy.name}\u0000${request.strategy.shape.orderBy}\u0000${types}`;
+  const key = JSON.stringify([request.strategy.name, request.strategy.shape, types]);
   let sql = claimSqlCache.get(key);
   if (sql === undefined) {
     sql = buildClaimSql(request.strategy.shape, { types, capabilities });
@@ -66,8 +69,15 @@ function claimSql(request: ClaimRequest): string {
  */
 export function claim(db: QueueDatabase, request: ClaimRequest): ClaimOutcome {
   const now = db.clock.now();
-  const recovered = recoverExpiredLeases(db, now).map((row) => taskFromRow(row));
-  if (request.limit < 1) return { claimed: [], recovered };
+  const recovered: Task[] = [];
+  for (const row of recoverExpiredLeases(db, now)) {
+    try {
+      recovered.push(taskFromRow(row));
+    } catch {
+      // Recovered all the same; only its report is skipped.
+    }
+  }
+  if (request.limit < 1) return { claimed: [], discarded: 0, recovered };
   const token = randomUUID();
   const leaseUntil = now + request.leaseMs;
   const rows = claimTasks(db, claimSql(request), {
@@ -80,10 +90,27 @@ export function claim(db: QueueDatabase, request: ClaimRequest): ClaimOutcome {
     ...(request.types === undefined ? {} : { types: JSON.stringify(request.types) }),
   });
   const lease = { token, workerId: request.workerId, leaseUntil, now };
-  const tasks = rows.map((row) => taskFromRow(claimedTaskRow(row, lease)));
+  const tasks: Task[] = [];
+  for (const row of rows) {
+    try {
+      tasks.push(taskFromRow(claimedTaskRow(row, lease)));
+    } catch (error) {
+      // A row another program wrote that cannot be decoded must not stop the queue: dead-letter it.
+      const reason = { name: "InvalidData", message: (error as Error).message };
+      releaseLeasedTask(
+        db,
+        { id: row.id, token, status: "dead_letter", error: JSON.stringify(reason), runAfter: now, refundAttempt: false },
+        now,
+      );
+    }
+  }
   const compare = request.strategy.compare;
   if (compare !== undefined) tasks.sort(compare);
-  return { claimed: tasks.map((task) => ({ task, lease: { taskId: task.id, token, workerId: request.workerId } })), recovered };
+  return {
+    claimed: tasks.map((task) => ({ task, lease: { taskId: task.id, token, workerId: request.workerId } })),
+    discarded: rows.length - tasks.length,
+    recovered,
+  };
 }
 
 function leaseLost(lease: Lease, operation: string): QueueError {
@@ -120,11 +147,14 @@ export interface Failure {
   readonly runAfter?: number;
 }
 
-/** Ends the attempt without success. Throws LEASE_LOST if the lease is gone. */
-export function fail(db: QueueDatabase, lease: Lease, failure: Failure): void {
+/**
+ * Ends the attempt without success and returns the status the task ended in (a pending cancel turns
+ * a retry or release into cancelled). Throws LEASE_LOST if the lease is gone.
+ */
+export function fail(db: QueueDatabase, lease: Lease, failure: Failure): TaskStatus {
   const now = db.clock.now();
   const status = failure.outcome === "retry" || failure.outcome === "release" ? "queued" : failure.outcome;
-  const held = releaseLeasedTask(
+  const ended = releaseLeasedTask(
     db,
     {
       id: lease.taskId,
@@ -136,7 +166,8 @@ export function fail(db: QueueDatabase, lease: Lease, failure: Failure): void {
     },
     now,
   );
-  if (!held) throw leaseLost(lease, failure.outcome === "release" ? "release" : "fail");
+  if (ended === undefined) throw leaseLost(lease, failure.outcome === "release" ? "release" : "fail");
+  return ended;
 }
 
 export interface ExtendResult {

@@ -36,6 +36,11 @@ export interface WorkerOptions<Types extends object = Record<string, unknown>> {
   readonly handleSignals?: boolean;
   /** How long a graceful stop waits for running tasks before aborting them. Default 30 s. */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * After a handler is aborted (cancel, timeout, shutdown, lost lease), how long it may take to stop
+   * before its outcome is recorded and the task may run again. Default 5 s.
+   */
+  readonly abortGraceMs?: number;
 }
 
 export interface ResolvedWorkerOptions {
@@ -52,6 +57,7 @@ export interface ResolvedWorkerOptions {
   readonly maxResultBytes: number;
   readonly handleSignals: boolean;
   readonly shutdownTimeoutMs: number;
+  readonly abortGraceMs: number;
 }
 
 export function defaultWorkerId(): string {
@@ -92,6 +98,8 @@ export function resolveWorkerOptions(options: WorkerOptions<object>): ResolvedWo
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
   if (!Number.isFinite(shutdownTimeoutMs) || shutdownTimeoutMs < 0)
     invalidConfig("shutdownTimeoutMs", shutdownTimeoutMs, "milliseconds >= 0");
+  const abortGraceMs = options.abortGraceMs ?? 5_000;
+  if (!Number.isFinite(abortGraceMs) || abortGraceMs < 0) invalidConfig("abortGraceMs", abortGraceMs, "milliseconds >= 0");
   const maxResultBytes = options.maxResultBytes ?? 1024 * 1024;
   if (!Number.isInteger(maxResultBytes) || maxResultBytes < 1) invalidConfig("maxResultBytes", maxResultBytes, "a positive integer");
   const types = options.types === "all" ? undefined : (merged.types ?? Object.keys(handlers));
@@ -108,5 +116,6 @@ export function resolveWorkerOptions(options: WorkerOptions<object>): ResolvedWo
     maxResultBytes,
     handleSignals: options.handleSignals ?? false,
     shutdownTimeoutMs,
+    abortGraceMs,
   });
 }

@@ -15,6 +15,7 @@ import {
   setTaskProgress,
   type Task,
   type TaskError,
+  type TaskStatus,
   TypedEmitter,
   touchWorker,
 } from "@queue/core";
@@ -38,6 +39,12 @@ interface Running {
   wakeAbort?: () => void;
   /** The last value the handler reported through ctx.progress(). */
   progress?: number;
+  /** Its outcome is decided; the lease is no longer renewed through this entry. */
+  settled?: boolean;
+  /** Resolves once the outcome is decided (a handler ignoring its abort may run on after that). */
+  decided?: Promise<void>;
+  markDecided?: () => void;
+  /** Resolves when the handler has really finished; until then it keeps its slot. */
   done?: Promise<void>;
 }
 
@@ -187,8 +194,10 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         errorDelay = Math.min(MAX_ERROR_DELAY_MS, errorDelay * 2);
         continue;
       }
-      const queueLooksEmpty = free > 0 && claimed === 0;
-      if (this.#drained !== undefined && queueLooksEmpty && this.#running.size === 0 && this.#outcomes.length === 0) {
+      // Handlers that ignored their abort past the grace keep a slot but have no outcome to wait for.
+      const undecided = [...this.#running.values()].filter((running) => !running.settled).length;
+      const queueLooksEmpty = claimed === 0 && (free > 0 || undecided === 0);
+      if (this.#drained !== undefined && queueLooksEmpty && undecided === 0 && this.#outcomes.length === 0) {
         this.#drained();
         return;
       }
@@ -205,7 +214,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
 
   /**
    * One write transaction: record finished tasks, recover expired leases, claim up to `limit`.
-   * Events are emitted only after the commit. Returns how many tasks were claimed.
+   * Events are emitted only after the commit. Returns how many rows the claim took.
    */
   async #tick(limit: number): Promise<number> {
     if (limit <= 0 && this.#outcomes.length === 0) return 0;
@@ -213,6 +222,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     const outcomes = this.#outcomes;
     this.#outcomes = [];
     let events: (() => void)[] = [];
+    let dataVersion = this.#dataVersion;
+    let discarded = 0;
     let claimed: ClaimedTask[];
     try {
       claimed = await this.db.transaction((tx) => {
@@ -233,17 +244,27 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
             this.emit("recovered", recovered);
           });
         }
-        if (result.claimed.length < limit) this.#nextDue = nextDueTime(tx);
+        if (result.claimed.length < limit) {
+          // Only a time still to come can wake an idle worker: a past-due task it could not claim
+          // (another type, a missing capability, paused) must not make it spin.
+          const due = nextDueTime(tx);
+          this.#nextDue = due !== null && due > tx.clock.now() ? due : null;
+        }
+        // Read while holding the write lock, so no commit by another process can fall between
+        // this claim and the version it is compared with.
+        dataVersion = this.#readDataVersion();
+        discarded = result.discarded;
         return result.claimed;
       });
     } catch (error) {
       this.#outcomes = outcomes.concat(this.#outcomes);
       throw error;
     }
-    this.#dataVersion = this.#readDataVersion();
+    this.#dataVersion = dataVersion;
     for (const event of events) event();
     for (const { task, lease } of claimed) this.#start(task, lease);
-    return claimed.length;
+    // Rows dead-lettered as undecodable were claimed too: the queue is not empty because of them.
+    return claimed.length + discarded;
   }
 
   /**
@@ -278,14 +299,21 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
 
   #recordFailure(tx: QueueDatabase, outcome: Extract<Outcome, { kind: "fail" }>, now: number): () => void {
     const { running, error } = outcome;
+    let ended: TaskStatus;
     try {
-      fail(tx, running.lease, outcome.failure);
+      ended = fail(tx, running.lease, outcome.failure);
     } catch (caught) {
       if (!isQueueError(caught, "LEASE_LOST")) throw caught;
       return () => this.#leaseLost(running.task);
     }
     return () => {
-      const task = finalSnapshot(running, outcome, now);
+      const task = finalSnapshot(running, outcome, now, ended);
+      if (ended === "cancelled") {
+        // Either the failure was a cancel, or a cancel arrived before a retry or release.
+        this.stats.cancelled += 1;
+        this.emit("cancelled", task);
+        return;
+      }
       switch (outcome.failure.outcome) {
         case "retry":
           this.stats.failed += 1;
@@ -301,11 +329,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
             this.emit("dead-lettered", task, error);
           }
           break;
-        case "cancelled":
-          this.stats.cancelled += 1;
-          this.emit("cancelled", task);
-          break;
-        case "release":
+        default:
           break;
       }
     };
@@ -318,11 +342,14 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
 
   #start(task: Task, lease: Lease): void {
     const running: Running = { task, lease };
+    running.decided = new Promise<void>((resolve) => {
+      running.markDecided = resolve;
+    });
     this.#running.set(task.id, running);
     this.stats.claimed += 1;
     if (this.listenerCount("claimed") > 0) this.emit("claimed", task);
     running.done = this.#execute(running).finally(() => {
-      this.#running.delete(task.id);
+      if (this.#running.get(task.id) === running) this.#running.delete(task.id);
       this.#signal();
     });
   }
@@ -342,15 +369,33 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     const aborted = new Promise<typeof ABORTED>((resolve) => {
       running.wakeAbort = () => resolve(ABORTED);
     });
+    const work = Promise.resolve()
+      .then(() => handler(task.payload, this.#context(running)))
+      .then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
     try {
-      const value = await Promise.race([Promise.resolve().then(() => handler(task.payload, this.#context(running))), aborted]);
-      if (value === ABORTED) this.#settleAborted(running, running.abortError);
-      else this.#settleSuccess(running, value);
-    } catch (error) {
-      if (running.reason !== undefined) this.#settleAborted(running, error);
-      else this.#settleFailure(running, error);
+      const first = await Promise.race([work, aborted]);
+      if (first !== ABORTED) {
+        if (!("error" in first)) this.#settleSuccess(running, first.value);
+        else if (running.reason !== undefined) this.#settleAborted(running, first.error);
+        else this.#settleFailure(running, first.error);
+        return;
+      }
+      // Aborted (cancel, timeout, shutdown, lost lease): give the handler time to stop before the
+      // task may run again, then record the outcome. A handler that ignores its signal past the
+      // grace keeps its slot until it does stop, so the worker never runs more than `concurrency`.
+      const stopped = await settlesWithin(work, this.options.abortGraceMs);
+      this.#settleAborted(running, running.abortError);
+      running.markDecided?.();
+      if (!stopped) {
+        this.#signal(); // the outcome is ready to record although the handler has not ended
+        await work;
+      }
     } finally {
       clearTimeout(timeout);
+      running.markDecided?.();
     }
   }
 
@@ -364,6 +409,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       this.#settle(running, "fail", { outcome: "dead_letter", error: JSON.stringify(taskError) }, taskError);
       return;
     }
+    running.settled = true;
     this.#outcomes.push({ running, kind: "complete", result, value });
   }
 
@@ -398,6 +444,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   }
 
   #settle(running: Running, kind: "fail", failure: Failure, error: TaskError | null): void {
+    running.settled = true;
     this.#outcomes.push({ running, kind, failure, error });
   }
 
@@ -459,7 +506,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   /** One transaction renews every lease this worker holds; lost leases and pending cancels abort their handlers. */
   async #renewLeases(): Promise<void> {
     if (this.#state !== "running" && this.#state !== "stopping") return;
-    const leases = [...this.#running.values()].map((running) => running.lease);
+    const leases = [...this.#running.values()].filter((running) => !running.settled).map((running) => running.lease);
     for (const outcome of this.#outcomes) leases.push(outcome.running.lease);
     try {
       const result = await this.db.transaction((tx) => {
@@ -532,7 +579,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     await this.#loopDone;
     const graceful = options.graceful ?? true;
     const timeoutMs = options.timeoutMs ?? this.options.shutdownTimeoutMs;
-    const settled = () => Promise.all([...this.#running.values()].map((running) => running.done));
+    // Wait for outcomes to be decided, not for handlers that ignore their abort to end.
+    const settled = () => Promise.all([...this.#running.values()].map((running) => running.decided));
     if (graceful && this.#running.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([settled(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
@@ -540,10 +588,13 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     }
     for (const running of this.#running.values()) this.#abort(running, "shutdown");
     await settled();
-    clearInterval(this.#heartbeat);
-    for (let attempt = 0; this.#outcomes.length > 0 && attempt < 3; attempt++) {
+    // Record what finished, renewing leases meanwhile; what cannot be recorded after several tries
+    // is left to lease expiry, which hands the tasks to another worker.
+    for (let attempt = 0; this.#outcomes.length > 0 && attempt < 5; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
       await this.#tick(0).catch((error: unknown) => this.emit("error", error));
     }
+    clearInterval(this.#heartbeat);
     await this.db.transaction((tx) => deregisterWorker(tx, this.id)).catch((error: unknown) => this.emit("error", error));
     this.#unsubscribeLocal?.();
     if (this.#onSignal !== undefined) {
@@ -552,12 +603,26 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     }
     this.#state = "stopped";
     if (this.#ownsDb) this.db.close();
+    this.#drained?.();
     this.emit("stopped");
   }
 }
 
+/** True if `work` settles within `ms`; false if the time runs out first. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The task as the outcome left it, for events, built without reading the row back. */
-function finalSnapshot(running: Running, outcome: Outcome, now: number): Task {
+function finalSnapshot(running: Running, outcome: Outcome, now: number, ended?: TaskStatus): Task {
   const base = running.task;
   const at = new Date(now);
   const cleared = { leaseUntil: null, lockedBy: null, cancelRequested: false, updatedAt: at };
@@ -573,7 +638,7 @@ function finalSnapshot(running: Running, outcome: Outcome, now: number): Task {
     });
   }
   const { failure } = outcome;
-  const status = failure.outcome === "retry" || failure.outcome === "release" ? "queued" : failure.outcome;
+  const status = ended ?? (failure.outcome === "retry" || failure.outcome === "release" ? "queued" : failure.outcome);
   return Object.freeze({
     ...base,
     ...cleared,

@@ -29,7 +29,7 @@ export function harness(options: { realTime?: boolean } = {}): Harness {
     clock,
     client,
     worker(options) {
-      const worker = new Worker({ pollIntervalMs: 10, ...options, db });
+      const worker = new Worker({ pollIntervalMs: 10, abortGraceMs: 100, ...options, db });
       cleanups.push(() => worker.stop({ graceful: false }));
       return worker;
     },

@@ -207,19 +207,31 @@ export interface LeaseRelease {
   readonly refundAttempt: boolean;
 }
 
-/** Ends a lease without success; false when `token` no longer holds the lease (nothing changes then). */
-export function releaseLeasedTask(db: QueueDatabase, release: LeaseRelease, now: number): boolean {
-  const finishedAt = release.status === "queued" ? null : now;
-  return (
-    db
-      .statement(
-        `UPDATE tasks SET status = ?, error = coalesce(?, error), run_after = ?, attempts = attempts - ?, finished_at = ?, updated_at = ?,
-           lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
-         WHERE id = ? AND lease_token = ? AND status = 'leased'`,
-      )
-      .run(release.status, release.error, release.runAfter, release.refundAttempt ? 1 : 0, finishedAt, now, release.id, release.token)
-      .changes === 1
-  );
+/**
+ * Ends a lease without success. A cancel requested meanwhile wins over going back to the queue:
+ * the task ends cancelled instead. Returns the status the task ended in, or undefined when `token`
+ * no longer holds the lease (nothing changes then).
+ */
+export function releaseLeasedTask(db: QueueDatabase, release: LeaseRelease, now: number): TaskStatus | undefined {
+  return db
+    .statement<{ status: TaskStatus }>(
+      `UPDATE tasks SET
+         status = CASE WHEN cancel_requested = 1 AND :status = 'queued' THEN 'cancelled' ELSE :status END,
+         finished_at = CASE WHEN :status = 'queued' AND cancel_requested = 0 THEN NULL ELSE :now END,
+         error = coalesce(:error, error), run_after = :runAfter, attempts = attempts - :refund, updated_at = :now,
+         lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
+       WHERE id = :id AND lease_token = :token AND status = 'leased'
+       RETURNING status`,
+    )
+    .get({
+      id: release.id,
+      token: release.token,
+      status: release.status,
+      error: release.error,
+      runAfter: release.runAfter,
+      refund: release.refundAttempt ? 1 : 0,
+      now,
+    })?.status;
 }
 
 /** What a lease renewal learned about one task. */

@@ -1,0 +1,147 @@
+import { chmodSync, copyFileSync, existsSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { QueueClient } from "@queue/client";
+import { openQueueDatabase, SCHEMA_VERSION } from "@queue/core";
+import {
+  backup,
+  backupFileName,
+  cleanup,
+  listBackups,
+  pruneBackups,
+  restoreBackup,
+  runMaintenance,
+  verifyBackup,
+} from "@queue/maintenance";
+import { makeTempDir, spawnTypeScript, tempDbPath } from "@queue/test-support";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { DAY, harness, insertFinished } from "./helpers.js";
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+describe("maintenance while worker processes run", () => {
+  it("a large cleanup and a backup proceed in short batches while two worker processes keep completing tasks", async () => {
+    const path = tempDbPath();
+    const db = openQueueDatabase({ path });
+    insertFinished(db, 60_000, "completed", db.clock.now() - 10 * DAY);
+    const client = new QueueClient({ db });
+    const total = 3_000;
+    const workers = [0, 1].map(() => spawnTypeScript(fixture("worker.ts"), [path, String(total)]));
+    const producing = client.enqueueMany(Array.from({ length: total }, (_, n) => ({ type: "work", payload: n })));
+    const report = await cleanup(db, { completedOlderThanMs: DAY, batchSize: 500 });
+    const copy = await backup(db, join(makeTempDir(), "during-work.db"));
+    await producing;
+    const results = await Promise.all(workers.map((worker) => worker.done));
+    for (const result of results) {
+      expect(result.stderr).toBe("");
+      expect(JSON.parse(result.stdout).errors).toEqual([]);
+    }
+    expect(results.reduce((sum, result) => sum + JSON.parse(result.stdout).ran, 0)).toBe(total);
+    expect(report.completed).toBeGreaterThanOrEqual(59_999);
+    expect(report.batches).toBeGreaterThan(100);
+    expect(verifyBackup(copy.file)).toMatchObject({ ok: true, schemaVersion: SCHEMA_VERSION });
+    expect(await client.counts()).toMatchObject({ completed: total, queued: 0, leased: 0 });
+    await client.close();
+    db.close();
+  });
+});
+
+describe("backup and restore", () => {
+  it("backs up to an owner-only verified file, lists and prunes backups by count", async () => {
+    const { db, client } = harness();
+    await client.enqueue("t", { keep: "me" });
+    const directory = makeTempDir();
+    const files: string[] = [];
+    for (let n = 0; n < 3; n++) {
+      const at = new Date(Date.UTC(2030, 0, 1 + n));
+      const result = await backup(db, join(directory, backupFileName(db.path, at)));
+      expect(result.bytes).toBeGreaterThan(0);
+      expect(statSync(result.file).mode & 0o777).toBe(0o600);
+      files.push(result.file);
+    }
+    expect(listBackups(directory, db.path).map((entry) => entry.file)).toEqual(files);
+    expect(pruneBackups(directory, db.path, 2)).toEqual([files[0]]);
+    expect(listBackups(directory, db.path)).toHaveLength(2);
+    await expect(backup(db, files[1] as string)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    expect(() => pruneBackups(directory, db.path, 0)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+  });
+
+  it("restores a backup, refusing while a worker is alive on the target unless forced", async () => {
+    const { db, client } = harness();
+    const { task } = await client.enqueue("t", { from: "backup" });
+    const saved = (await backup(db, join(makeTempDir(), "saved.db"))).file;
+    await client.enqueue("t", { after: "backup" });
+    db.transactionSync((tx) =>
+      tx
+        .statement("INSERT INTO workers (id, host, pid, started_at, heartbeat_at) VALUES ('alive', 'h', 1, ?, ?)")
+        .run(Date.now(), Date.now()),
+    );
+    await expect(restoreBackup(saved, db.path)).rejects.toMatchObject({ code: "INVALID_STATE", message: expect.stringContaining("alive") });
+    expect(await restoreBackup(saved, db.path, { force: true })).toEqual({ tasks: 1 });
+    expect((await client.list()).tasks.map((t) => t.id)).toEqual([task.id]);
+  });
+
+  it("refuses to restore or trusts no backup that is missing, not a database, corrupt or from a newer schema", async () => {
+    const directory = makeTempDir();
+    const target = tempDbPath();
+    openQueueDatabase({ path: target }).close();
+    const notDb = join(directory, "notes.db");
+    writeFileSync(notDb, "not a database at all ".repeat(100));
+    const good = tempDbPath();
+    const seeded = openQueueDatabase({ path: good });
+    insertFinished(seeded, 2_000, "completed", 0);
+    seeded.close();
+    const truncated = join(directory, "truncated.db");
+    copyFileSync(good, truncated);
+    truncateSync(truncated, Math.floor(statSync(truncated).size / 3));
+    const newer = tempDbPath();
+    openQueueDatabase({ path: newer }).close();
+    const raw = new Database(newer);
+    raw.prepare("INSERT INTO queue_migrations (version, name, applied_at) VALUES (?, 'future', 0)").run(SCHEMA_VERSION + 1);
+    raw.close();
+    for (const source of [join(directory, "missing.db"), notDb, truncated, newer]) {
+      const verdict = verifyBackup(source);
+      expect(verdict.ok, source).toBe(false);
+      expect(verdict.problems.join(" "), source).not.toBe("");
+      await expect(restoreBackup(source, target), source).rejects.toMatchObject({ code: expect.stringMatching(/CORRUPT|SCHEMA_TOO_NEW/) });
+    }
+    expect(existsSync(join(directory, "missing.db"))).toBe(false);
+  });
+
+  it("backs up a database this process can only read", async () => {
+    const path = tempDbPath();
+    const seeded = openQueueDatabase({ path });
+    insertFinished(seeded, 10, "completed", 0);
+    seeded.close();
+    chmodSync(path, 0o444);
+    const readonly = openQueueDatabase({ path, readonly: true });
+    const result = await backup(readonly, join(makeTempDir(), "from-readonly.db"));
+    expect(verifyBackup(result.file)).toMatchObject({ ok: true, tasks: 10 });
+    readonly.close();
+  });
+});
+
+describe("runMaintenance", () => {
+  it("runs the jobs that are due, records them in the file, and skips them until due again", async () => {
+    const { db, clock } = harness();
+    const backups = makeTempDir();
+    const policy = { backup: { every: "daily" as const, directory: backups, keep: 2 } };
+    const first = await runMaintenance(db, policy);
+    expect(first.filter((job) => job.ran).map((job) => job.job)).toEqual(["checkpoint", "backup", "optimize", "logCleanup", "vacuum"]);
+    expect(first.every((job) => job.error === undefined)).toBe(true);
+    expect((await runMaintenance(db, policy)).some((job) => job.ran)).toBe(false);
+    clock.advance(DAY);
+    expect((await runMaintenance(db, policy)).filter((job) => job.ran).map((job) => job.job)).toEqual(["checkpoint", "backup"]);
+    clock.advance(7 * DAY);
+    expect((await runMaintenance(db, policy)).filter((job) => job.ran).map((job) => job.job)).toEqual([
+      "checkpoint",
+      "backup",
+      "optimize",
+      "logCleanup",
+    ]);
+    expect(listBackups(backups, db.path)).toHaveLength(2);
+    expect((await runMaintenance(db, policy, { force: ["vacuum"] })).filter((job) => job.ran).map((job) => job.job)).toEqual(["vacuum"]);
+    await expect(runMaintenance(db, { optimize: "sometimes" as never })).rejects.toMatchObject({ code: "INVALID_CONFIG" });
+  });
+});

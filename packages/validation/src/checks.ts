@@ -1,0 +1,243 @@
+import {
+  buildClaimSql,
+  COUNT_BY_STATUS_SQL,
+  countExpiredLeases,
+  insertTask,
+  isQueueError,
+  listWorkers,
+  NEXT_DUE_TIME_SQL,
+  type QueueDatabase,
+  RECOVER_EXPIRED_LEASES_SQL,
+  SCHEMA_VERSION,
+  TASK_COLUMNS,
+  type TaskRow,
+  taskFromRow,
+} from "@queue/core";
+import { BUILT_IN_STRATEGIES } from "@queue/scheduling";
+import Database from "better-sqlite3";
+import type { CheckStatus } from "./result.js";
+
+/** What a check returns; the validator adds its name and timing. */
+export interface Finding {
+  readonly status: CheckStatus;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+const pass = (message: string): Finding => ({ status: "pass", message });
+
+export const REQUIRED_TABLES = ["tasks", "workers", "task_logs", "tasks_archive", "queue_migrations", "queue_pauses", "queue_maintenance"];
+
+export function checkSchema(db: QueueDatabase): Finding {
+  const version = db.schemaVersion();
+  if (version > SCHEMA_VERSION) {
+    return {
+      status: "fail",
+      message: `schema version ${version} is newer than this code's ${SCHEMA_VERSION}`,
+      hint: "upgrade @queue/* to a release that knows it",
+    };
+  }
+  if (version < SCHEMA_VERSION) {
+    return {
+      status: "warn",
+      message: `schema version ${version}; this code migrates it to ${SCHEMA_VERSION} when opened writable`,
+      hint: "run `queue init` once",
+    };
+  }
+  const tables = new Set(
+    db
+      .statement<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table'")
+      .all()
+      .map((row) => row.name),
+  );
+  const missing = REQUIRED_TABLES.filter((table) => !tables.has(table));
+  if (missing.length > 0)
+    return {
+      status: "fail",
+      message: `tables missing: ${missing.join(", ")}`,
+      hint: "the file was altered outside the queue; restore a backup",
+    };
+  return pass(`schema version ${version}, all ${REQUIRED_TABLES.length} tables present`);
+}
+
+export function checkPragmas(db: QueueDatabase): Finding {
+  const value = (name: string) => db.connection.pragma(name, { simple: true });
+  const problems: string[] = [];
+  if (value("journal_mode") !== "wal") problems.push(`journal_mode is ${String(value("journal_mode"))}, not wal`);
+  if (value("foreign_keys") !== 1) problems.push("foreign_keys is off on this connection");
+  const synchronous = value("synchronous") as number;
+  if (problems.length > 0)
+    return {
+      status: "fail",
+      message: problems.join("; "),
+      hint: "open the file with openQueueDatabase(), which applies PRODUCTION_PRAGMAS",
+    };
+  if (synchronous === 0)
+    return { status: "warn", message: "synchronous is OFF: a power loss can corrupt the file", hint: "use synchronous NORMAL or FULL" };
+  return pass(
+    `journal_mode wal, synchronous ${["off", "normal", "full", "extra"][synchronous]}, foreign_keys on, busy_timeout ${String(value("busy_timeout"))} ms`,
+  );
+}
+
+/** Writes a task with awkward values and reads it back, all in a transaction that is rolled back. */
+export function checkModelRoundTrip(writer: QueueDatabase): Finding {
+  const payload = { text: 'naïve ☃ \u0000 "quoted"', nested: { list: [1, 2.5, null, true], empty: {} }, ["__proto__"]: "kept" };
+  const json = JSON.stringify(payload);
+  let readBack: unknown;
+  try {
+    writer.transactionSync((tx) => {
+      const { row } = insertTask(
+        tx,
+        {
+          type: "queue-validation",
+          payload: json,
+          priority: -7,
+          runAfter: 1,
+          maxAttempts: 2,
+          idempotencyKey: null,
+          timeoutMs: 5,
+          requiredCapabilities: '["x"]',
+        },
+        2,
+      );
+      const stored = tx.statement<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get(row.id) as TaskRow;
+      readBack = taskFromRow(stored);
+      throw new RollBack();
+    });
+  } catch (error) {
+    if (!(error instanceof RollBack)) throw error;
+  }
+  const task = readBack as ReturnType<typeof taskFromRow> | undefined;
+  const ok =
+    task !== undefined &&
+    JSON.stringify(task.payload) === json &&
+    task.priority === -7 &&
+    task.runAfter.getTime() === 1 &&
+    task.requiredCapabilities[0] === "x";
+  return ok
+    ? pass("a task with unicode, nulls and nested JSON reads back exactly (rolled back)")
+    : { status: "fail", message: "a stored task did not read back as written", hint: "report this with the file's SQLite version" };
+}
+
+class RollBack extends Error {}
+
+/** A second connection must not see a write before it commits. */
+export function checkIsolation(writer: QueueDatabase): Finding {
+  const reader = new Database(writer.path, { readonly: true });
+  try {
+    let seenEarly = -1;
+    try {
+      writer.transactionSync((tx) => {
+        tx.statement("INSERT INTO queue_pauses (type, paused_at) VALUES ('queue-validation-isolation', 0)").run();
+        seenEarly = (
+          reader.prepare("SELECT count(*) AS n FROM queue_pauses WHERE type = 'queue-validation-isolation'").get() as { n: number }
+        ).n;
+        throw new RollBack();
+      });
+    } catch (error) {
+      if (!(error instanceof RollBack)) throw error;
+    }
+    return seenEarly === 0
+      ? pass("a second connection does not see uncommitted writes")
+      : {
+          status: "fail",
+          message: "a second connection saw an uncommitted write",
+          hint: "the file system may not support the locks SQLite needs (network file systems often do not)",
+        };
+  } finally {
+    reader.close();
+  }
+}
+
+/** The hot statements must read indexes, never the whole tasks table (by EXPLAIN QUERY PLAN). */
+export function checkQueryPlans(db: QueueDatabase): Finding {
+  const statements: [string, string][] = [
+    ...BUILT_IN_STRATEGIES.map((strategy): [string, string] => [
+      `claim (${strategy.name})`,
+      buildClaimSql(strategy.shape, { types: true, capabilities: true }),
+    ]),
+    ["status counts", COUNT_BY_STATUS_SQL],
+    ["lease recovery", RECOVER_EXPIRED_LEASES_SQL],
+    ["next due time", NEXT_DUE_TIME_SQL],
+  ];
+  const scanning: string[] = [];
+  for (const [name, sql] of statements) {
+    const params = { now: 0, leaseUntil: 0, token: "", workerId: "", limit: 1, types: "[]", capabilities: "[]" };
+    const statement = db.connection.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+    const plan = (sql.includes(":") ? statement.all(params) : statement.all()).map((row) => (row as { detail: string }).detail);
+    if (plan.some((detail) => /^SCAN tasks(?! USING)/.test(detail))) scanning.push(name);
+  }
+  return scanning.length === 0
+    ? pass(`${statements.length} hot statements all read through indexes`)
+    : {
+        status: "fail",
+        message: `full table scans in: ${scanning.join(", ")}`,
+        hint: "an index is missing; compare the schema with a fresh file (`queue init` on a new path)",
+      };
+}
+
+/** Provokes a constraint error in a rolled-back transaction: it must come back as a typed QueueError. */
+export function checkErrorHandling(writer: QueueDatabase): Finding {
+  try {
+    writer.transactionSync((tx) =>
+      tx
+        .statement(
+          "INSERT INTO tasks (type, status, run_after, created_at, updated_at) VALUES ('queue-validation', 'no-such-status', 0, 0, 0)",
+        )
+        .run(),
+    );
+  } catch (error) {
+    if (isQueueError(error, "CONSTRAINT")) return pass("SQLite errors surface as typed QueueErrors (CONSTRAINT), nothing written");
+    return { status: "fail", message: `a constraint violation surfaced as ${String(error)}`, hint: "report this with the stack" };
+  }
+  return {
+    status: "fail",
+    message: "the status CHECK constraint accepted an invalid status",
+    hint: "the schema was altered; restore a backup",
+  };
+}
+
+export function checkIntegrity(db: QueueDatabase, thorough: boolean): Finding {
+  try {
+    const rows = db.connection.pragma(thorough ? "integrity_check(20)" : "quick_check(20)") as Record<string, string>[];
+    const problems = rows.map((row) => Object.values(row)[0]).filter((line) => line !== "ok");
+    return problems.length === 0
+      ? pass(`${thorough ? "integrity_check" : "quick_check"} ok`)
+      : {
+          status: "fail",
+          message: `${problems.length} problem(s): ${problems.slice(0, 3).join("; ")}`,
+          hint: "restore the latest backup (`queue restore`)",
+        };
+  } catch (error) {
+    return {
+      status: "fail",
+      message: `the check itself failed: ${(error as Error).message}`,
+      hint: "the file is damaged; restore the latest backup",
+    };
+  }
+}
+
+export function checkLeases(db: QueueDatabase): Finding {
+  const expired = countExpiredLeases(db, db.clock.now());
+  return expired === 0
+    ? pass("no expired leases waiting for recovery")
+    : {
+        status: "warn",
+        message: `${expired} lease(s) expired without being recovered`,
+        hint: "start a worker (they recover expired leases), or run `queue recover`",
+      };
+}
+
+export function checkWorkers(db: QueueDatabase, staleMs: number): Finding {
+  const now = db.clock.now();
+  const workers = listWorkers(db);
+  const stale = workers.filter((worker) => now - worker.heartbeat_at > staleMs);
+  if (stale.length > 0) {
+    return {
+      status: "warn",
+      message: `${stale.length} of ${workers.length} worker(s) stopped sending heartbeats: ${stale.map((worker) => worker.id).join(", ")}`,
+      hint: "they died or hang; cleanupStaleWorkers() removes them once you have checked",
+    };
+  }
+  return pass(`${workers.length} worker(s) registered, none stale`);
+}

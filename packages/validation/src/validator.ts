@@ -1,0 +1,120 @@
+import { statSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { isQueueError, openQueueDatabase, type QueueDatabase, resolveDatabasePath } from "@queue/core";
+import {
+  checkErrorHandling,
+  checkIntegrity,
+  checkIsolation,
+  checkLeases,
+  checkModelRoundTrip,
+  checkPragmas,
+  checkQueryPlans,
+  checkSchema,
+  checkWorkers,
+  type Finding,
+} from "./checks.js";
+import { type CheckResult, type ValidationReport, worstStatus } from "./result.js";
+
+export interface ValidatorOptions {
+  /** Run integrity_check instead of quick_check. */
+  readonly thorough?: boolean;
+  /** A worker is stale after this long without a heartbeat. Default 60 s. */
+  readonly staleWorkerMs?: number;
+}
+
+/**
+ * Checks a queue file and the environment around it. Safe on a file that workers are using: reads
+ * go through a read-only connection, and the checks that must write do so in transactions that are
+ * rolled back. A file that cannot be opened yields failing checks with the reason, not an exception.
+ */
+export class QueueValidator {
+  readonly path: string;
+  readonly #given: QueueDatabase | undefined;
+  readonly #options: ValidatorOptions;
+
+  constructor(pathOrDb?: string | QueueDatabase, options: ValidatorOptions = {}) {
+    this.#given = typeof pathOrDb === "object" ? pathOrDb : undefined;
+    this.path = typeof pathOrDb === "object" ? pathOrDb.path : resolveDatabasePath({ path: pathOrDb });
+    this.#options = options;
+  }
+
+  async validateAll(): Promise<ValidationReport> {
+    const checks: CheckResult[] = [];
+    const run = (name: string, check: () => Finding) => {
+      const started = performance.now();
+      let finding: Finding;
+      try {
+        finding = check();
+      } catch (error) {
+        finding = {
+          status: "fail",
+          message: (error as Error).message,
+          hint: isQueueError(error) ? "see the message" : "unexpected; report it with the stack",
+        };
+      }
+      checks.push({ name, ...finding, durationMs: Math.round((performance.now() - started) * 100) / 100 });
+      return finding.status;
+    };
+
+    if (run("configuration", () => this.#checkConfiguration()) === "fail") return this.#report(checks);
+    let reader: QueueDatabase | undefined = this.#given;
+    if (
+      run("connection", () => {
+        reader ??= openQueueDatabase({ path: this.path, readonly: true });
+        return { status: "pass", message: `opened ${this.path} read-only` };
+      }) === "fail" ||
+      reader === undefined
+    ) {
+      return this.#report(checks);
+    }
+    const db = reader;
+    let writer: QueueDatabase | undefined;
+    try {
+      run("schema", () => checkSchema(db));
+      run("integrity", () => checkIntegrity(db, this.#options.thorough ?? false));
+      run("query plans", () => checkQueryPlans(db));
+      run("leases", () => checkLeases(db));
+      run("workers", () => checkWorkers(db, this.#options.staleWorkerMs ?? 60_000));
+      let writeProblem: string | undefined;
+      try {
+        writer = this.#given ?? openQueueDatabase({ path: this.path, migrate: false });
+      } catch (error) {
+        writeProblem = (error as Error).message;
+      }
+      const needsWriter = (name: string, check: (writer: QueueDatabase) => Finding) =>
+        run(name, () =>
+          writer === undefined
+            ? {
+                status: "warn",
+                message: `not run: the file cannot be opened for writing (${writeProblem})`,
+                hint: "run it where the file is writable",
+              }
+            : check(writer),
+        );
+      needsWriter("pragmas", checkPragmas);
+      needsWriter("model round trip", checkModelRoundTrip);
+      needsWriter("transaction isolation", checkIsolation);
+      needsWriter("error handling", checkErrorHandling);
+    } finally {
+      if (this.#given === undefined) {
+        writer?.close();
+        db.close();
+      }
+    }
+    return this.#report(checks);
+  }
+
+  #checkConfiguration(): Finding {
+    if (this.path === ":memory:") return { status: "pass", message: "in-memory database" };
+    const stats = statSync(this.path, { throwIfNoEntry: false });
+    if (stats === undefined)
+      return { status: "fail", message: `${this.path} does not exist`, hint: "check --db / QUEUE_DB_PATH, or create it with `queue init`" };
+    if (stats.isDirectory())
+      return { status: "fail", message: `${this.path} is a directory`, hint: "point at the database file inside it" };
+    return { status: "pass", message: `${this.path}, ${stats.size} bytes` };
+  }
+
+  #report(checks: CheckResult[]): ValidationReport {
+    return { path: this.path, at: new Date().toISOString(), status: worstStatus(checks), checks };
+  }
+}

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { type Comparison, compare } from "./measure.js";
+import { type Figure, measureOperationsAtScale } from "./operations.js";
 import { SCENARIOS } from "./scenarios.js";
 
 function option(name: string): string | undefined {
@@ -18,8 +19,10 @@ const quick = process.argv.includes("--quick");
 const only = option("--scenario");
 const rounds = Number(option("--rounds") ?? (quick ? 2 : 5));
 const scale = quick ? 0.1 : 1;
-if (only !== undefined && !SCENARIOS.some((scenario) => scenario.name === only)) {
-  console.error(`Unknown scenario ${JSON.stringify(only)}; known: ${SCENARIOS.map((scenario) => scenario.name).join(", ")}`);
+const SCALE_SCENARIO = "scale";
+const names = [...SCENARIOS.map((scenario) => scenario.name), SCALE_SCENARIO];
+if (only !== undefined && !names.includes(only)) {
+  console.error(`Unknown scenario ${JSON.stringify(only)}; known: ${names.join(", ")}`);
   process.exit(2);
 }
 
@@ -43,6 +46,7 @@ const lines = [
 const results: Record<string, { title: string; unit: string; reference: string; comparisons: Comparison[]; targets: unknown[] }> = {};
 const fmt = (value: number) => Math.round(value).toLocaleString("en-US");
 const directory = mkdtempSync(join(tmpdir(), "queue-bench-"));
+let scaleFigures: Figure[] | undefined;
 try {
   for (const scenario of SCENARIOS) {
     if (only !== undefined && scenario.name !== only) continue;
@@ -65,6 +69,16 @@ try {
     }
     lines.push("");
   }
+  if (only === undefined || only === SCALE_SCENARIO) {
+    process.stderr.write(`running ${SCALE_SCENARIO}...\n`);
+    const rows = quick ? 100_000 : 1_000_000;
+    const figures: Figure[] = await measureOperationsAtScale(directory, rows, rounds);
+    scaleFigures = figures;
+    lines.push("## Operations on a large file", "", "| operation | figure | detail |", "| --- | ---: | --- |");
+    for (const figure of figures)
+      lines.push(`| ${figure.what} | ${figure.value.toFixed(figure.unit === "ms" ? 1 : 0)} ${figure.unit} | ${figure.detail} |`);
+    lines.push("");
+  }
 } finally {
   rmSync(directory, { recursive: true, force: true });
 }
@@ -76,4 +90,4 @@ mkdirSync(resultsDirectory, { recursive: true });
 // A --quick run is a smoke test: it must not replace the committed results of a full run.
 const name = quick ? "quick" : "latest";
 writeFileSync(join(resultsDirectory, `${name}.md`), `${markdown}\n`);
-writeFileSync(join(resultsDirectory, `${name}.json`), `${JSON.stringify({ date, machine, quick, rounds, results }, null, 2)}\n`);
+writeFileSync(join(resultsDirectory, `${name}.json`), `${JSON.stringify({ date, machine, quick, rounds, results, scale: scaleFigures }, null, 2)}\n`);

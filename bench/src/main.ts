@@ -90,4 +90,7 @@ mkdirSync(resultsDirectory, { recursive: true });
 // A --quick run is a smoke test: it must not replace the committed results of a full run.
 const name = quick ? "quick" : "latest";
 writeFileSync(join(resultsDirectory, `${name}.md`), `${markdown}\n`);
-writeFileSync(join(resultsDirectory, `${name}.json`), `${JSON.stringify({ date, machine, quick, rounds, results, scale: scaleFigures }, null, 2)}\n`);
+writeFileSync(
+  join(resultsDirectory, `${name}.json`),
+  `${JSON.stringify({ date, machine, quick, rounds, results, scale: scaleFigures }, null, 2)}\n`,
+);

@@ -17,7 +17,9 @@ import {
   resumeType,
   retryDeadLetterTask,
   selectTask,
+  startEnqueueSpan,
   type Task,
+  type TaskSpan,
   type TaskStatus,
   taskFromRow,
 } from "@queue/core";
@@ -99,7 +101,9 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#committer.submit(row) as Promise<EnqueueResult<Types[Type]>>;
+    const span = startEnqueueSpan(row.type);
+    const written = this.#committer.submit(span === undefined ? row : { ...row, traceParent: span.traceParent });
+    return (span === undefined ? written : traced(written, span)) as Promise<EnqueueResult<Types[Type]>>;
   }
 
   /** Adds several tasks in one transaction: all are written, or (on any invalid item) none. */
@@ -117,7 +121,23 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
       }
     });
     if (rows.length === 0) return [];
-    return (await this.#insert(rows)).map((outcome) => {
+    const spans = rows.map((row) => startEnqueueSpan(row.type));
+    const traced = rows.map((row, index) => {
+      const span = spans[index];
+      return span === undefined ? row : { ...row, traceParent: span.traceParent };
+    });
+    let outcomes: Settled<EnqueueResult>[];
+    try {
+      outcomes = await this.#insert(traced);
+    } catch (error) {
+      for (const span of spans) span?.end(error);
+      throw error;
+    }
+    return outcomes.map((outcome, index) => {
+      spans[index]?.end(
+        outcome.ok ? undefined : outcome.error,
+        outcome.ok ? { "messaging.message.id": String(outcome.value.task.id) } : {},
+      );
       if (!outcome.ok) throw outcome.error;
       return outcome.value;
     });
@@ -253,6 +273,20 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
   #assertOpen(): void {
     if (this.#closed) throw new QueueError("CLOSED", "This QueueClient is closed; create a new one.");
   }
+}
+
+/** Ends the enqueue span when the write settles, with the task id or the error. */
+function traced(written: Promise<EnqueueResult>, span: TaskSpan): Promise<EnqueueResult> {
+  return written.then(
+    (result) => {
+      span.end(undefined, { "messaging.message.id": String(result.task.id) });
+      return result;
+    },
+    (error: unknown) => {
+      span.end(error);
+      throw error;
+    },
+  );
 }
 
 function validateId(id: unknown): number {

@@ -1,4 +1,4 @@
-import { insertTask, notifyLocalWorkers, type QueueDatabase, taskFromRow } from "@queue/core";
+import { insertTask, notifyLocalWorkers, type QueueDatabase, startEnqueueSpan, taskFromRow } from "@queue/core";
 import type { EnqueueOptions, EnqueueResult } from "./types.js";
 import { DEFAULT_ENQUEUE_LIMITS, toNewTaskRow } from "./validate.js";
 
@@ -28,7 +28,14 @@ export function enqueueInTransaction<Payload>(
 ): EnqueueResult<Payload> {
   const now = db.clock.now();
   const row = toNewTaskRow(type, payload, options, { ...DEFAULT_ENQUEUE_LIMITS, ...limits }, now);
-  const result = db.transactionSync((tx) => insertTask(tx, row, now));
-  notifyLocalWorkers(db.path);
-  return { task: taskFromRow<Payload>(result.row), created: result.created };
+  const span = startEnqueueSpan(row.type);
+  try {
+    const result = db.transactionSync((tx) => insertTask(tx, span === undefined ? row : { ...row, traceParent: span.traceParent }, now));
+    notifyLocalWorkers(db.path);
+    span?.end(undefined, { "messaging.message.id": String(result.row.id) });
+    return { task: taskFromRow<Payload>(result.row), created: result.created };
+  } catch (error) {
+    span?.end(error);
+    throw error;
+  }
 }

@@ -81,5 +81,6 @@ export function toNewTaskRow(
     idempotencyKey,
     timeoutMs: opts.timeoutMs === undefined ? null : integerOption("timeoutMs", opts.timeoutMs, 1, 2 ** 31 - 1),
     requiredCapabilities: requiredCapabilities(opts.requires),
+    traceParent: null,
   };
 }

@@ -78,6 +78,8 @@ export interface Task<Payload = unknown, Result = unknown> {
   readonly startedAt: Date | null;
   /** When the task reached a final status. */
   readonly finishedAt: Date | null;
+  /** W3C traceparent of the span that enqueued the task (when OpenTelemetry is in use). */
+  readonly traceParent: string | null;
 }
 
 export interface WorkerRecord {

@@ -88,6 +88,7 @@ describe("insertTask", () => {
       idempotencyKey: "k",
       timeoutMs: 9,
       requiredCapabilities: '["x"]',
+      traceParent: null,
     };
     const { row, created } = db.transactionSync((tx) => insertTask(tx, task, 40));
     expect(created).toBe(true);

@@ -58,7 +58,7 @@ CREATE TABLE tasks (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   started_at INTEGER,
-  finished_at INTEGER,
+  finished_at INTEGER, trace_parent TEXT,
   CHECK ((status = 'leased') = (lease_token IS NOT NULL AND lease_until IS NOT NULL))
 ) STRICT;
 

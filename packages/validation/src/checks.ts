@@ -97,6 +97,7 @@ export function checkModelRoundTrip(writer: QueueDatabase): Finding {
           idempotencyKey: null,
           timeoutMs: 5,
           requiredCapabilities: '["x"]',
+          traceParent: null,
         },
         2,
       );

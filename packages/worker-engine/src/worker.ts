@@ -13,6 +13,7 @@ import {
   registerWorker,
   serializeJson,
   setTaskProgress,
+  startProcessSpan,
   type Task,
   type TaskError,
   type TaskStatus,
@@ -369,11 +370,19 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     const aborted = new Promise<typeof ABORTED>((resolve) => {
       running.wakeAbort = () => resolve(ABORTED);
     });
+    const span = startProcessSpan(task);
+    const invoke = () => handler(task.payload, this.#context(running));
     const work = Promise.resolve()
-      .then(() => handler(task.payload, this.#context(running)))
+      .then(() => (span === undefined ? invoke() : span.run(invoke)))
       .then(
-        (value) => ({ value }),
-        (error: unknown) => ({ error }),
+        (value) => {
+          span?.end();
+          return { value };
+        },
+        (error: unknown) => {
+          span?.end(error);
+          return { error };
+        },
       );
     try {
       const first = await Promise.race([work, aborted]);

@@ -25,13 +25,14 @@ export interface TaskRow {
   updated_at: number;
   started_at: number | null;
   finished_at: number | null;
+  trace_parent: string | null;
 }
 
 /** The column list for SELECT and RETURNING clauses that map to a `Task`. */
 export const TASK_COLUMNS =
   "id, type, priority, payload, status, attempts, max_attempts, run_after, lease_until, lease_token, locked_by, " +
   "idempotency_key, timeout_ms, required_capabilities, cancel_requested, error, result, progress, " +
-  "created_at, updated_at, started_at, finished_at";
+  "created_at, updated_at, started_at, finished_at, trace_parent";
 
 export function taskFromRow<Payload = unknown, Result = unknown>(row: TaskRow): Task<Payload, Result> {
   return Object.freeze({
@@ -56,5 +57,6 @@ export function taskFromRow<Payload = unknown, Result = unknown>(row: TaskRow): 
     updatedAt: dateFromMillis(row.updated_at),
     startedAt: dateFromMillis(row.started_at),
     finishedAt: dateFromMillis(row.finished_at),
+    traceParent: row.trace_parent,
   });
 }

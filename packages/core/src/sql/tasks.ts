@@ -16,13 +16,15 @@ export interface NewTaskRow {
   readonly timeoutMs: number | null;
   /** JSON array text, or null when the task needs no capability. */
   readonly requiredCapabilities: string | null;
+  /** W3C traceparent of the enqueuing span, or null. */
+  readonly traceParent: string | null;
 }
 
 // Positional parameters and no RETURNING: on a batch of small tasks, RETURNING every column costs
 // more than half the insert throughput. The stored row is rebuilt from what was written instead.
 const INSERT_TASK = `INSERT INTO tasks
-  (type, payload, priority, run_after, max_attempts, idempotency_key, timeout_ms, required_capabilities, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  (type, payload, priority, run_after, max_attempts, idempotency_key, timeout_ms, required_capabilities, trace_parent, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
 const SELECT_BY_KEY = `SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = ?`;
 const SELECT_BY_ID = `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`;
@@ -43,6 +45,7 @@ export function insertTask(db: QueueDatabase, task: NewTaskRow, now: number): { 
       task.idempotencyKey,
       task.timeoutMs,
       task.requiredCapabilities,
+      task.traceParent,
       now,
       now,
     );
@@ -77,6 +80,7 @@ function newTaskRow(id: number, task: NewTaskRow, now: number): TaskRow {
     updated_at: now,
     started_at: null,
     finished_at: null,
+    trace_parent: task.traceParent,
   };
 }
 

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { type ArchivedTaskRow, type QueueDatabase, restoreArchivedTasks, selectArchived } from "@queue/core";
-import { betweenBatches } from "./batches.js";
+import { betweenBatches, inBatches } from "./batches.js";
 
 /** One archived task as an NDJSON record: the task's columns as the API names them, logs parsed. */
 function archivedRecord(row: ArchivedTaskRow): Record<string, unknown> {
@@ -59,12 +59,13 @@ export async function restoreFromArchive(
 ): Promise<{ restored: number[]; remainingInArchive: number }> {
   const batchSize = options.batchSize ?? 500;
   const restored: number[] = [];
-  for (;;) {
-    const batch = await db.transaction((tx) => restoreArchivedTasks(tx, options.ids, batchSize));
-    restored.push(...batch);
-    if (batch.length < batchSize) break;
-    await betweenBatches();
-  }
+  const batches = inBatches(
+    db,
+    batchSize,
+    (tx) => restoreArchivedTasks(tx, options.ids, batchSize),
+    (ids) => ids.length,
+  );
+  for await (const ids of batches) restored.push(...ids);
   const remainingInArchive = db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks_archive").get()?.n ?? 0;
   return { restored, remainingInArchive };
 }

@@ -1,5 +1,5 @@
 import { notifyLocalWorkers, purgeDeadLetters, type QueueDatabase, retryDeadLetters, summarizeDeadLetters } from "@queue/core";
-import { betweenBatches } from "./batches.js";
+import { inBatches } from "./batches.js";
 
 export interface DeadLetterGroup {
   readonly type: string;
@@ -32,13 +32,17 @@ export async function retryAllDeadLetters(
 ): Promise<number> {
   const batchSize = options.batchSize ?? 500;
   let retried = 0;
-  for (;;) {
-    const ids = await db.transaction((tx) => retryDeadLetters(tx, options.type, batchSize, tx.clock.now()));
+  const batches = inBatches(
+    db,
+    batchSize,
+    (tx) => retryDeadLetters(tx, options.type, batchSize, tx.clock.now()),
+    (ids) => ids.length,
+  );
+  for await (const ids of batches) {
     retried += ids.length;
     if (ids.length > 0) notifyLocalWorkers(db.path);
-    if (ids.length < batchSize) return retried;
-    await betweenBatches();
   }
+  return retried;
 }
 
 /** Deletes every dead-lettered task (of one type, or all), with its logs. */
@@ -48,10 +52,12 @@ export async function purgeAllDeadLetters(
 ): Promise<number> {
   const batchSize = options.batchSize ?? 500;
   let purged = 0;
-  for (;;) {
-    const deleted = await db.transaction((tx) => purgeDeadLetters(tx, options.type, batchSize));
+  for await (const deleted of inBatches(
+    db,
+    batchSize,
+    (tx) => purgeDeadLetters(tx, options.type, batchSize),
+    (n) => n,
+  ))
     purged += deleted;
-    if (deleted < batchSize) return purged;
-    await betweenBatches();
-  }
+  return purged;
 }

@@ -14,7 +14,7 @@ import {
   taskFromRow,
   taskLogFromRow,
 } from "@queue/core";
-import { betweenBatches } from "./batches.js";
+import { inBatches } from "./batches.js";
 
 export interface RetentionPolicy {
   readonly completedOlderThanMs?: number;
@@ -83,8 +83,10 @@ export async function cleanup(db: QueueDatabase, policy: RetentionPolicy): Promi
         counts[status] = db.read((tx) => countFinishedBefore(tx, status, before));
         continue;
       }
-      for (;;) {
-        const removed = await db.transaction((tx) => {
+      const removals = inBatches(
+        db,
+        batchSize,
+        (tx) => {
           const rows = selectFinishedBefore(tx, status, before, batchSize);
           if (file !== undefined && rows.length > 0) {
             writeSync(file, rows.map((row) => ndjsonLine(tx, row)).join(""));
@@ -93,24 +95,27 @@ export async function cleanup(db: QueueDatabase, policy: RetentionPolicy): Promi
           const ids = rows.map((row) => row.id);
           const copied = policy.archive ? archiveTasks(tx, ids, tx.clock.now()) : 0;
           return { deleted: deleteTasks(tx, ids), copied };
-        });
+        },
+        (removed) => removed.deleted,
+      );
+      for await (const removed of removals) {
         batches += 1;
         counts[status] += removed.deleted;
         archived += removed.copied;
-        if (removed.deleted < batchSize) break;
-        await betweenBatches();
       }
     }
     if (policy.logsOlderThanMs !== undefined) {
       const before = db.clock.now() - policy.logsOlderThanMs;
       if (dryRun) logs = db.read((tx) => countTaskLogsBefore(tx, before));
       else
-        for (;;) {
-          const deleted = await db.transaction((tx) => deleteTaskLogsBefore(tx, before, batchSize));
+        for await (const deleted of inBatches(
+          db,
+          batchSize,
+          (tx) => deleteTaskLogsBefore(tx, before, batchSize),
+          (n) => n,
+        )) {
           batches += 1;
           logs += deleted;
-          if (deleted < batchSize) break;
-          await betweenBatches();
         }
     }
   } finally {

@@ -1,1 +1,3 @@
-export {};
+export { UsageError } from "./errors.js";
+export { buildProgram, main } from "./main.js";
+export { parseDuration } from "./parse.js";

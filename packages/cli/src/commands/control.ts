@@ -1,0 +1,69 @@
+import { QueueClient } from "@queue/client";
+import { retryAllDeadLetters } from "@queue/maintenance";
+import type { Command } from "commander";
+import { type GlobalOptions, openExisting, output } from "../context.js";
+import { UsageError } from "../errors.js";
+import { parseInteger } from "../parse.js";
+
+async function withClient<T>(options: GlobalOptions, work: (client: QueueClient) => Promise<T>): Promise<T> {
+  const client = new QueueClient({ db: openExisting(options) });
+  try {
+    return await work(client);
+  } finally {
+    await client.close();
+    client.db.close();
+  }
+}
+
+export function registerControl(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command("cancel")
+    .description("cancel a task: at once if queued; a running one is aborted at its worker's next heartbeat")
+    .argument("<id>", "the task id")
+    .action(async (idText: string) => {
+      const options = globals();
+      const task = await withClient(options, (client) => client.cancel(parseInteger(idText, "<id>", 1)));
+      output(options, task, (value) =>
+        value.status === "cancelled" ? `Task ${value.id} cancelled.` : `Task ${value.id} is running; its worker will abort it.`,
+      );
+    });
+
+  program
+    .command("retry")
+    .description("send a dead-lettered task (or all, with --dead-letter) back to the queue")
+    .argument("[id]", "the task id")
+    .option("--dead-letter", "retry every dead-lettered task")
+    .option("--type <type>", "with --dead-letter: only this type")
+    .addHelpText("after", "\nExamples:\n  queue retry 42\n  queue retry --dead-letter --type send-email")
+    .action(async (idText: string | undefined, flags: { deadLetter?: boolean; type?: string }) => {
+      const options = globals();
+      if (flags.deadLetter) {
+        const db = openExisting(options);
+        const retried = await retryAllDeadLetters(db, flags.type === undefined ? {} : { type: flags.type });
+        db.close();
+        output(options, { retried }, (value) => `Sent ${value.retried} dead-lettered task(s) back to the queue.`);
+        return;
+      }
+      if (idText === undefined) throw new UsageError("Give a task id, or --dead-letter to retry them all.");
+      const task = await withClient(options, (client) => client.retry(parseInteger(idText, "<id>", 1)));
+      output(options, task, (value) => `Task ${value.id} is queued again.`);
+    });
+
+  for (const [name, description] of [
+    ["pause", "stop claiming a task type (or every type) in all processes; enqueueing still works"],
+    ["resume", "resume claiming a paused type (or every type)"],
+  ] as const) {
+    program
+      .command(name)
+      .description(description)
+      .argument("[type]", "the task type (default: the whole queue)")
+      .action(async (type: string | undefined) => {
+        const options = globals();
+        const paused = await withClient(options, async (client) => {
+          await (name === "pause" ? client.pause(type) : client.resume(type));
+          return client.paused();
+        });
+        output(options, { paused }, (value) => (value.paused.length === 0 ? "Nothing is paused." : `Paused: ${value.paused.join(", ")}`));
+      });
+  }
+}

@@ -1,0 +1,110 @@
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import { type EnqueueOptions, QueueClient } from "@queue/client";
+import type { Command } from "commander";
+import { type GlobalOptions, openExisting, output } from "../context.js";
+import { UsageError } from "../errors.js";
+import { parseDuration, parseInteger, parseJsonArgument } from "../parse.js";
+
+interface EnqueueFlags {
+  priority?: string;
+  delay?: string;
+  runAt?: string;
+  maxAttempts?: string;
+  idempotencyKey?: string;
+  timeout?: string;
+  ndjson?: boolean;
+  file?: string;
+  batch?: string;
+}
+
+function enqueueOptions(flags: EnqueueFlags): EnqueueOptions {
+  const options: { -readonly [K in keyof EnqueueOptions]: EnqueueOptions[K] } = {};
+  if (flags.priority !== undefined) options.priority = parseInteger(flags.priority, "--priority");
+  if (flags.delay !== undefined) options.delayMs = parseDuration(flags.delay, "--delay");
+  if (flags.runAt !== undefined) {
+    const at = new Date(flags.runAt);
+    if (Number.isNaN(at.getTime()))
+      throw new UsageError(`--run-at expects an ISO date such as 2030-01-01T09:00:00Z; got ${JSON.stringify(flags.runAt)}.`);
+    options.runAt = at;
+  }
+  if (flags.maxAttempts !== undefined) options.maxAttempts = parseInteger(flags.maxAttempts, "--max-attempts", 1, 1_000);
+  if (flags.idempotencyKey !== undefined) options.idempotencyKey = flags.idempotencyKey;
+  if (flags.timeout !== undefined) options.timeoutMs = parseDuration(flags.timeout, "--timeout");
+  return options;
+}
+
+/** Reads one JSON payload per line (blank lines skipped) and enqueues them in batches. */
+async function enqueueLines(
+  client: QueueClient,
+  type: string,
+  flags: EnqueueFlags,
+  options: EnqueueOptions,
+  json: boolean,
+): Promise<{ count: number; ids: number[] }> {
+  const batchSize = flags.batch === undefined ? 1_000 : parseInteger(flags.batch, "--batch", 1, 100_000);
+  const input = flags.file === undefined ? process.stdin : createReadStream(flags.file);
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  const ids: number[] = [];
+  let batch: { type: string; payload: unknown; options: EnqueueOptions }[] = [];
+  let lineNumber = 0;
+  const showProgress = process.stderr.isTTY && !json;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    for (const result of await client.enqueueMany(batch)) ids.push(result.task.id);
+    batch = [];
+    if (showProgress) process.stderr.write(`\renqueued ${ids.length}`);
+  };
+  for await (const line of lines) {
+    lineNumber += 1;
+    if (line.trim() === "") continue;
+    batch.push({ type, payload: parseJsonArgument(line, `Line ${lineNumber}`), options });
+    if (batch.length >= batchSize) await flush();
+  }
+  await flush();
+  if (showProgress) process.stderr.write("\n");
+  return { count: ids.length, ids };
+}
+
+export function registerEnqueue(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command("enqueue")
+    .description("add a task; or many, one JSON payload per line, with --ndjson")
+    .argument("<type>", "the task type (the handler that runs it)")
+    .argument("[payload]", "the payload as JSON", "null")
+    .option("--priority <n>", "lower runs first under the priority strategy")
+    .option("--delay <duration>", "do not run before this long from now (30s, 15m, 2h)")
+    .option("--run-at <iso>", "do not run before this time")
+    .option("--max-attempts <n>", "attempts before dead-lettering (default 3)")
+    .option("--idempotency-key <key>", "enqueueing the same key again returns the first task")
+    .option("--timeout <duration>", "abort an attempt that runs longer")
+    .option("--ndjson", "read payloads from stdin (or --file), one JSON value per line")
+    .option("--file <path>", "with --ndjson: read this file instead of stdin")
+    .option("--batch <n>", "with --ndjson: tasks per transaction (default 1000)")
+    .addHelpText(
+      "after",
+      `\nExamples:\n  queue enqueue send-email '{"to":"ada@example.com"}' --max-attempts 5\n  queue enqueue report null --delay 1h --idempotency-key report-2030-01-01\n  seq 1 1000 | jq -c '{n: .}' | queue enqueue resize --ndjson`,
+    )
+    .action(async (type: string, payloadText: string, flags: EnqueueFlags) => {
+      const options = globals();
+      const enqueue = enqueueOptions(flags);
+      if (flags.file !== undefined && !flags.ndjson) throw new UsageError("--file reads payloads with --ndjson; add --ndjson.");
+      const client = new QueueClient({ db: openExisting(options) });
+      try {
+        if (flags.ndjson) {
+          const result = await enqueueLines(client, type, flags, enqueue, options.json ?? false);
+          output(options, result, (value) => `Enqueued ${value.count} ${type} task(s).`);
+          return;
+        }
+        const { task, created } = await client.enqueue(type, parseJsonArgument(payloadText, "The payload"), enqueue);
+        output(options, { task, created }, () =>
+          created
+            ? `Enqueued task ${task.id} (${task.type}).`
+            : `Task ${task.id} already exists for idempotency key ${task.idempotencyKey}; nothing added.`,
+        );
+      } finally {
+        await client.close();
+        client.db.close();
+      }
+    });
+}

@@ -1,0 +1,158 @@
+import { QueueClient } from "@queue/client";
+import { selectTaskLogs, TASK_STATUSES, type Task, type TaskStatus, taskLogFromRow } from "@queue/core";
+import { healthSummary, QueueMetrics } from "@queue/observability";
+import type { Command } from "commander";
+import { color, type GlobalOptions, openExisting, output } from "../context.js";
+import { UsageError } from "../errors.js";
+import { parseDuration, parseInteger } from "../parse.js";
+
+function taskLine(task: Task): string {
+  const error = task.error === null ? "" : `  ${color.red(task.error.message)}`;
+  return `${String(task.id).padStart(6)}  ${task.status.padEnd(11)}  ${task.type}  p${task.priority}  attempts ${task.attempts}/${task.maxAttempts}${error}`;
+}
+
+function statsText(snapshot: ReturnType<QueueMetrics["snapshot"]>): string {
+  const health = healthSummary(snapshot);
+  const ms = (value: number | null) => (value === null ? "-" : `${Math.round(value)} ms`);
+  const lines = [
+    `Tasks: ${TASK_STATUSES.map((status) => `${status} ${snapshot.depth[status]}`).join(", ")}`,
+    `Last ${snapshot.windowMs / 60_000} min: ${snapshot.finishedInWindow.completed} completed, ${snapshot.finishedInWindow.deadLettered} dead-lettered (${snapshot.throughputPerMinute.completed.toFixed(1)}/min)`,
+    `Wait p50/p95/p99: ${ms(snapshot.waitTimeMs.p50)} / ${ms(snapshot.waitTimeMs.p95)} / ${ms(snapshot.waitTimeMs.p99)}; run p50/p95/p99: ${ms(snapshot.runTimeMs.p50)} / ${ms(snapshot.runTimeMs.p95)} / ${ms(snapshot.runTimeMs.p99)}`,
+    `Oldest waiting: ${Math.round(snapshot.oldestQueuedAgeMs / 1000)} s; workers: ${snapshot.workers.filter((worker) => !worker.stale).length} active, ${snapshot.workers.filter((worker) => worker.stale).length} stale`,
+  ];
+  if (snapshot.activeByType.length > 0)
+    lines.push(`By type: ${snapshot.activeByType.map((row) => `${row.type} ${row.status} ${row.count}`).join(", ")}`);
+  const paint = health.status === "ok" ? color.green : health.status === "warn" ? color.yellow : color.red;
+  lines.push(`Health: ${paint(health.status)}${health.reasons.map((reason) => `\n  - ${reason.message}`).join("")}`);
+  return lines.join("\n");
+}
+
+export function registerInspect(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command("stats")
+    .description("depth by status and type, throughput, latency percentiles, workers and health")
+    .option("--window <duration>", "the window for throughput and latency (default 5m)")
+    .option("--watch [interval]", "refresh until interrupted (default every 2s)")
+    .addHelpText("after", "\nExamples:\n  queue stats\n  queue stats --json\n  queue stats --watch 1s")
+    .action(async (flags: { window?: string; watch?: string | boolean }) => {
+      const options = globals();
+      const db = openExisting(options);
+      const metrics = new QueueMetrics(db, flags.window === undefined ? {} : { windowMs: parseDuration(flags.window, "--window") });
+      const show = () => {
+        const snapshot = metrics.snapshot();
+        output(options, { ...snapshot, health: healthSummary(snapshot) }, () => statsText(snapshot));
+      };
+      if (flags.watch === undefined || flags.watch === false) {
+        show();
+        db.close();
+        return;
+      }
+      const every = typeof flags.watch === "string" ? parseDuration(flags.watch, "--watch") : 2_000;
+      await new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          if (process.stdout.isTTY && !options.json) process.stdout.write("\x1b[2J\x1b[H");
+          show();
+        }, every);
+        show();
+        const stop = () => {
+          clearInterval(timer);
+          resolve();
+        };
+        process.once("SIGINT", stop).once("SIGTERM", stop);
+      });
+      db.close();
+    });
+
+  program
+    .command("list")
+    .description("tasks, newest first")
+    .option("--status <status>", `one of ${TASK_STATUSES.join(", ")}`)
+    .option("--type <type>", "only this task type")
+    .option("--limit <n>", "how many (default 20, at most 1000)")
+    .option("--cursor <cursor>", "continue after a previous page (its nextCursor)")
+    .addHelpText("after", "\nExamples:\n  queue list --status dead_letter\n  queue list --type send-email --limit 100 --json")
+    .action(async (flags: { status?: string; type?: string; limit?: string; cursor?: string }) => {
+      const options = globals();
+      if (flags.status !== undefined && !(TASK_STATUSES as readonly string[]).includes(flags.status)) {
+        throw new UsageError(`--status must be one of ${TASK_STATUSES.join(", ")}; got ${JSON.stringify(flags.status)}.`);
+      }
+      const client = new QueueClient({ db: openExisting(options) });
+      try {
+        const page = await client.list({
+          ...(flags.status === undefined ? {} : { status: flags.status as TaskStatus }),
+          ...(flags.type === undefined ? {} : { type: flags.type }),
+          limit: flags.limit === undefined ? 20 : parseInteger(flags.limit, "--limit", 1, 1_000),
+          ...(flags.cursor === undefined ? {} : { cursor: flags.cursor }),
+        });
+        output(options, page, (value) => (value.tasks.length === 0 ? "No tasks." : value.tasks.map(taskLine).join("\n")));
+      } finally {
+        client.db.close();
+      }
+    });
+
+  program
+    .command("show")
+    .description("one task, with its log")
+    .argument("<id>", "the task id")
+    .action(async (idText: string) => {
+      const options = globals();
+      const id = parseInteger(idText, "<id>", 1);
+      const client = new QueueClient({ db: openExisting(options) });
+      try {
+        const task = await client.get(id);
+        if (task === undefined) throw Object.assign(new Error(`No task with id ${id}.`), { exitCode: 1 });
+        const logs = selectTaskLogs(client.db, id).map(taskLogFromRow);
+        output(options, { task, logs }, () =>
+          [
+            taskLine(task),
+            `payload: ${JSON.stringify(task.payload)}`,
+            `created ${task.createdAt.toISOString()}, runs after ${task.runAfter.toISOString()}${task.finishedAt === null ? "" : `, finished ${task.finishedAt.toISOString()}`}`,
+            ...(task.result === null ? [] : [`result: ${JSON.stringify(task.result)}`]),
+            ...(task.error?.stack === undefined ? [] : [color.dim(task.error.stack)]),
+            ...logs.map(
+              (log) =>
+                `${log.at.toISOString()} ${log.level.padEnd(5)} ${log.message}${log.details === null ? "" : ` ${JSON.stringify(log.details)}`}`,
+            ),
+          ].join("\n"),
+        );
+      } finally {
+        client.db.close();
+      }
+    });
+
+  program
+    .command("logs")
+    .description("a task's log lines")
+    .argument("<id>", "the task id")
+    .action((idText: string) => {
+      const options = globals();
+      const db = openExisting(options);
+      const logs = selectTaskLogs(db, parseInteger(idText, "<id>", 1)).map(taskLogFromRow);
+      db.close();
+      output(options, logs, (value) =>
+        value.length === 0
+          ? "No log lines."
+          : value.map((log) => `${log.at.toISOString()} ${log.level.padEnd(5)} ${log.message}`).join("\n"),
+      );
+    });
+
+  program
+    .command("workers")
+    .description("registered workers, their heartbeats and leased tasks")
+    .action(() => {
+      const options = globals();
+      const db = openExisting(options);
+      const workers = new QueueMetrics(db).snapshot().workers;
+      db.close();
+      output(options, workers, (value) =>
+        value.length === 0
+          ? "No workers registered."
+          : value
+              .map(
+                (worker) =>
+                  `${worker.id}  pid ${worker.pid}  ${worker.stale ? color.yellow("stale") : "active"}  heartbeat ${Math.round(worker.heartbeatAgeMs / 1000)} s ago  leased ${worker.leased}`,
+              )
+              .join("\n"),
+      );
+    });
+}

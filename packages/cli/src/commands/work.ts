@@ -1,0 +1,140 @@
+import { fork } from "node:child_process";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { loadWorkerConfig } from "@queue/scheduling";
+import { type TaskHandlers, Worker } from "@queue/worker-engine";
+import type { Command } from "commander";
+import { databasePath, type GlobalOptions, openExisting, output } from "../context.js";
+import { UsageError } from "../errors.js";
+import { parseDuration, parseInteger, parseList } from "../parse.js";
+
+interface WorkFlags {
+  handlers: string;
+  concurrency?: string;
+  strategy?: string;
+  leaseMs?: string;
+  types?: string;
+  untilEmpty?: boolean;
+  workerId?: string;
+  config?: string;
+  processes?: string;
+  shutdownTimeout?: string;
+}
+
+/** Loads MODULE and returns its default export, which must map task types to functions. */
+export async function loadHandlers(module: string): Promise<TaskHandlers> {
+  const path = resolve(module);
+  if (!existsSync(path))
+    throw new UsageError(
+      `Handlers module ${path} does not exist.`,
+      "pass the path of an ESM file that default-exports { [type]: async (payload, ctx) => result }",
+    );
+  let loaded: { default?: unknown };
+  try {
+    loaded = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (error) {
+    throw new UsageError(`Cannot load handlers module ${path}: ${(error as Error).message}`);
+  }
+  const handlers = loaded.default;
+  if (typeof handlers !== "object" || handlers === null || Array.isArray(handlers)) {
+    throw new UsageError(
+      `Handlers module ${path} has no default export object.`,
+      'end it with: export default { "send-email": async (payload, ctx) => { ... } }',
+    );
+  }
+  const entries = Object.entries(handlers);
+  const notFunctions = entries.filter(([, handler]) => typeof handler !== "function").map(([type]) => type);
+  if (entries.length === 0 || notFunctions.length > 0) {
+    throw new UsageError(
+      entries.length === 0
+        ? `Handlers module ${path} exports no handlers.`
+        : `In ${path}, these handlers are not functions: ${notFunctions.join(", ")}.`,
+      "each key is a task type and each value an async (payload, ctx) => result function",
+    );
+  }
+  return handlers as TaskHandlers;
+}
+
+/** Runs `processes` copies of this command (without --processes) and waits for all of them. */
+function runProcesses(count: number): Promise<number> {
+  const args = process.argv.slice(2);
+  const index = args.indexOf("--processes");
+  const childArgs =
+    index === -1 ? args.filter((arg) => !arg.startsWith("--processes=")) : [...args.slice(0, index), ...args.slice(index + 2)];
+  const children = Array.from({ length: count }, () => fork(process.argv[1] as string, childArgs, { stdio: "inherit" }));
+  const forward = (signal: NodeJS.Signals) => {
+    for (const child of children) child.kill(signal);
+  };
+  process.on("SIGINT", forward).on("SIGTERM", forward);
+  return Promise.all(children.map((child) => new Promise<number>((done) => child.once("exit", (code) => done(code ?? 1))))).then(
+    (codes) => {
+      process.off("SIGINT", forward).off("SIGTERM", forward);
+      return codes.find((code) => code !== 0) ?? 0;
+    },
+  );
+}
+
+export function registerWork(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command("work")
+    .description("run a worker with the handlers of a module")
+    .requiredOption("--handlers <module>", "an ESM module whose default export is { [type]: async (payload, ctx) => result }")
+    .option("--concurrency <n>", "tasks at once (default 1)")
+    .option("--strategy <name>", "fifo, lifo, priority or weighted_random (default priority)")
+    .option("--lease-ms <duration>", "lease length, renewed while a task runs (default 30s)")
+    .option("--types <a,b>", "claim only these task types (default: every type the module handles)")
+    .option("--until-empty", "stop once no task is claimable and none is running")
+    .option("--worker-id <id>", "the id this worker registers under")
+    .option("--config <file>", "worker settings from a JSON, YAML or TOML file (QUEUE_WORKER_* variables override it)")
+    .option("--processes <n>", "run this many worker processes")
+    .option("--shutdown-timeout <duration>", "on SIGINT/SIGTERM, how long running tasks may finish (default 30s)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  queue work --handlers ./handlers.js --concurrency 10\n  queue work --handlers ./handlers.js --processes 4 --strategy fifo\n  queue work --handlers ./handlers.js --until-empty",
+    )
+    .action(async (flags: WorkFlags) => {
+      const options = globals();
+      if (flags.processes !== undefined) {
+        const processes = parseInteger(flags.processes, "--processes", 1, 256);
+        if (processes > 1) {
+          process.exitCode = await runProcesses(processes);
+          return;
+        }
+      }
+      const handlers = await loadHandlers(flags.handlers);
+      const config = loadWorkerConfig(flags.config === undefined ? {} : { file: flags.config });
+      const db = openExisting(options);
+      const worker = new Worker({
+        db,
+        handlers,
+        config,
+        ...(flags.concurrency === undefined ? {} : { concurrency: parseInteger(flags.concurrency, "--concurrency", 1, 1_000) }),
+        ...(flags.strategy === undefined ? {} : { strategy: flags.strategy }),
+        ...(flags.leaseMs === undefined ? {} : { leaseMs: parseDuration(flags.leaseMs, "--lease-ms") }),
+        ...(flags.types === undefined ? {} : { types: parseList(flags.types) }),
+        ...(flags.workerId === undefined ? {} : { workerId: flags.workerId }),
+        ...(flags.shutdownTimeout === undefined ? {} : { shutdownTimeoutMs: parseDuration(flags.shutdownTimeout, "--shutdown-timeout") }),
+        handleSignals: true,
+      });
+      worker.on("error", (error) => process.stderr.write(`worker ${worker.id}: ${(error as Error).message}\n`));
+      if (!options.json) process.stderr.write(`worker ${worker.id} on ${databasePath(options)}: ${Object.keys(handlers).join(", ")}\n`);
+      try {
+        if (flags.untilEmpty) {
+          const stats = await worker.runUntilEmpty();
+          output(
+            options,
+            { workerId: worker.id, ...stats },
+            (value) =>
+              `worker ${value.workerId}: ${value.completed} completed, ${value.failed} failed, ${value.retried} retried, ${value.deadLettered} dead-lettered`,
+          );
+        } else {
+          await worker.start();
+          await new Promise<void>((resolve) => worker.once("stopped", resolve));
+        }
+      } finally {
+        await worker.stop();
+        db.close();
+      }
+    });
+}

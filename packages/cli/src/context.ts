@@ -1,0 +1,32 @@
+import { existsSync } from "node:fs";
+import { openQueueDatabase, type QueueDatabase, resolveDatabasePath } from "@queue/core";
+import pc from "picocolors";
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  readonly db?: string;
+  readonly json?: boolean;
+  readonly verbose?: boolean;
+}
+
+export function databasePath(options: GlobalOptions): string {
+  return resolveDatabasePath({ path: options.db });
+}
+
+/** Opens an existing queue file (bringing its schema up to date); only `queue init` creates one. */
+export function openExisting(options: GlobalOptions): QueueDatabase {
+  const path = databasePath(options);
+  if (path !== ":memory:" && !existsSync(path)) {
+    const error = new Error(`No queue database at ${path}.`);
+    Object.assign(error, { hint: "create it with `queue init`, or point at one with --db PATH or QUEUE_DB_PATH" });
+    throw error;
+  }
+  return openQueueDatabase({ path });
+}
+
+/** Prints `value` as JSON with --json, otherwise the text `render` makes of it. */
+export function output<T>(options: GlobalOptions, value: T, render: (value: T) => string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${render(value)}\n`);
+}
+
+export const color = pc;

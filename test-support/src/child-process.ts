@@ -23,6 +23,8 @@ export interface SpawnOptions {
   readonly uid?: number;
   readonly gid?: number;
   readonly cwd?: string;
+  /** Written to the child's standard input, which is then closed. */
+  readonly input?: string;
 }
 
 /**
@@ -32,12 +34,13 @@ export interface SpawnOptions {
  */
 export function spawnTypeScript(script: string, args: readonly string[] = [], options: SpawnOptions = {}): TypeScriptChild {
   const child = spawn(process.execPath, ["--conditions=@queue/source", "--import", TSX_LOADER, script, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     env: { ...process.env, ...options.env },
     ...(options.uid === undefined ? {} : { uid: options.uid }),
     ...(options.gid === undefined ? {} : { gid: options.gid }),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
+  if (options.input !== undefined) child.stdin?.end(options.input);
   let stdout = "";
   let stderr = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {

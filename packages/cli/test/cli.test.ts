@@ -1,0 +1,141 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { makeTempDir, removeTempDirs, runTypeScript, tempDbPath } from "@queue/test-support";
+import { afterEach, describe, expect, it } from "vitest";
+
+afterEach(removeTempDirs);
+
+const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+/** Runs the real `queue` binary; `NO_COLOR` keeps the output plain. */
+async function queue(args: string[], options: { input?: string } = {}) {
+  const result = await runTypeScript(BIN, args, { env: { NO_COLOR: "1", QUEUE_DB_PATH: undefined }, ...options });
+  return { code: result.code, stdout: result.stdout, stderr: result.stderr, json: () => JSON.parse(result.stdout) };
+}
+
+describe("queue (the binary)", () => {
+  it("creates a database, enqueues, shows and lists tasks, with stable JSON shapes", async () => {
+    const db = tempDbPath();
+    const init = await queue(["init", "--db", db, "--json"]);
+    expect(init.code).toBe(0);
+    expect(init.json()).toEqual({ path: db, schemaVersion: expect.any(Number) });
+    const added = await queue(["enqueue", "double", '{"n":21}', "--db", db, "--priority", "3", "--max-attempts", "2", "--json"]);
+    expect(added.code).toBe(0);
+    expect(added.json()).toMatchObject({
+      created: true,
+      task: { id: 1, type: "double", payload: { n: 21 }, priority: 3, maxAttempts: 2, status: "queued" },
+    });
+    const again = await queue(["enqueue", "double", "{}", "--idempotency-key", "k", "--db", db]);
+    expect(again.stdout).toMatch(/Enqueued task 2/);
+    expect((await queue(["enqueue", "double", "{}", "--idempotency-key", "k", "--db", db])).stdout).toMatch(/already exists/);
+    const shown = await queue(["show", "1", "--db", db, "--json"]);
+    expect(shown.json()).toMatchObject({ task: { id: 1 }, logs: [] });
+    const listed = await queue(["list", "--db", db, "--limit", "1", "--json"]);
+    expect(listed.json()).toMatchObject({ tasks: [{ id: 2 }], nextCursor: "2" });
+    expect((await queue(["list", "--db", db])).stdout).toMatch(/^\s+2\s+queued\s+double/m);
+  });
+
+  it("enqueues 10,000 tasks from NDJSON, works them with 3 processes until empty, and stats show all completed", async () => {
+    const db = tempDbPath();
+    await queue(["init", "--db", db]);
+    const input = `${Array.from({ length: 10_000 }, (_, n) => JSON.stringify({ n })).join("\n")}\n`;
+    const enqueued = await queue(["enqueue", "double", "--ndjson", "--db", db, "--json"], { input });
+    expect(enqueued.code).toBe(0);
+    expect(enqueued.json().count).toBe(10_000);
+    const worked = await queue([
+      "work",
+      "--handlers",
+      fixture("handlers.mjs"),
+      "--db",
+      db,
+      "--processes",
+      "3",
+      "--concurrency",
+      "16",
+      "--until-empty",
+      "--json",
+    ]);
+    expect(worked.code).toBe(0);
+    const reports = worked.stdout
+      .trim()
+      .split(/\n(?=\{)/)
+      .map((text) => JSON.parse(text) as { completed: number });
+    expect(reports).toHaveLength(3);
+    expect(reports.reduce((sum, report) => sum + report.completed, 0)).toBe(10_000);
+    const stats = await queue(["stats", "--db", db, "--json"]);
+    expect(stats.json().depth).toEqual({ queued: 0, leased: 0, completed: 10_000, dead_letter: 0, cancelled: 0 });
+    expect(stats.json().health.status).toBe("ok");
+    expect((await queue(["logs", "501", "--db", db, "--json"])).json()).toEqual([
+      expect.objectContaining({ message: "a round number", details: { n: 500 } }),
+    ]);
+  });
+
+  it("retries dead letters, cancels, pauses and resumes", async () => {
+    const db = tempDbPath();
+    await queue(["init", "--db", db]);
+    await queue(["enqueue", "flaky", "null", "--max-attempts", "1", "--db", db]);
+    await queue(["work", "--handlers", fixture("handlers.mjs"), "--db", db, "--until-empty"]);
+    expect((await queue(["list", "--status", "dead_letter", "--db", db, "--json"])).json().tasks).toHaveLength(1);
+    expect((await queue(["retry", "--dead-letter", "--db", db, "--json"])).json()).toEqual({ retried: 1 });
+    expect((await queue(["cancel", "1", "--db", db, "--json"])).json()).toMatchObject({ id: 1, status: "cancelled" });
+    expect((await queue(["pause", "double", "--db", db, "--json"])).json()).toEqual({ paused: ["double"] });
+    expect((await queue(["resume", "double", "--db", db, "--json"])).json()).toEqual({ paused: [] });
+  });
+
+  it("validates, cleans up, checkpoints, checks integrity, backs up and restores", async () => {
+    const db = tempDbPath();
+    await queue(["init", "--db", db]);
+    await queue(["enqueue", "double", '{"n":1}', "--db", db]);
+    const validate = await queue(["validate", "--db", db]);
+    expect(validate.code).toBe(0);
+    expect(validate.stdout).toContain("0 failed");
+    expect((await queue(["cleanup", "--completed-older-than", "1d", "--dry-run", "--db", db, "--json"])).json()).toMatchObject({
+      completed: 0,
+      dryRun: true,
+    });
+    expect((await queue(["checkpoint", "--db", db, "--json"])).json()).toMatchObject({ mode: "TRUNCATE", busy: false });
+    expect((await queue(["integrity", "--db", db, "--json"])).json()).toMatchObject({ ok: true, problems: [] });
+    const copy = join(makeTempDir(), "backup.db");
+    expect((await queue(["backup", copy, "--db", db, "--json"])).json()).toMatchObject({ file: copy });
+    await queue(["enqueue", "double", '{"n":2}', "--db", db]);
+    expect((await queue(["restore", copy, "--db", db, "--json"])).json()).toEqual({ tasks: 1 });
+    expect((await queue(["list", "--db", db, "--json"])).json().tasks).toHaveLength(1);
+  });
+
+  it.each([
+    [["frobnicate"], 2, /unknown command 'frobnicate'/],
+    [["enqueue", "t", "{oops", "--db", "DB"], 2, /payload is not valid JSON[\s\S]*hint:/],
+    [["enqueue", "t", "{}", "--priority", "high", "--db", "DB"], 2, /--priority expects a whole number/],
+    [["enqueue", "t", "{}", "--delay", "soon", "--db", "DB"], 2, /--delay expects a duration/],
+    [["list", "--status", "sleeping", "--db", "DB"], 2, /--status must be one of/],
+    [["work", "--handlers", "./no/such/module.mjs", "--db", "DB"], 2, /does not exist/],
+    [["work", "--handlers", "NO_DEFAULT", "--db", "DB"], 2, /no default export/],
+    [["work", "--db", "DB"], 2, /required option '--handlers <module>'/],
+    [["stats", "--db", "MISSING"], 1, /No queue database at .*missing\.db[\s\S]*queue init/],
+    [["show", "99", "--db", "DB"], 1, /No task with id 99/],
+  ])("%j exits %i with a one-line error and no stack trace", async (args, code, message) => {
+    const db = tempDbPath();
+    await queue(["init", "--db", db]);
+    const missing = join(makeTempDir(), "missing.db");
+    const resolved = args.map((arg) =>
+      arg === "DB" ? db : arg === "MISSING" ? missing : arg === "NO_DEFAULT" ? fixture("no-default.mjs") : arg,
+    );
+    const result = await queue(resolved);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it("prints help with examples, a version, and stack traces only with --verbose", async () => {
+    const help = await queue(["enqueue", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Examples:");
+    expect((await queue(["--version"])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const verbose = await queue(["stats", "--db", join(makeTempDir(), "none.db"), "--verbose"]);
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/\n\s+at /);
+  });
+});

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { isQueueError } from "@queue/core";
 import { Command, CommanderError } from "commander";
 import { registerControl } from "./commands/control.js";
+import { registerDemo } from "./commands/demo.js";
 import { registerEnqueue } from "./commands/enqueue.js";
 import { registerInit } from "./commands/init.js";
 import { registerInspect } from "./commands/inspect.js";
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerInspect(program, globals);
   registerControl(program, globals);
   registerMaintain(program, globals);
+  registerDemo(program, globals);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

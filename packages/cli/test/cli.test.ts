@@ -139,3 +139,16 @@ describe("queue (the binary)", () => {
     expect(verbose.stderr).toMatch(/\n\s+at /);
   });
 });
+
+describe("queue demo", () => {
+  it("runs a mixed workload through worker processes and ends with everything final and a passing validator", async () => {
+    const db = tempDbPath();
+    const result = await queue(["demo", "--tasks", "200", "--processes", "2", "--db", db, "--json"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const summary = result.json();
+    expect(summary).toMatchObject({ path: db, tasks: 201, validation: "pass" }); // 200 + one welcome email sent twice under one key
+    expect(summary.depth).toMatchObject({ queued: 0, leased: 0, completed: 191, dead_letter: 10 });
+    expect(summary.retried).toBe(30);
+  });
+});

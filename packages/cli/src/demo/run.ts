@@ -1,0 +1,126 @@
+import { fork } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { extname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type EnqueueItem, QueueClient } from "@queue/client";
+import { FINAL_TASK_STATUSES, openQueueDatabase } from "@queue/core";
+import { healthSummary, QueueMetrics } from "@queue/observability";
+import { QueueValidator } from "@queue/validation";
+import { color } from "../context.js";
+
+export interface DemoOptions {
+  readonly db?: string;
+  readonly tasks: number;
+  readonly processes: number;
+  readonly json: boolean;
+}
+
+const HANDLERS = fileURLToPath(new URL(`./handlers${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+
+/** A realistic mix: mostly quick work, some delayed, some flaky (retried), some broken (dead-lettered). */
+function demoTasks(count: number): EnqueueItem<Record<string, unknown>>[] {
+  const items: EnqueueItem<Record<string, unknown>>[] = [];
+  for (let n = 0; n < count; n++) {
+    const kind = n % 20;
+    if (kind < 9) items.push({ type: "send-email", payload: { to: `user${n}@example.com` }, options: { priority: 1 } });
+    else if (kind < 15) items.push({ type: "resize-image", payload: { width: 200 + (n % 5) * 100 }, options: { priority: 5 } });
+    else if (kind < 17)
+      items.push({
+        type: "generate-report",
+        payload: { month: `2030-${String((n % 12) + 1).padStart(2, "0")}` },
+        options: { priority: 9, delayMs: 1_500 },
+      });
+    else if (kind < 19) items.push({ type: "call-webhook", payload: { event: n }, options: { maxAttempts: 3 } });
+    else items.push({ type: "import-legacy", payload: { file: `legacy-${n}.csv` }, options: { maxAttempts: 2 } });
+  }
+  items.push({ type: "send-email", payload: { to: "ada@example.com" }, options: { idempotencyKey: "welcome-ada" } });
+  items.push({ type: "send-email", payload: { to: "ada@example.com" }, options: { idempotencyKey: "welcome-ada" } });
+  return items;
+}
+
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const say = (line: string) => {
+    if (!options.json) process.stdout.write(`${line}\n`);
+  };
+  const path = options.db ?? join(process.cwd(), "queue-demo", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}.db`);
+  mkdirSync(join(path, ".."), { recursive: true });
+  const db = openQueueDatabase({ path });
+  const client = new QueueClient({ db });
+  say(`${color.bold("queue demo")}: a fresh queue file at ${color.cyan(relative(process.cwd(), path) || path)}\n`);
+
+  const started = Date.now();
+  const results = await client.enqueueMany(demoTasks(options.tasks));
+  const total = results.filter((result) => result.created).length;
+  say(`Enqueued ${total} tasks in one transaction (${results.length - total} duplicate idempotency key returned the existing task):`);
+  say(
+    "  send-email and resize-image (quick), generate-report (delayed 1.5 s), call-webhook (fails once, then retried), import-legacy (always fails)\n",
+  );
+
+  say(`Starting ${options.processes} worker processes (queue work --concurrency 8)...`);
+  const workers = Array.from({ length: options.processes }, () =>
+    fork(process.argv[1] as string, ["work", "--handlers", HANDLERS, "--db", path, "--concurrency", "8", "--json"], {
+      stdio: ["ignore", "ignore", "ignore", "ipc"],
+    }),
+  );
+  const exited = workers.map((worker) => new Promise<void>((resolve) => worker.once("exit", () => resolve())));
+  const finalCount = () => {
+    const counts = db.read((tx) =>
+      tx.statement<{ status: string; n: number }>("SELECT status, count(*) AS n FROM tasks GROUP BY status").all(),
+    );
+    return Object.fromEntries(counts.map((row) => [row.status, row.n])) as Record<string, number>;
+  };
+  const deadline = Date.now() + 55_000;
+  let counts = finalCount();
+  while (FINAL_TASK_STATUSES.reduce((sum, status) => sum + (counts[status] ?? 0), 0) < total && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    counts = finalCount();
+    if (process.stdout.isTTY && !options.json) {
+      const done = FINAL_TASK_STATUSES.reduce((sum, status) => sum + (counts[status] ?? 0), 0);
+      const rate = Math.round((done / Math.max(1, Date.now() - started)) * 1000);
+      process.stdout.write(
+        `\r  ${color.green(`${counts.completed ?? 0} completed`)}  ${counts.leased ?? 0} running  ${counts.queued ?? 0} waiting  ${color.red(`${counts.dead_letter ?? 0} dead-lettered`)}  ${rate} tasks/s   `,
+      );
+    }
+  }
+  if (process.stdout.isTTY && !options.json) process.stdout.write("\n");
+  for (const worker of workers) worker.kill("SIGTERM");
+  await Promise.all(exited);
+  const seconds = (Date.now() - started) / 1000;
+
+  const snapshot = new QueueMetrics(db, { windowMs: 10 * 60_000 }).snapshot();
+  const health = healthSummary(snapshot);
+  const retried = db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks WHERE attempts > 1").get()?.n ?? 0;
+  const validation = await new QueueValidator(db).validateAll();
+  const summary = {
+    path,
+    tasks: total,
+    seconds,
+    throughputPerSecond: Math.round(total / seconds),
+    depth: snapshot.depth,
+    retried,
+    waitTimeMs: snapshot.waitTimeMs,
+    runTimeMs: snapshot.runTimeMs,
+    health,
+    validation: validation.status,
+  };
+  await client.close();
+  db.close();
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  } else {
+    const ms = (value: number | null) => (value === null ? "-" : `${Math.round(value)} ms`);
+    say(`\nDone in ${seconds.toFixed(1)} s (${summary.throughputPerSecond} tasks/s across ${options.processes} processes):`);
+    say(
+      `  ${snapshot.depth.completed} completed, ${retried} needed a retry, ${snapshot.depth.dead_letter} dead-lettered, ${snapshot.depth.queued + snapshot.depth.leased} left`,
+    );
+    say(
+      `  wait p50 ${ms(snapshot.waitTimeMs.p50)}, p95 ${ms(snapshot.waitTimeMs.p95)}; run p50 ${ms(snapshot.runTimeMs.p50)}, p95 ${ms(snapshot.runTimeMs.p95)}`,
+    );
+    say(`  health: ${health.status}${health.reasons.map((reason) => ` (${reason.message})`).join("")}; validator: ${validation.status}`);
+    const db_ = JSON.stringify(relative(process.cwd(), path) || path);
+    say(
+      `\nTry next:\n  pnpm queue stats --db ${db_}\n  pnpm queue list --status dead_letter --db ${db_}\n  pnpm queue show 1 --db ${db_}\n  pnpm queue retry --dead-letter --type import-legacy --db ${db_}\n  pnpm queue validate --db ${db_}`,
+    );
+  }
+  return validation.status === "fail" || snapshot.depth.queued + snapshot.depth.leased > 0 ? 1 : 0;
+}

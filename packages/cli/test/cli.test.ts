@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { makeTempDir, removeTempDirs, runTypeScript, tempDbPath } from "@queue/test-support";
+import { makeTempDir, removeTempDirs, runTypeScript, spawnTypeScript, tempDbPath } from "@queue/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 
 afterEach(removeTempDirs);
@@ -150,5 +150,57 @@ describe("queue demo", () => {
     expect(summary).toMatchObject({ path: db, tasks: 201, validation: "pass" }); // 200 + one welcome email sent twice under one key
     expect(summary.depth).toMatchObject({ queued: 0, leased: 0, completed: 191, dead_letter: 10 });
     expect(summary.retried).toBe(30);
+  });
+});
+
+describe("long-running commands and terminal behaviour", () => {
+  const spawnQueue = (args: string[]) => spawnTypeScript(BIN, args, { env: { NO_COLOR: "1" } });
+  const waitForOutput = (child: ReturnType<typeof spawnQueue>["child"], pattern: RegExp, stream: "stdout" | "stderr" = "stdout") =>
+    new Promise<void>((resolve) => {
+      let seen = "";
+      child[stream]?.on("data", (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (pattern.test(seen)) resolve();
+      });
+    });
+
+  it("`work` registers while running, shows in `workers`, and stops gracefully on SIGTERM", async () => {
+    const db = tempDbPath();
+    await queue(["init", "--db", db]);
+    const worker = spawnQueue(["work", "--handlers", fixture("handlers.mjs"), "--worker-id", "cli-worker", "--db", db]);
+    await waitForOutput(worker.child, /worker cli-worker on/, "stderr");
+    const workers = await queue(["workers", "--db", db, "--json"]);
+    expect(workers.json()).toEqual([expect.objectContaining({ id: "cli-worker", stale: false, leased: 0 })]);
+    worker.child.kill("SIGTERM");
+    const result = await worker.done;
+    expect(result.code).toBe(0);
+    expect((await queue(["workers", "--db", db])).stdout).toContain("No workers registered.");
+  });
+
+  it("`stats --watch` refreshes until interrupted", async () => {
+    const db = tempDbPath();
+    await queue(["init", "--db", db]);
+    const watch = spawnQueue(["stats", "--watch", "100ms", "--db", db]);
+    let refreshes = 0;
+    await new Promise<void>((resolve) => {
+      watch.child.stdout?.on("data", (chunk: Buffer) => {
+        refreshes += chunk.toString().split("Tasks:").length - 1;
+        if (refreshes >= 3) resolve();
+      });
+    });
+    watch.child.kill("SIGINT");
+    expect((await watch.done).code).toBe(0);
+  });
+
+  it("`vacuum` rebuilds the file, and piped output carries no colour codes", async () => {
+    const db = tempDbPath();
+    await queue(["init", "--db", db]);
+    const vacuumed = await queue(["vacuum", "--db", db, "--json"]);
+    expect(vacuumed.code).toBe(0);
+    expect(vacuumed.json()).toMatchObject({ before: { autoVacuum: "incremental" }, after: { autoVacuum: "incremental" } });
+    const piped = await runTypeScript(BIN, ["stats", "--db", db], { env: { NO_COLOR: undefined, FORCE_COLOR: undefined } });
+    expect(piped.stdout).not.toMatch(/\u001b\[/);
+    const failure = await runTypeScript(BIN, ["frobnicate"], { env: { NO_COLOR: undefined, FORCE_COLOR: undefined } });
+    expect(failure.stderr).not.toMatch(/\u001b\[/);
   });
 });

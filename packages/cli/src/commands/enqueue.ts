@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { type GlobalOptions, openExisting, output } from "../context.js";
 import { UsageError } from "../errors.js";
 import { parseDuration, parseInteger, parseJsonArgument } from "../parse.js";
+import { startProgress } from "../progress.js";
 
 interface EnqueueFlags {
   priority?: string;
@@ -48,12 +49,12 @@ async function enqueueLines(
   const ids: number[] = [];
   let batch: { type: string; payload: unknown; options: EnqueueOptions }[] = [];
   let lineNumber = 0;
-  const showProgress = process.stderr.isTTY && !json;
+  const progress = startProgress("enqueueing", { json });
   const flush = async () => {
     if (batch.length === 0) return;
     for (const result of await client.enqueueMany(batch)) ids.push(result.task.id);
     batch = [];
-    if (showProgress) process.stderr.write(`\renqueued ${ids.length}`);
+    progress.update(ids.length);
   };
   for await (const line of lines) {
     lineNumber += 1;
@@ -61,8 +62,11 @@ async function enqueueLines(
     batch.push({ type, payload: parseJsonArgument(line, `Line ${lineNumber}`), options });
     if (batch.length >= batchSize) await flush();
   }
-  await flush();
-  if (showProgress) process.stderr.write("\n");
+  try {
+    await flush();
+  } finally {
+    progress.stop();
+  }
   return { count: ids.length, ids };
 }
 

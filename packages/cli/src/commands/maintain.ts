@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { databasePath, type GlobalOptions, openExisting, output } from "../context.js";
 import { UsageError } from "../errors.js";
 import { parseDuration } from "../parse.js";
+import { startProgress } from "../progress.js";
 
 export function registerMaintain(program: Command, globals: () => GlobalOptions): void {
   program
@@ -121,13 +122,11 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .action(async (destination: string) => {
       const options = globals();
       const db = openExisting(options);
+      const progress = startProgress("backing up (pages)", { json: options.json ?? false, total: 1 });
       try {
-        const result = await backup(db, destination, {
-          onProgress: (done, total) => {
-            if (process.stderr.isTTY && !options.json) process.stderr.write(`\rbacking up: ${done}/${total} pages`);
-          },
-        });
-        if (process.stderr.isTTY && !options.json) process.stderr.write("\n");
+        const result = await backup(db, destination, { onProgress: (done, total) => progress.update(done, total) }).finally(() =>
+          progress.stop(),
+        );
         output(options, result, (value) => `Backed up to ${value.file} (${value.bytes} bytes, verified).`);
       } finally {
         db.close();

@@ -7,6 +7,7 @@ import { FINAL_TASK_STATUSES, openQueueDatabase } from "@queue/core";
 import { healthSummary, QueueMetrics } from "@queue/observability";
 import { QueueValidator } from "@queue/validation";
 import { color } from "../context.js";
+import { startProgress } from "../progress.js";
 
 export interface DemoOptions {
   readonly db?: string;
@@ -70,19 +71,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     return Object.fromEntries(counts.map((row) => [row.status, row.n])) as Record<string, number>;
   };
   const deadline = Date.now() + 55_000;
+  const progress = startProgress("tasks finished", { json: options.json, total });
   let counts = finalCount();
   while (FINAL_TASK_STATUSES.reduce((sum, status) => sum + (counts[status] ?? 0), 0) < total && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 200));
     counts = finalCount();
-    if (process.stdout.isTTY && !options.json) {
-      const done = FINAL_TASK_STATUSES.reduce((sum, status) => sum + (counts[status] ?? 0), 0);
-      const rate = Math.round((done / Math.max(1, Date.now() - started)) * 1000);
-      process.stdout.write(
-        `\r  ${color.green(`${counts.completed ?? 0} completed`)}  ${counts.leased ?? 0} running  ${counts.queued ?? 0} waiting  ${color.red(`${counts.dead_letter ?? 0} dead-lettered`)}  ${rate} tasks/s   `,
-      );
-    }
+    progress.update(FINAL_TASK_STATUSES.reduce((sum, status) => sum + (counts[status] ?? 0), 0));
   }
-  if (process.stdout.isTTY && !options.json) process.stdout.write("\n");
+  progress.stop();
   for (const worker of workers) worker.kill("SIGTERM");
   await Promise.all(exited);
   const seconds = (Date.now() - started) / 1000;

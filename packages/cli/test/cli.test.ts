@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTempDir, removeTempDirs, runTypeScript, spawnTypeScript, tempDbPath } from "@queue/test-support";
@@ -202,5 +202,32 @@ describe("long-running commands and terminal behaviour", () => {
     expect(piped.stdout).not.toContain("\u001b[");
     const failure = await runTypeScript(BIN, ["frobnicate"], { env: { NO_COLOR: undefined, FORCE_COLOR: undefined } });
     expect(failure.stderr).not.toContain("\u001b[");
+  });
+});
+
+describe("help and enqueue options", () => {
+  it("every command's --help shows examples", async () => {
+    const commands = ["init", "enqueue", "work", "stats", "list", "show", "logs", "workers", "cancel", "retry", "pause", "resume"];
+    commands.push("validate", "cleanup", "checkpoint", "vacuum", "integrity", "backup", "restore", "demo");
+    const missing: string[] = [];
+    for (const command of commands) {
+      const help = await queue([command, "--help"]);
+      if (help.code !== 0 || !help.stdout.includes("Examples:")) missing.push(command);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it("enqueues NDJSON from --file, and honours --run-at and --delay", async () => {
+    const db = tempDbPath();
+    await queue(["init", "--db", db]);
+    const file = join(makeTempDir(), "tasks.ndjson");
+    writeFileSync(file, '{"n":1}\n\n{"n":2}\n');
+    expect((await queue(["enqueue", "double", "--ndjson", "--file", file, "--db", db, "--json"])).json()).toMatchObject({ count: 2 });
+    const at = "2031-02-03T04:05:06.000Z";
+    expect((await queue(["enqueue", "double", "{}", "--run-at", at, "--db", db, "--json"])).json().task.runAfter).toBe(at);
+    const delayed = (await queue(["enqueue", "double", "{}", "--delay", "1h", "--db", db, "--json"])).json().task;
+    expect(new Date(delayed.runAfter).getTime() - new Date(delayed.createdAt).getTime()).toBeGreaterThanOrEqual(3_599_000);
+    expect((await queue(["enqueue", "double", "{}", "--run-at", "tomorrow", "--db", db])).code).toBe(2);
+    expect((await queue(["enqueue", "double", "--file", file, "--db", db])).stderr).toMatch(/add --ndjson/);
   });
 });

@@ -20,6 +20,7 @@ export function registerControl(program: Command, globals: () => GlobalOptions):
     .command("cancel")
     .description("cancel a task: at once if queued; a running one is aborted at its worker's next heartbeat")
     .argument("<id>", "the task id")
+    .addHelpText("after", "\nExamples:\n  queue cancel 42")
     .action(async (idText: string) => {
       const options = globals();
       const task = await withClient(options, (client) => client.cancel(parseInteger(idText, "<id>", 1)));
@@ -57,6 +58,7 @@ export function registerControl(program: Command, globals: () => GlobalOptions):
       .command(name)
       .description(description)
       .argument("[type]", "the task type (default: the whole queue)")
+      .addHelpText("after", `\nExamples:\n  queue ${name} send-email\n  queue ${name}`)
       .action(async (type: string | undefined) => {
         const options = globals();
         const paused = await withClient(options, async (client) => {

@@ -9,6 +9,7 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
     .description("a guided run on a fresh file: a realistic mix of tasks, worker processes, live progress and a summary")
     .option("--tasks <n>", "how many tasks (default 3000)")
     .option("--processes <n>", "worker processes (default 3)")
+    .addHelpText("after", "\nExamples:\n  queue demo\n  queue demo --tasks 10000 --processes 4 --json")
     .action(async (flags: { tasks?: string; processes?: string }) => {
       const options = globals();
       process.exitCode = await runDemo({

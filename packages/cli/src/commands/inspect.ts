@@ -94,6 +94,7 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
     .command("show")
     .description("one task, with its log")
     .argument("<id>", "the task id")
+    .addHelpText("after", "\nExamples:\n  queue show 42\n  queue show 42 --json")
     .action(async (idText: string) => {
       const options = globals();
       const id = parseInteger(idText, "<id>", 1);
@@ -124,6 +125,7 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
     .command("logs")
     .description("a task's log lines")
     .argument("<id>", "the task id")
+    .addHelpText("after", "\nExamples:\n  queue logs 42\n  queue logs 42 --json")
     .action((idText: string) => {
       const options = globals();
       const db = openExisting(options);
@@ -139,6 +141,7 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
   program
     .command("workers")
     .description("registered workers, their heartbeats and leased tasks")
+    .addHelpText("after", "\nExamples:\n  queue workers\n  queue workers --json")
     .action(() => {
       const options = globals();
       const db = openExisting(options);

@@ -11,6 +11,7 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .command("validate")
     .description("check the database and its environment; exits 1 if any check fails")
     .option("--thorough", "run integrity_check instead of quick_check")
+    .addHelpText("after", "\nExamples:\n  queue validate\n  queue validate --thorough --json")
     .action(async (flags: { thorough?: boolean }) => {
       const options = globals();
       const report = await new QueueValidator(databasePath(options), { thorough: flags.thorough ?? false }).validateAll();
@@ -73,6 +74,7 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .command("checkpoint")
     .description("copy the WAL into the database file (TRUNCATE also empties the WAL file)")
     .option("--mode <mode>", "PASSIVE, FULL, RESTART or TRUNCATE (default TRUNCATE)", "TRUNCATE")
+    .addHelpText("after", "\nExamples:\n  queue checkpoint\n  queue checkpoint --mode PASSIVE")
     .action((flags: { mode: string }) => {
       const options = globals();
       const db = openExisting(options);
@@ -92,6 +94,7 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
   program
     .command("vacuum")
     .description("rebuild the file without free pages (takes the write lock for its whole run)")
+    .addHelpText("after", "\nExamples:\n  queue vacuum")
     .action(() => {
       const options = globals();
       const db = openExisting(options);
@@ -104,6 +107,7 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .command("integrity")
     .description("SQLite's integrity check, and file statistics; exits 1 on problems")
     .option("--quick", "quick_check instead of integrity_check")
+    .addHelpText("after", "\nExamples:\n  queue integrity\n  queue integrity --quick --json")
     .action((flags: { quick?: boolean }) => {
       const options = globals();
       const db = openExisting(options);
@@ -119,6 +123,7 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .command("backup")
     .description("copy the live database with SQLite's online backup API, then verify the copy")
     .argument("<destination>", "a new file")
+    .addHelpText("after", "\nExamples:\n  queue backup ./backups/queue-2030-01-01.db")
     .action(async (destination: string) => {
       const options = globals();
       const db = openExisting(options);
@@ -138,6 +143,10 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .description("restore a verified backup over the database; refuses while workers run unless --force")
     .argument("<source>", "a backup file")
     .option("--force", "restore even though workers are running on the database")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  queue restore ./backups/queue-2030-01-01.db\n  queue restore ./backups/queue-2030-01-01.db --force",
+    )
     .action(async (source: string, flags: { force?: boolean }) => {
       const options = globals();
       const result = await restoreBackup(source, databasePath(options), { force: flags.force ?? false });

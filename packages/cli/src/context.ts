@@ -29,4 +29,17 @@ export function output<T>(options: GlobalOptions, value: T, render: (value: T) =
   process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${render(value)}\n`);
 }
 
-export const color = pc;
+/**
+ * Colour only when the stream is a terminal and NO_COLOR is not set (FORCE_COLOR forces it).
+ * picocolors' own default also colours whenever CI is set, even into a pipe.
+ */
+function colorsFor(stream: NodeJS.WriteStream): ReturnType<typeof pc.createColors> {
+  const env = process.env;
+  const enabled = env.NO_COLOR === undefined && (env.FORCE_COLOR !== undefined || (stream.isTTY === true && env.TERM !== "dumb"));
+  return pc.createColors(enabled);
+}
+
+/** Colours for standard output. */
+export const color = colorsFor(process.stdout);
+/** Colours for standard error (messages and errors). */
+export const errorColor = colorsFor(process.stderr);

@@ -8,7 +8,7 @@ import { registerInit } from "./commands/init.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerMaintain } from "./commands/maintain.js";
 import { registerWork } from "./commands/work.js";
-import { color, type GlobalOptions } from "./context.js";
+import { errorColor, type GlobalOptions } from "./context.js";
 import { UsageError } from "./errors.js";
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -22,7 +22,7 @@ export function buildProgram(): Command {
     .option("--verbose", "show stack traces on errors")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(color.red(text)) });
+    .configureOutput({ outputError: (text, write) => write(errorColor.red(text)) });
   const globals = () => program.opts<GlobalOptions>();
   registerInit(program, globals);
   registerEnqueue(program, globals);
@@ -49,7 +49,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const verbose = program.opts<GlobalOptions>().verbose ?? false;
     const hint = (error as { hint?: unknown }).hint;
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`${color.red("error:")} ${message}${typeof hint === "string" ? `\n${color.dim(`hint: ${hint}`)}` : ""}\n`);
+    process.stderr.write(
+      `${errorColor.red("error:")} ${message}${typeof hint === "string" ? `\n${errorColor.dim(`hint: ${hint}`)}` : ""}\n`,
+    );
     if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     if (error instanceof UsageError) return 2;
     if (isQueueError(error, "INVALID_ARGUMENT", "INVALID_CONFIG", "INVALID_PAYLOAD")) return 2;

@@ -129,7 +129,21 @@ function validateOptions(options: OpenQueueDatabaseOptions): ResolvedOptions {
 /** Checks the path before SQLite sees it, and creates a missing file with owner-only permissions. */
 function preparePath(path: string, readonly: boolean, fileMode: number): void {
   if (path === ":memory:") return;
-  const stats = statSync(path, { throwIfNoEntry: false });
+  let stats: ReturnType<typeof statSync> | undefined;
+  try {
+    stats = statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOTDIR" ? "a part of the path that should be a directory is a file" : (error as Error).message;
+    throw new QueueError(
+      "CANNOT_OPEN",
+      `Cannot use ${path} for the queue database: ${reason}. Choose a path inside an existing or creatable directory.`,
+      {
+        cause: error,
+        path,
+      },
+    );
+  }
   if (stats?.isDirectory()) {
     throw new QueueError(
       "CANNOT_OPEN",

@@ -83,6 +83,14 @@ describe("openQueueDatabase", () => {
     expect(error.message).toContain("is a directory");
   });
 
+  it("refuses a path below a regular file with a typed error", () => {
+    const file = join(makeTempDir(), "a-file");
+    writeFileSync(file, "x");
+    const error = catchError(() => openQueueDatabase({ path: join(file, "queue.db") }));
+    expect(error.code).toBe("CANNOT_OPEN");
+    expect(error.message).toContain("is a file");
+  });
+
   it("refuses a file that is not a database and leaves it untouched", () => {
     const path = join(makeTempDir(), "notes.txt");
     writeFileSync(path, "These are my notes, not a database.\n".repeat(200));

@@ -1,0 +1,90 @@
+import { QueueError } from "@queue/core";
+import type { Run, RunRequest } from "./run.js";
+import { RunRegistry } from "./run-registry.js";
+import { exitCodeOf, type ModuleHandler, type RunProgress, type TaskManager } from "./task-manager.js";
+
+interface Active {
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+}
+
+/** The in-memory baseline: runs execute as promises in this process and are lost on a restart. */
+export class BackgroundTaskManager implements TaskManager {
+  readonly kind = "in-memory";
+  readonly registry: RunRegistry;
+  readonly #modules = new Map<string, ModuleHandler>();
+  readonly #active = new Map<string, Active>();
+
+  constructor(registry: RunRegistry = new RunRegistry()) {
+    this.registry = registry;
+  }
+
+  registerModule(moduleId: string, handler: ModuleHandler): void {
+    this.#modules.set(moduleId, handler);
+  }
+
+  /** Starts a run of a registered module, or of `work` given directly (which cannot be persisted). */
+  async startTask(request: RunRequest, work?: ModuleHandler): Promise<Run> {
+    const handler = work ?? this.#modules.get(request.moduleId);
+    if (handler === undefined)
+      throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
+    const now = () => new Date(this.registry.clock.now()).toISOString();
+    const run = this.registry.add({ ...request, status: "running", createdAt: now(), startedAt: now() });
+    const controller = new AbortController();
+    const report = async (update: RunProgress) => {
+      this.registry.update(run.id, update);
+    };
+    const done = Promise.resolve()
+      .then(() => handler(run.parameters, { runId: run.id, signal: controller.signal, reportProgress: report }))
+      .then(
+        (result) =>
+          this.#finish(run.id, controller.signal.aborted ? { status: "cancelled" } : { status: "completed", exitCode: exitCodeOf(result) }),
+        (error: unknown) =>
+          this.#finish(
+            run.id,
+            controller.signal.aborted
+              ? { status: "cancelled" }
+              : { status: "failed", exitCode: 1, error: error instanceof Error ? error.message : String(error) },
+          ),
+      )
+      .finally(() => this.#active.delete(run.id));
+    this.#active.set(run.id, { controller, done });
+    return run;
+  }
+
+  async cancelTask(runId: string): Promise<boolean> {
+    const active = this.#active.get(runId);
+    if (active === undefined) return false;
+    active.controller.abort(new Error(`Run ${runId} was cancelled.`));
+    return true;
+  }
+
+  async waitAll(): Promise<void> {
+    while (this.#active.size > 0) await Promise.all([...this.#active.values()].map((active) => active.done));
+  }
+
+  getActiveTaskCount(): number {
+    return this.#active.size;
+  }
+
+  getActiveTaskIds(): string[] {
+    return [...this.#active.keys()];
+  }
+
+  isTaskActive(runId: string): boolean {
+    return this.#active.has(runId);
+  }
+
+  async close(): Promise<void> {
+    for (const active of this.#active.values()) active.controller.abort(new Error("The task manager is closing."));
+    await this.waitAll();
+    this.registry.save();
+  }
+
+  #finish(runId: string, outcome: Pick<Run, "status"> & Partial<Pick<Run, "exitCode" | "error">>): void {
+    const run = this.registry.get(runId);
+    const finishedAt = this.registry.clock.now();
+    const startedAt = run?.startedAt === undefined ? finishedAt : Date.parse(run.startedAt);
+    this.registry.update(runId, { ...outcome, finishedAt: new Date(finishedAt).toISOString(), durationMs: finishedAt - startedAt });
+  }
+}

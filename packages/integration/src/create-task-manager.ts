@@ -1,0 +1,108 @@
+import { readFileSync } from "node:fs";
+import { describeValue, QueueError, TypedEmitter } from "@queue/core";
+import { parse as parseYaml } from "yaml";
+import { BackgroundTaskManager } from "./background-task-manager.js";
+import { QueuedTaskManager } from "./queued-task-manager.js";
+import { RunRegistry } from "./run-registry.js";
+import type { TaskManager } from "./task-manager.js";
+
+export interface TaskExecutionConfig {
+  readonly backend: "in-memory" | "queue";
+  readonly queueDbPath?: string;
+  /** When the queue cannot be opened: fall back to in-memory (true, the default) or throw. */
+  readonly fallbackEnabled: boolean;
+}
+
+export interface CreateTaskManagerOptions {
+  /** Wins over the environment and the file. */
+  readonly config?: Partial<TaskExecutionConfig>;
+  /** A YAML or JSON file with a `task_execution:` section (backend, queue_db_path, fallback_enabled). */
+  readonly configFile?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly registry?: RunRegistry;
+}
+
+export interface TaskManagerEvents {
+  /** The queue could not be opened and the in-memory manager is used instead. */
+  fallback: (message: string, error: unknown) => void;
+}
+
+class TaskManagerNotices extends TypedEmitter<TaskManagerEvents> {
+  notify(message: string, error: unknown): void {
+    this.emit("fallback", message, error);
+  }
+}
+
+/** Process-wide notices from createTaskManager, for an application's own alerting. */
+export const taskManagerEvents: TaskManagerNotices = new TaskManagerNotices();
+
+function fromFile(file: string): Partial<TaskExecutionConfig> {
+  const parsed = parseYaml(readFileSync(file, "utf8")) as { task_execution?: Record<string, unknown> } | null;
+  const section = parsed?.task_execution ?? {};
+  return {
+    ...(section.backend === undefined ? {} : { backend: section.backend as TaskExecutionConfig["backend"] }),
+    ...(section.queue_db_path === undefined ? {} : { queueDbPath: String(section.queue_db_path) }),
+    ...(section.fallback_enabled === undefined ? {} : { fallbackEnabled: section.fallback_enabled as boolean }),
+  };
+}
+
+function fromEnv(env: Readonly<Record<string, string | undefined>>): Partial<TaskExecutionConfig> {
+  const flag = env.QUEUE_FALLBACK_ENABLED?.trim().toLowerCase();
+  return {
+    ...(env.QUEUE_TASK_BACKEND === undefined ? {} : { backend: env.QUEUE_TASK_BACKEND.trim() as TaskExecutionConfig["backend"] }),
+    ...(env.QUEUE_DB_PATH === undefined ? {} : { queueDbPath: env.QUEUE_DB_PATH }),
+    ...(flag === undefined
+      ? {}
+      : {
+          fallbackEnabled: (flag === "1" || flag === "true" || flag === "yes"
+            ? true
+            : flag === "0" || flag === "false" || flag === "no"
+              ? false
+              : flag) as boolean,
+        }),
+  };
+}
+
+/** The effective configuration: defaults, then the file, then the environment, then `config`. */
+export function resolveTaskExecutionConfig(options: CreateTaskManagerOptions = {}): TaskExecutionConfig {
+  const merged = {
+    backend: "in-memory" as const,
+    fallbackEnabled: true,
+    ...(options.configFile === undefined ? {} : fromFile(options.configFile)),
+    ...fromEnv(options.env ?? process.env),
+    ...options.config,
+  };
+  if (merged.backend !== "in-memory" && merged.backend !== "queue") {
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `Invalid task execution backend ${describeValue(merged.backend)}; expected "in-memory" or "queue" (QUEUE_TASK_BACKEND or task_execution.backend).`,
+    );
+  }
+  if (typeof merged.fallbackEnabled !== "boolean") {
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `Invalid fallbackEnabled ${describeValue(merged.fallbackEnabled)}; expected true or false (QUEUE_FALLBACK_ENABLED accepts 1/0, true/false, yes/no).`,
+    );
+  }
+  return merged;
+}
+
+/**
+ * The task manager the configuration asks for. With backend "queue", a queue that cannot be opened
+ * (missing permissions, a damaged or newer file) falls back to the in-memory manager when
+ * fallbackEnabled, with a warning logged and a `fallback` event; otherwise its typed error is thrown.
+ */
+export function createTaskManager(options: CreateTaskManagerOptions = {}): TaskManager {
+  const config = resolveTaskExecutionConfig(options);
+  const registry = options.registry ?? new RunRegistry();
+  if (config.backend === "in-memory") return new BackgroundTaskManager(registry);
+  try {
+    return new QueuedTaskManager({ registry, ...(config.queueDbPath === undefined ? {} : { path: config.queueDbPath }) });
+  } catch (error) {
+    if (!config.fallbackEnabled) throw error;
+    const message = `The task queue could not be opened (${(error as Error).message}); falling back to in-memory execution. Runs will not survive a restart until this is fixed.`;
+    console.warn(`warning: ${message}`);
+    taskManagerEvents.notify(message, error);
+    return new BackgroundTaskManager(registry);
+  }
+}

@@ -1,0 +1,236 @@
+import { QueueClient } from "@queue/client";
+import { openQueueDatabase, type QueueDatabase, QueueError, type TaskError, type TaskStatus } from "@queue/core";
+import { PermanentError, Worker } from "@queue/worker-engine";
+import { isFinal, type Run, type RunRequest, runStatusOf } from "./run.js";
+import { RunRegistry } from "./run-registry.js";
+import { exitCodeOf, type ModuleHandler, type RunProgress, type TaskManager } from "./task-manager.js";
+
+/** The task type that carries runs through the queue. */
+export const RUN_TASK_TYPE = "integration.run";
+
+interface RunPayload {
+  readonly runId: string;
+  readonly moduleId: string;
+  readonly parameters: Record<string, unknown>;
+}
+
+export interface QueuedTaskManagerOptions {
+  /** An open database (not closed by the manager), or a path to open. */
+  readonly db?: QueueDatabase;
+  readonly path?: string;
+  readonly registry?: RunRegistry;
+  /**
+   * Run the registered modules in a worker in this process (default), or leave them to separate
+   * `queue work` processes (false). Numbers tune the embedded worker.
+   */
+  readonly embeddedWorker?:
+    | boolean
+    | { readonly concurrency?: number; readonly leaseMs?: number; readonly heartbeatMs?: number; readonly pollIntervalMs?: number };
+  /**
+   * Attempts per run. Default 1, like the in-memory manager; raise it to have failed runs retried
+   * with backoff.
+   */
+  readonly maxAttempts?: number;
+  /** How often run state is read back from the queue (runs finished by other processes). Default 100 ms. */
+  readonly syncIntervalMs?: number;
+}
+
+const keyOf = (runId: string) => `run:${runId}`;
+
+interface TaskState {
+  readonly key: string;
+  readonly status: TaskStatus;
+  readonly started_at: number | null;
+  readonly finished_at: number | null;
+  readonly error: string | null;
+  readonly result: string | null;
+}
+
+/**
+ * The same interface as BackgroundTaskManager, backed by the durable queue: runs survive restarts,
+ * can be executed by workers in other processes, and are retried and recovered like any task.
+ */
+export class QueuedTaskManager implements TaskManager {
+  readonly kind = "queue";
+  readonly registry: RunRegistry;
+  readonly db: QueueDatabase;
+  readonly #ownsDb: boolean;
+  readonly #client: QueueClient;
+  readonly #worker: Worker | undefined;
+  readonly #modules = new Map<string, ModuleHandler>();
+  /** Runs started here that the registry does not yet show as finished. */
+  readonly #pending = new Set<string>();
+  readonly #timer: NodeJS.Timeout;
+  readonly #maxAttempts: number;
+  #started: Promise<void> | undefined;
+  #waiters: (() => void)[] = [];
+
+  constructor(options: QueuedTaskManagerOptions = {}) {
+    this.#ownsDb = options.db === undefined;
+    this.db = options.db ?? openQueueDatabase(options.path === undefined ? {} : { path: options.path });
+    this.registry = options.registry ?? new RunRegistry({ clock: this.db.clock });
+    this.#client = new QueueClient({ db: this.db });
+    this.#maxAttempts = options.maxAttempts ?? 1;
+    const embedded = options.embeddedWorker ?? true;
+    if (embedded !== false) {
+      const tuning = embedded === true ? {} : embedded;
+      this.#worker = new Worker({
+        db: this.db,
+        concurrency: tuning.concurrency ?? 8,
+        ...(tuning.leaseMs === undefined ? {} : { leaseMs: tuning.leaseMs }),
+        // Cancels reach a running handler at the next lease renewal: renew often.
+        heartbeatMs: tuning.heartbeatMs ?? 500,
+        pollIntervalMs: tuning.pollIntervalMs ?? 20,
+        handlers: { [RUN_TASK_TYPE]: (payload, context) => this.#execute(payload as RunPayload, context) },
+      });
+      for (const event of ["completed", "dead-lettered", "cancelled", "retried"] as const) this.#worker.on(event, () => this.#sync());
+    }
+    this.#timer = setInterval(() => this.#sync(), options.syncIntervalMs ?? 100);
+    this.#timer.unref();
+  }
+
+  registerModule(moduleId: string, handler: ModuleHandler): void {
+    this.#modules.set(moduleId, handler);
+  }
+
+  async startTask(request: RunRequest): Promise<Run> {
+    if (this.#worker !== undefined && !this.#modules.has(request.moduleId)) {
+      throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
+    }
+    this.#started ??= this.#worker?.start();
+    await this.#started;
+    const run = this.registry.add({ ...request, status: "queued", createdAt: new Date(this.db.clock.now()).toISOString() });
+    this.#pending.add(run.id);
+    try {
+      await this.#client.enqueue(
+        RUN_TASK_TYPE,
+        { runId: run.id, moduleId: run.moduleId, parameters: run.parameters },
+        { idempotencyKey: keyOf(run.id), maxAttempts: this.#maxAttempts },
+      );
+    } catch (error) {
+      this.#pending.delete(run.id);
+      this.registry.update(run.id, {
+        status: "failed",
+        error: (error as Error).message,
+        finishedAt: new Date(this.db.clock.now()).toISOString(),
+      });
+      throw error;
+    }
+    return run;
+  }
+
+  async cancelTask(runId: string): Promise<boolean> {
+    const task = this.db
+      .statement<{ id: number; status: TaskStatus }>("SELECT id, status FROM tasks WHERE idempotency_key = ?")
+      .get(keyOf(runId));
+    if (task === undefined || isFinal(runStatusOf(task.status))) return false;
+    try {
+      await this.#client.cancel(task.id);
+    } catch (error) {
+      // It finished between the look and the cancel.
+      if ((error as { code?: string }).code === "INVALID_STATE") return false;
+      throw error;
+    }
+    this.#sync();
+    return true;
+  }
+
+  async waitAll(): Promise<void> {
+    for (;;) {
+      this.#sync();
+      if (this.#pending.size === 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  getActiveTaskCount(): number {
+    return this.getActiveTaskIds().length;
+  }
+
+  /** Runs of this manager that are queued or running in the queue right now, whichever process runs them. */
+  getActiveTaskIds(): string[] {
+    if (this.#pending.size === 0) return [];
+    return this.db
+      .statement<{ key: string }>(
+        `SELECT idempotency_key AS key FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?)) AND status IN ('queued', 'leased')`,
+      )
+      .all(JSON.stringify([...this.#pending].map(keyOf)))
+      .map((row) => row.key.slice("run:".length));
+  }
+
+  isTaskActive(runId: string): boolean {
+    return this.#pending.has(runId) && this.getActiveTaskIds().includes(runId);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#worker?.stop();
+    this.#sync();
+    await this.#client.close();
+    this.registry.save();
+    if (this.#ownsDb) this.db.close();
+  }
+
+  async #execute(
+    payload: RunPayload,
+    context: { signal: AbortSignal; progress(value: number): Promise<void> },
+  ): Promise<{ exitCode: number }> {
+    const handler = this.#modules.get(payload.moduleId);
+    if (handler === undefined) throw new PermanentError(`No module ${JSON.stringify(payload.moduleId)} is registered in this process.`);
+    if (this.registry.get(payload.runId) !== undefined) {
+      this.registry.update(payload.runId, { status: "running", startedAt: new Date(this.db.clock.now()).toISOString() });
+    }
+    const reportProgress = async (update: RunProgress) => {
+      if (update.progress !== undefined) await context.progress(update.progress);
+      if (this.registry.get(payload.runId) !== undefined) this.registry.update(payload.runId, update);
+    };
+    const result = await handler(payload.parameters, { runId: payload.runId, signal: context.signal, reportProgress });
+    return { exitCode: exitCodeOf(result) };
+  }
+
+  /** Reads the state of this manager's unfinished runs from the queue into the registry. */
+  #sync(): void {
+    if (this.#pending.size === 0 || !this.db.isOpen) return;
+    const rows = this.db
+      .statement<TaskState>(
+        `SELECT idempotency_key AS key, status, started_at, finished_at, error, result FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))`,
+      )
+      .all(JSON.stringify([...this.#pending].map(keyOf)));
+    for (const row of rows) {
+      const runId = row.key.slice("run:".length);
+      const run = this.registry.get(runId);
+      if (run === undefined) continue;
+      const status = runStatusOf(row.status);
+      if (status === run.status && !isFinal(status)) continue;
+      const patch: Partial<Run> = { status };
+      if (row.started_at !== null && run.startedAt === undefined)
+        Object.assign(patch, { startedAt: new Date(row.started_at).toISOString() });
+      if (isFinal(status)) {
+        const finishedAt = row.finished_at ?? this.db.clock.now();
+        const startedAt = row.started_at ?? finishedAt;
+        const error = row.error === null ? undefined : (JSON.parse(row.error) as TaskError).message;
+        const exitCode =
+          status === "completed"
+            ? ((JSON.parse(row.result ?? "null") as { exitCode?: number } | null)?.exitCode ?? 0)
+            : status === "failed"
+              ? 1
+              : undefined;
+        Object.assign(patch, {
+          finishedAt: new Date(finishedAt).toISOString(),
+          durationMs: finishedAt - startedAt,
+          exitCode,
+          ...(status === "failed" && error !== undefined ? { error } : {}),
+        });
+        this.#pending.delete(runId);
+      }
+      this.registry.update(runId, patch);
+    }
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+}

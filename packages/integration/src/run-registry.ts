@@ -1,0 +1,140 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { type Clock, QueueError, systemClock, TypedEmitter } from "@queue/core";
+import { isFinal, type Run, type RunStatus } from "./run.js";
+
+export interface RunRegistryEvents {
+  change: (run: Run) => void;
+  /** The history file could not be read; it was moved aside to `keptAt` and a fresh history started. */
+  warning: (message: string, keptAt: string) => void;
+}
+
+export interface RunRegistryOptions {
+  /** Where the history is persisted as JSON. Without it the registry lives in memory only. */
+  readonly file?: string;
+  readonly clock?: Clock;
+}
+
+/**
+ * Runs by id, with their status and timing, persisted as a JSON history. Writes are atomic (a
+ * temporary file renamed over the old one), batched to at most one per turn of the event loop.
+ * A history file that cannot be parsed is never discarded: it is renamed aside and reported.
+ */
+export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
+  readonly file: string | undefined;
+  readonly clock: Clock;
+  /** Set when the history file was unreadable at load: where the bad file was kept. */
+  readonly corruptFileKeptAt: string | undefined;
+  readonly #runs = new Map<string, Run>();
+  #saveScheduled = false;
+
+  constructor(options: RunRegistryOptions = {}) {
+    super();
+    this.file = options.file;
+    this.clock = options.clock ?? systemClock;
+    this.corruptFileKeptAt = this.file === undefined ? undefined : this.#load(this.file);
+  }
+
+  add(run: Run): Run {
+    if (this.#runs.has(run.id)) throw new QueueError("INVALID_ARGUMENT", `A run with id ${run.id} is already registered.`);
+    return this.#set(run);
+  }
+
+  update(id: string, patch: Partial<Omit<Run, "id">>): Run {
+    const run = this.#runs.get(id);
+    if (run === undefined) throw new QueueError("NOT_FOUND", `No run with id ${id}.`);
+    return this.#set({ ...run, ...patch });
+  }
+
+  get(id: string): Run | undefined {
+    return this.#runs.get(id);
+  }
+
+  all(): Run[] {
+    return [...this.#runs.values()];
+  }
+
+  active(): Run[] {
+    return this.all().filter((run) => !isFinal(run.status));
+  }
+
+  byModule(moduleId: string): Run[] {
+    return this.all().filter((run) => run.moduleId === moduleId);
+  }
+
+  byStatus(status: RunStatus): Run[] {
+    return this.all().filter((run) => run.status === status);
+  }
+
+  /** The newest runs first. */
+  recent(limit = 20): Run[] {
+    return this.all()
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, limit);
+  }
+
+  /** Forgets finished runs that ended longer ago than `olderThanMs`; returns how many. */
+  cleanup(olderThanMs: number): number {
+    const before = this.clock.now() - olderThanMs;
+    let removed = 0;
+    for (const run of this.all()) {
+      if (isFinal(run.status) && run.finishedAt !== undefined && Date.parse(run.finishedAt) < before) {
+        this.#runs.delete(run.id);
+        removed += 1;
+      }
+    }
+    if (removed > 0) this.#scheduleSave();
+    return removed;
+  }
+
+  /** Writes the history now (atomically). */
+  save(): void {
+    this.#saveScheduled = false;
+    if (this.file === undefined) return;
+    mkdirSync(dirname(this.file), { recursive: true });
+    const temporary = `${this.file}.tmp-${process.pid}`;
+    writeFileSync(temporary, `${JSON.stringify({ version: 1, runs: this.all() }, null, 2)}\n`, { mode: 0o600 });
+    renameSync(temporary, this.file);
+  }
+
+  #set(run: Run): Run {
+    const frozen = Object.freeze({ ...run });
+    this.#runs.set(run.id, frozen);
+    this.#scheduleSave();
+    this.emit("change", frozen);
+    return frozen;
+  }
+
+  #scheduleSave(): void {
+    if (this.file === undefined || this.#saveScheduled) return;
+    this.#saveScheduled = true;
+    setImmediate(() => {
+      if (this.#saveScheduled) this.save();
+    });
+  }
+
+  #load(file: string): string | undefined {
+    if (!existsSync(file)) return undefined;
+    try {
+      const parsed = JSON.parse(readFileSync(file, "utf8")) as { runs?: unknown };
+      if (!Array.isArray(parsed.runs)) throw new Error("no runs array");
+      for (const run of parsed.runs as Run[]) {
+        if (typeof run?.id !== "string" || typeof run.moduleId !== "string" || typeof run.status !== "string")
+          throw new Error("a run without id, moduleId or status");
+        this.#runs.set(run.id, Object.freeze(run));
+      }
+      return undefined;
+    } catch (error) {
+      const keptAt = `${file}.corrupt-${this.clock.now()}`;
+      renameSync(file, keptAt);
+      queueMicrotask(() =>
+        this.emit(
+          "warning",
+          `The run history ${file} could not be read (${(error as Error).message}); it was kept at ${keptAt} and a new history started.`,
+          keptAt,
+        ),
+      );
+      return keptAt;
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import type { TaskStatus } from "@queue/core";
+
+export type RunStatus = "queued" | "running" | "completed" | "failed" | "cancelled";
+
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = Object.freeze(["completed", "failed", "cancelled"]);
+
+/** One execution of a module, as an application tracks it. Plain JSON, so the history can be saved. */
+export interface Run {
+  readonly id: string;
+  readonly moduleId: string;
+  readonly moduleName?: string;
+  readonly status: RunStatus;
+  readonly parameters: Readonly<Record<string, unknown>>;
+  readonly createdAt: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly durationMs?: number;
+  /** 0 to 1. */
+  readonly progress?: number;
+  readonly itemsProcessed?: number;
+  readonly itemsTotal?: number;
+  readonly exitCode?: number;
+  readonly error?: string;
+}
+
+/** What a caller gives to start a run; the manager fills in status and times. */
+export type RunRequest = Pick<Run, "id" | "moduleId" | "parameters"> & Partial<Pick<Run, "moduleName" | "itemsTotal">>;
+
+/**
+ * The one mapping between task and run statuses: queued -> queued, leased -> running,
+ * completed -> completed, dead_letter -> failed, cancelled -> cancelled.
+ */
+export function runStatusOf(status: TaskStatus): RunStatus {
+  switch (status) {
+    case "queued":
+      return "queued";
+    case "leased":
+      return "running";
+    case "completed":
+      return "completed";
+    case "dead_letter":
+      return "failed";
+    case "cancelled":
+      return "cancelled";
+  }
+}
+
+export function isFinal(status: RunStatus): boolean {
+  return FINAL_RUN_STATUSES.includes(status);
+}

@@ -1,0 +1,77 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  BackgroundTaskManager,
+  createTaskManager,
+  QueuedTaskManager,
+  resolveTaskExecutionConfig,
+  taskManagerEvents,
+} from "@queue/integration";
+import { makeTempDir, removeTempDirs, tempDbPath } from "@queue/test-support";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+afterEach(removeTempDirs);
+
+describe("createTaskManager", () => {
+  it("reads the backend from a config file, the environment and an object, in that order of precedence", () => {
+    const file = join(makeTempDir(), "app.yaml");
+    writeFileSync(file, "task_execution:\n  backend: queue\n  queue_db_path: /from/file.db\n  fallback_enabled: false\n");
+    expect(resolveTaskExecutionConfig({ configFile: file, env: {} })).toEqual({
+      backend: "queue",
+      queueDbPath: "/from/file.db",
+      fallbackEnabled: false,
+    });
+    expect(
+      resolveTaskExecutionConfig({ configFile: file, env: { QUEUE_DB_PATH: "/from/env.db", QUEUE_FALLBACK_ENABLED: "yes" } }),
+    ).toMatchObject({
+      queueDbPath: "/from/env.db",
+      fallbackEnabled: true,
+    });
+    expect(
+      resolveTaskExecutionConfig({ configFile: file, env: { QUEUE_TASK_BACKEND: "queue" }, config: { backend: "in-memory" } }).backend,
+    ).toBe("in-memory");
+    expect(resolveTaskExecutionConfig({ env: {} })).toEqual({ backend: "in-memory", fallbackEnabled: true });
+    expect(() => resolveTaskExecutionConfig({ env: { QUEUE_TASK_BACKEND: "redis" } })).toThrow(/expected "in-memory" or "queue"/);
+    expect(() => resolveTaskExecutionConfig({ env: { QUEUE_FALLBACK_ENABLED: "maybe" } })).toThrow(/fallbackEnabled/);
+  });
+
+  it("returns the queue-backed manager when the queue opens", async () => {
+    const manager = createTaskManager({ config: { backend: "queue", queueDbPath: tempDbPath() }, env: {} });
+    expect(manager).toBeInstanceOf(QueuedTaskManager);
+    await manager.close();
+  });
+
+  it("falls back to in-memory, loudly, when the queue path cannot be used", async () => {
+    const notFile = join(makeTempDir(), "a-file");
+    writeFileSync(notFile, "x");
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const events: string[] = [];
+    const off = taskManagerEvents.on("fallback", (message) => events.push(message));
+    const manager = createTaskManager({ config: { backend: "queue", queueDbPath: join(notFile, "queue.db") }, env: {} });
+    off();
+    expect(manager).toBeInstanceOf(BackgroundTaskManager);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining("falling back to in-memory"));
+    expect(events).toHaveLength(1);
+    warn.mockRestore();
+    expect(() =>
+      createTaskManager({ config: { backend: "queue", queueDbPath: join(notFile, "queue.db"), fallbackEnabled: false }, env: {} }),
+    ).toThrow(expect.objectContaining({ code: expect.stringMatching(/CANNOT_OPEN|READ_ONLY/) }));
+  });
+});
+
+describe("QueuedTaskManager specifics", () => {
+  it("retries a failing run when asked to, and runs survive in the queue file", async () => {
+    const path = tempDbPath();
+    const manager = new QueuedTaskManager({ path, maxAttempts: 2, embeddedWorker: { pollIntervalMs: 5 }, syncIntervalMs: 10 });
+    let calls = 0;
+    manager.registerModule("flaky", async () => {
+      calls += 1;
+      if (calls === 1) throw new Error("first time fails");
+    });
+    const run = await manager.startTask({ id: "flaky-1", moduleId: "flaky", parameters: {} });
+    await manager.waitAll();
+    expect(manager.registry.get(run.id)).toMatchObject({ status: "completed" });
+    expect(calls).toBe(2);
+    await manager.close();
+  });
+});

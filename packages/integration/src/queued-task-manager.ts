@@ -1,5 +1,5 @@
 import { QueueClient } from "@queue/client";
-import { openQueueDatabase, type QueueDatabase, QueueError, type TaskError, type TaskStatus } from "@queue/core";
+import { openQueueDatabase, type QueueDatabase, QueueError, type Task, type TaskError, type TaskStatus } from "@queue/core";
 import { PermanentError, Worker } from "@queue/worker-engine";
 import { isFinal, type Run, type RunRequest, runStatusOf } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
@@ -36,6 +36,41 @@ export interface QueuedTaskManagerOptions {
 }
 
 const keyOf = (runId: string) => `run:${runId}`;
+
+interface WorkerContext {
+  readonly signal: AbortSignal;
+  progress(value: number): Promise<void>;
+}
+
+/** Runs one queued run with its registered module; shared by the manager and `runHandlers`. */
+async function executeRun(
+  modules: ReadonlyMap<string, ModuleHandler>,
+  payload: RunPayload,
+  context: WorkerContext,
+  registry: RunRegistry | undefined,
+  now: number,
+): Promise<{ exitCode: number }> {
+  const handler = modules.get(payload.moduleId);
+  if (handler === undefined) throw new PermanentError(`No module ${JSON.stringify(payload.moduleId)} is registered in this process.`);
+  registry?.update(payload.runId, { status: "running", startedAt: new Date(now).toISOString() });
+  const reportProgress = async (update: RunProgress) => {
+    if (update.progress !== undefined) await context.progress(update.progress);
+    registry?.update(payload.runId, update);
+  };
+  const result = await handler(payload.parameters, { runId: payload.runId, signal: context.signal, reportProgress });
+  return { exitCode: exitCodeOf(result) };
+}
+
+/**
+ * Worker handlers that run registered modules, for `queue work` processes:
+ *   export default runHandlers({ "import-users": async (parameters, { signal }) => { ... } });
+ */
+export function runHandlers(
+  modules: Readonly<Record<string, ModuleHandler>>,
+): Record<string, (payload: unknown, context: WorkerContext) => Promise<{ exitCode: number }>> {
+  const map = new Map(Object.entries(modules));
+  return { [RUN_TASK_TYPE]: (payload, context) => executeRun(map, payload as RunPayload, context, undefined, Date.now()) };
+}
 
 interface TaskState {
   readonly key: string;
@@ -83,7 +118,21 @@ export class QueuedTaskManager implements TaskManager {
         pollIntervalMs: tuning.pollIntervalMs ?? 20,
         handlers: { [RUN_TASK_TYPE]: (payload, context) => this.#execute(payload as RunPayload, context) },
       });
-      for (const event of ["completed", "dead-lettered", "cancelled", "retried"] as const) this.#worker.on(event, () => this.#sync());
+      // Runs this process executes are recorded from the worker's events; the timer covers the rest.
+      const record = (task: Task) => {
+        if (typeof task.idempotencyKey === "string" && task.idempotencyKey.startsWith("run:")) {
+          this.#apply({
+            key: task.idempotencyKey,
+            status: task.status,
+            started_at: task.startedAt?.getTime() ?? null,
+            finished_at: task.finishedAt?.getTime() ?? null,
+            error: task.error === null ? null : JSON.stringify(task.error),
+            result: task.result === null ? null : JSON.stringify(task.result),
+          });
+          this.#wakeWaiters();
+        }
+      };
+      for (const event of ["completed", "dead-lettered", "cancelled", "retried"] as const) this.#worker.on(event, record);
     }
     this.#timer = setInterval(() => this.#sync(), options.syncIntervalMs ?? 100);
     this.#timer.unref();
@@ -177,21 +226,14 @@ export class QueuedTaskManager implements TaskManager {
     if (this.#ownsDb) this.db.close();
   }
 
-  async #execute(
-    payload: RunPayload,
-    context: { signal: AbortSignal; progress(value: number): Promise<void> },
-  ): Promise<{ exitCode: number }> {
-    const handler = this.#modules.get(payload.moduleId);
-    if (handler === undefined) throw new PermanentError(`No module ${JSON.stringify(payload.moduleId)} is registered in this process.`);
-    if (this.registry.get(payload.runId) !== undefined) {
-      this.registry.update(payload.runId, { status: "running", startedAt: new Date(this.db.clock.now()).toISOString() });
-    }
-    const reportProgress = async (update: RunProgress) => {
-      if (update.progress !== undefined) await context.progress(update.progress);
-      if (this.registry.get(payload.runId) !== undefined) this.registry.update(payload.runId, update);
-    };
-    const result = await handler(payload.parameters, { runId: payload.runId, signal: context.signal, reportProgress });
-    return { exitCode: exitCodeOf(result) };
+  #execute(payload: RunPayload, context: WorkerContext): Promise<{ exitCode: number }> {
+    return executeRun(
+      this.#modules,
+      payload,
+      context,
+      this.registry.get(payload.runId) === undefined ? undefined : this.registry,
+      this.db.clock.now(),
+    );
   }
 
   /** Reads the state of this manager's unfinished runs from the queue into the registry. */
@@ -202,35 +244,36 @@ export class QueuedTaskManager implements TaskManager {
         `SELECT idempotency_key AS key, status, started_at, finished_at, error, result FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))`,
       )
       .all(JSON.stringify([...this.#pending].map(keyOf)));
-    for (const row of rows) {
-      const runId = row.key.slice("run:".length);
-      const run = this.registry.get(runId);
-      if (run === undefined) continue;
-      const status = runStatusOf(row.status);
-      if (status === run.status && !isFinal(status)) continue;
-      const patch: Partial<Run> = { status };
-      if (row.started_at !== null && run.startedAt === undefined)
-        Object.assign(patch, { startedAt: new Date(row.started_at).toISOString() });
-      if (isFinal(status)) {
-        const finishedAt = row.finished_at ?? this.db.clock.now();
-        const startedAt = row.started_at ?? finishedAt;
-        const error = row.error === null ? undefined : (JSON.parse(row.error) as TaskError).message;
-        const exitCode =
-          status === "completed"
-            ? ((JSON.parse(row.result ?? "null") as { exitCode?: number } | null)?.exitCode ?? 0)
-            : status === "failed"
-              ? 1
-              : undefined;
-        Object.assign(patch, {
-          finishedAt: new Date(finishedAt).toISOString(),
-          durationMs: finishedAt - startedAt,
-          exitCode,
-          ...(status === "failed" && error !== undefined ? { error } : {}),
-        });
-        this.#pending.delete(runId);
-      }
-      this.registry.update(runId, patch);
+    for (const row of rows) this.#apply(row);
+    this.#wakeWaiters();
+  }
+
+  /** Brings one run's registry entry in line with its task's state. */
+  #apply(row: TaskState): void {
+    const runId = row.key.slice("run:".length);
+    const run = this.registry.get(runId);
+    if (run === undefined || !this.#pending.has(runId)) return;
+    const status = runStatusOf(row.status);
+    if (status === run.status && !isFinal(status)) return;
+    const patch: Partial<Run> = { status };
+    if (row.started_at !== null && run.startedAt === undefined) Object.assign(patch, { startedAt: new Date(row.started_at).toISOString() });
+    if (isFinal(status)) {
+      const finishedAt = row.finished_at ?? this.db.clock.now();
+      const startedAt = row.started_at ?? finishedAt;
+      const error = row.error === null ? undefined : (JSON.parse(row.error) as TaskError).message;
+      const exitCode = status === "completed" ? exitCodeOf(JSON.parse(row.result ?? "null")) : status === "failed" ? 1 : undefined;
+      Object.assign(patch, {
+        finishedAt: new Date(finishedAt).toISOString(),
+        durationMs: finishedAt - startedAt,
+        exitCode,
+        ...(status === "failed" && error !== undefined ? { error } : {}),
+      });
+      this.#pending.delete(runId);
     }
+    this.registry.update(runId, patch);
+  }
+
+  #wakeWaiters(): void {
     for (const wake of this.#waiters.splice(0)) wake();
   }
 }

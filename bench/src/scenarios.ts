@@ -1,4 +1,5 @@
 import { timeQueueTransactions } from "./core-overhead.js";
+import { inMemoryRuns, queuedRuns } from "./managers.js";
 import type { Variant } from "./measure.js";
 import { enqueueAwaited, enqueueConcurrent, enqueueManyBatches, processInProcess, processMultiProcess } from "./queue-ops.js";
 import { rawBatchedInserts, rawClaimComplete, rawSingleInserts } from "./raw.js";
@@ -21,6 +22,8 @@ export interface Scenario {
 const RAW_SINGLE = "raw: one INSERT per transaction";
 const RAW_BATCH = "raw: 1,000 INSERTs per transaction";
 const RAW_PROCESS = "raw: claim 50 + complete 50, two transactions";
+
+const IN_MEMORY_1MS = "BackgroundTaskManager, 1 ms async task";
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -76,6 +79,19 @@ export const SCENARIOS: readonly Scenario[] = [
       "Worker in this process, concurrency 50": (path) => processInProcess(path, 40_000 * scale, 50),
       "1 worker process, concurrency 50": (path) => processMultiProcess(path, 40_000 * scale, 1, 50),
       "4 worker processes, concurrency 50 each": (path) => processMultiProcess(path, 40_000 * scale, 4, 50),
+    }),
+  },
+  {
+    name: "managers",
+    title: "Task managers on the same workload (concurrency 32)",
+    unit: "runs/s",
+    reference: IN_MEMORY_1MS,
+    targets: [{ variant: "QueuedTaskManager, 1 ms async task", atLeast: 0.8 }],
+    variants: (scale) => ({
+      [IN_MEMORY_1MS]: () => inMemoryRuns(10_000 * scale, "sleep-1ms"),
+      "QueuedTaskManager, 1 ms async task": (path) => queuedRuns(path, 10_000 * scale, "sleep-1ms"),
+      "BackgroundTaskManager, no-op": () => inMemoryRuns(10_000 * scale, "no-op"),
+      "QueuedTaskManager, no-op": (path) => queuedRuns(path, 10_000 * scale, "no-op"),
     }),
   },
 ];

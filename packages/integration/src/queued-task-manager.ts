@@ -31,7 +31,7 @@ export interface QueuedTaskManagerOptions {
    * with backoff.
    */
   readonly maxAttempts?: number;
-  /** How often run state is read back from the queue (runs finished by other processes). Default 100 ms. */
+  /** How often run state is read back from the queue (runs finished by other processes). Default 1 s with an embedded worker, else 100 ms. */
   readonly syncIntervalMs?: number;
 }
 
@@ -134,7 +134,9 @@ export class QueuedTaskManager implements TaskManager {
       };
       for (const event of ["completed", "dead-lettered", "cancelled", "retried"] as const) this.#worker.on(event, record);
     }
-    this.#timer = setInterval(() => this.#sync(), options.syncIntervalMs ?? 100);
+    // With an embedded worker, events record the runs this process executes and the timer only
+    // has to catch runs finished elsewhere; without one, the timer is how runs are noticed.
+    this.#timer = setInterval(() => this.#sync(), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
     this.#timer.unref();
   }
 
@@ -185,8 +187,9 @@ export class QueuedTaskManager implements TaskManager {
   }
 
   async waitAll(): Promise<void> {
+    // One read now; after that, worker events and the sync timer update the runs and wake us.
+    this.#sync();
     for (;;) {
-      this.#sync();
       if (this.#pending.size === 0) return;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 50);

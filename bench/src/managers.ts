@@ -1,0 +1,50 @@
+// BackgroundTaskManager vs QueuedTaskManager on the same workload, at the same concurrency.
+import { performance } from "node:perf_hooks";
+import { BackgroundTaskManager, QueuedTaskManager, RunRegistry, type TaskManager } from "@queue/integration";
+
+const CONCURRENCY = 32;
+let counter = 0;
+
+function work(kind: "sleep-1ms" | "no-op"): () => Promise<void> {
+  return kind === "no-op" ? async () => undefined : () => new Promise((resolve) => setTimeout(resolve, 1));
+}
+
+/** In memory: a pool of 32 lanes, each starting a run as the previous one finishes. Runs/second. */
+export async function inMemoryRuns(runs: number, kind: "sleep-1ms" | "no-op"): Promise<number> {
+  const manager: TaskManager = new BackgroundTaskManager(new RunRegistry());
+  manager.registerModule("work", work(kind));
+  const finished = new Map<string, () => void>();
+  manager.registry.on("change", (run) => {
+    if (run.status === "completed") finished.get(run.id)?.();
+  });
+  let started = 0;
+  const lane = async () => {
+    while (started < runs) {
+      const id = `mem-${++counter}`;
+      started += 1;
+      const done = new Promise<void>((resolve) => finished.set(id, resolve));
+      await manager.startTask({ id, moduleId: "work", parameters: {} });
+      await done;
+      finished.delete(id);
+    }
+  };
+  const begin = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+  const elapsed = performance.now() - begin;
+  await manager.close();
+  return (runs / elapsed) * 1000;
+}
+
+/** On the queue: every run started (group-committed), an embedded worker at concurrency 32. Runs/second. */
+export async function queuedRuns(path: string, runs: number, kind: "sleep-1ms" | "no-op"): Promise<number> {
+  const manager = new QueuedTaskManager({ path, embeddedWorker: { concurrency: CONCURRENCY, pollIntervalMs: 5 } });
+  manager.registerModule("work", work(kind));
+  const begin = performance.now();
+  await Promise.all(Array.from({ length: runs }, () => manager.startTask({ id: `queue-${++counter}`, moduleId: "work", parameters: {} })));
+  await manager.waitAll();
+  const elapsed = performance.now() - begin;
+  const completed = manager.registry.byStatus("completed").length;
+  await manager.close();
+  if (completed !== runs) throw new Error(`QueuedTaskManager completed ${completed} of ${runs} runs`);
+  return (runs / elapsed) * 1000;
+}

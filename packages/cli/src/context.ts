@@ -24,6 +24,16 @@ export function openExisting(options: GlobalOptions): QueueDatabase {
   return openQueueDatabase({ path });
 }
 
+/** Runs `work` on the existing queue file, closing it afterwards whatever happens. */
+export async function withDatabase<T>(options: GlobalOptions, work: (db: QueueDatabase) => T | Promise<T>): Promise<T> {
+  const db = openExisting(options);
+  try {
+    return await work(db);
+  } finally {
+    db.close();
+  }
+}
+
 /** Prints `value` as JSON with --json, otherwise the text `render` makes of it. */
 export function output<T>(options: GlobalOptions, value: T, render: (value: T) => string): void {
   process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${render(value)}\n`);

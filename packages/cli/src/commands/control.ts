@@ -1,18 +1,19 @@
 import { QueueClient } from "@queue/client";
 import { retryAllDeadLetters } from "@queue/maintenance";
 import type { Command } from "commander";
-import { type GlobalOptions, openExisting, output } from "../context.js";
+import { type GlobalOptions, output, withDatabase } from "../context.js";
 import { UsageError } from "../errors.js";
 import { parseInteger } from "../parse.js";
 
-async function withClient<T>(options: GlobalOptions, work: (client: QueueClient) => Promise<T>): Promise<T> {
-  const client = new QueueClient({ db: openExisting(options) });
-  try {
-    return await work(client);
-  } finally {
-    await client.close();
-    client.db.close();
-  }
+function withClient<T>(options: GlobalOptions, work: (client: QueueClient) => Promise<T>): Promise<T> {
+  return withDatabase(options, async (db) => {
+    const client = new QueueClient({ db });
+    try {
+      return await work(client);
+    } finally {
+      await client.close();
+    }
+  });
 }
 
 export function registerControl(program: Command, globals: () => GlobalOptions): void {
@@ -39,9 +40,7 @@ export function registerControl(program: Command, globals: () => GlobalOptions):
     .action(async (idText: string | undefined, flags: { deadLetter?: boolean; type?: string }) => {
       const options = globals();
       if (flags.deadLetter) {
-        const db = openExisting(options);
-        const retried = await retryAllDeadLetters(db, flags.type === undefined ? {} : { type: flags.type });
-        db.close();
+        const retried = await withDatabase(options, (db) => retryAllDeadLetters(db, flags.type === undefined ? {} : { type: flags.type }));
         output(options, { retried }, (value) => `Sent ${value.retried} dead-lettered task(s) back to the queue.`);
         return;
       }

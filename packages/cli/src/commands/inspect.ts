@@ -2,7 +2,7 @@ import { QueueClient } from "@queue/client";
 import { selectTaskLogs, TASK_STATUSES, type Task, type TaskStatus, taskLogFromRow } from "@queue/core";
 import { healthSummary, QueueMetrics } from "@queue/observability";
 import type { Command } from "commander";
-import { color, type GlobalOptions, openExisting, output } from "../context.js";
+import { color, type GlobalOptions, openExisting, output, withDatabase } from "../context.js";
 import { UsageError } from "../errors.js";
 import { parseDuration, parseInteger } from "../parse.js";
 
@@ -126,11 +126,9 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
     .description("a task's log lines")
     .argument("<id>", "the task id")
     .addHelpText("after", "\nExamples:\n  queue logs 42\n  queue logs 42 --json")
-    .action((idText: string) => {
+    .action(async (idText: string) => {
       const options = globals();
-      const db = openExisting(options);
-      const logs = selectTaskLogs(db, parseInteger(idText, "<id>", 1)).map(taskLogFromRow);
-      db.close();
+      const logs = await withDatabase(options, (db) => selectTaskLogs(db, parseInteger(idText, "<id>", 1)).map(taskLogFromRow));
       output(options, logs, (value) =>
         value.length === 0
           ? "No log lines."
@@ -142,11 +140,9 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
     .command("workers")
     .description("registered workers, their heartbeats and leased tasks")
     .addHelpText("after", "\nExamples:\n  queue workers\n  queue workers --json")
-    .action(() => {
+    .action(async () => {
       const options = globals();
-      const db = openExisting(options);
-      const workers = new QueueMetrics(db).snapshot().workers;
-      db.close();
+      const workers = await withDatabase(options, (db) => new QueueMetrics(db).snapshot().workers);
       output(options, workers, (value) =>
         value.length === 0
           ? "No workers registered."

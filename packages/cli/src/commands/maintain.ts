@@ -1,7 +1,7 @@
 import { backup, type CheckpointMode, checkpoint, cleanup, databaseStats, integrityCheck, restoreBackup, vacuum } from "@queue/maintenance";
 import { formatReport, QueueValidator } from "@queue/validation";
 import type { Command } from "commander";
-import { databasePath, type GlobalOptions, openExisting, output } from "../context.js";
+import { databasePath, type GlobalOptions, output, withDatabase } from "../context.js";
 import { UsageError } from "../errors.js";
 import { parseDuration } from "../parse.js";
 import { startProgress } from "../progress.js";
@@ -58,9 +58,8 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
           throw new UsageError(
             "Say what to remove: --completed-older-than, --dead-older-than, --cancelled-older-than or --logs-older-than.",
           );
-        const db = openExisting(options);
-        const report = await cleanup(db, policy);
-        db.close();
+        const progress = startProgress(policy.dryRun ? "counting" : "cleaning up", { json: options.json ?? false });
+        const report = await withDatabase(options, (db) => cleanup(db, policy)).finally(() => progress.stop());
         output(
           options,
           report,
@@ -75,31 +74,24 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .description("copy the WAL into the database file (TRUNCATE also empties the WAL file)")
     .option("--mode <mode>", "PASSIVE, FULL, RESTART or TRUNCATE (default TRUNCATE)", "TRUNCATE")
     .addHelpText("after", "\nExamples:\n  queue checkpoint\n  queue checkpoint --mode PASSIVE")
-    .action((flags: { mode: string }) => {
+    .action(async (flags: { mode: string }) => {
       const options = globals();
-      const db = openExisting(options);
-      try {
-        const result = checkpoint(db, flags.mode.toUpperCase() as CheckpointMode);
-        output(
-          options,
-          result,
-          (value) =>
-            `Checkpoint ${value.mode}: ${value.checkpointedFrames} of ${value.walFrames} frames written${value.busy ? " (busy: try again later)" : ""}.`,
-        );
-      } finally {
-        db.close();
-      }
+      const result = await withDatabase(options, (db) => checkpoint(db, flags.mode.toUpperCase() as CheckpointMode));
+      output(
+        options,
+        result,
+        (value) =>
+          `Checkpoint ${value.mode}: ${value.checkpointedFrames} of ${value.walFrames} frames written${value.busy ? " (busy: try again later)" : ""}.`,
+      );
     });
 
   program
     .command("vacuum")
     .description("rebuild the file without free pages (takes the write lock for its whole run)")
     .addHelpText("after", "\nExamples:\n  queue vacuum")
-    .action(() => {
+    .action(async () => {
       const options = globals();
-      const db = openExisting(options);
-      const result = vacuum(db);
-      db.close();
+      const result = await withDatabase(options, vacuum);
       output(options, result, (value) => `Vacuumed: ${value.before.fileBytes} -> ${value.after.fileBytes} bytes.`);
     });
 
@@ -108,11 +100,12 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .description("SQLite's integrity check, and file statistics; exits 1 on problems")
     .option("--quick", "quick_check instead of integrity_check")
     .addHelpText("after", "\nExamples:\n  queue integrity\n  queue integrity --quick --json")
-    .action((flags: { quick?: boolean }) => {
+    .action(async (flags: { quick?: boolean }) => {
       const options = globals();
-      const db = openExisting(options);
-      const result = { ...integrityCheck(db, { quick: flags.quick ?? false }), stats: databaseStats(db) };
-      db.close();
+      const result = await withDatabase(options, (db) => ({
+        ...integrityCheck(db, { quick: flags.quick ?? false }),
+        stats: databaseStats(db),
+      }));
       output(options, result, (value) =>
         value.ok ? `ok (${value.stats.pageCount} pages, ${value.stats.freelistCount} free)` : `problems:\n${value.problems.join("\n")}`,
       );
@@ -126,16 +119,11 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .addHelpText("after", "\nExamples:\n  queue backup ./backups/queue-2030-01-01.db")
     .action(async (destination: string) => {
       const options = globals();
-      const db = openExisting(options);
       const progress = startProgress("backing up (pages)", { json: options.json ?? false, total: 1 });
-      try {
-        const result = await backup(db, destination, { onProgress: (done, total) => progress.update(done, total) }).finally(() =>
-          progress.stop(),
-        );
-        output(options, result, (value) => `Backed up to ${value.file} (${value.bytes} bytes, verified).`);
-      } finally {
-        db.close();
-      }
+      const result = await withDatabase(options, (db) =>
+        backup(db, destination, { onProgress: (done, total) => progress.update(done, total) }),
+      ).finally(() => progress.stop());
+      output(options, result, (value) => `Backed up to ${value.file} (${value.bytes} bytes, verified).`);
     });
 
   program

@@ -99,6 +99,7 @@ export class QueuedTaskManager implements TaskManager {
   readonly #maxAttempts: number;
   #started: Promise<void> | undefined;
   #waiters: (() => void)[] = [];
+  #closed = false;
 
   constructor(options: QueuedTaskManagerOptions = {}) {
     this.#ownsDb = options.db === undefined;
@@ -186,13 +187,15 @@ export class QueuedTaskManager implements TaskManager {
     return true;
   }
 
+  /** Resolves when every run started here has finished, or when the manager is closed. */
   async waitAll(): Promise<void> {
     // One read now; after that, worker events and the sync timer update the runs and wake us.
     this.#sync();
     for (;;) {
-      if (this.#pending.size === 0) return;
+      if (this.#pending.size === 0 || this.#closed) return;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 50);
+        timer.unref();
         this.#waiters.push(() => {
           clearTimeout(timer);
           resolve();
@@ -221,12 +224,15 @@ export class QueuedTaskManager implements TaskManager {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     clearInterval(this.#timer);
     await this.#worker?.stop();
     this.#sync();
     await this.#client.close();
     this.registry.save();
     if (this.#ownsDb) this.db.close();
+    this.#wakeWaiters();
   }
 
   #execute(payload: RunPayload, context: WorkerContext): Promise<{ exitCode: number }> {

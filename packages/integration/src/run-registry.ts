@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { type Clock, QueueError, systemClock, TypedEmitter } from "@queue/core";
 import { isFinal, type Run, type RunStatus } from "./run.js";
@@ -93,8 +93,22 @@ export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
     if (this.file === undefined) return;
     mkdirSync(dirname(this.file), { recursive: true });
     const temporary = `${this.file}.tmp-${process.pid}`;
-    writeFileSync(temporary, `${JSON.stringify({ version: 1, runs: this.all() }, null, 2)}\n`, { mode: 0o600 });
+    // Flushed to disk before the rename, and the directory after it, so a power loss leaves either
+    // the old history or the new one, never an empty file.
+    const fd = openSync(temporary, "w", 0o600);
+    try {
+      writeSync(fd, `${JSON.stringify({ version: 1, runs: this.all() }, null, 2)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temporary, this.file);
+    const directory = openSync(dirname(this.file), "r");
+    try {
+      fsyncSync(directory);
+    } finally {
+      closeSync(directory);
+    }
   }
 
   #set(run: Run): Run {

@@ -75,3 +75,18 @@ describe("QueuedTaskManager specifics", () => {
     await manager.close();
   });
 });
+
+describe("QueuedTaskManager close", () => {
+  it("releases a pending waitAll when the manager closes with runs still queued", async () => {
+    const manager = new QueuedTaskManager({ path: tempDbPath(), embeddedWorker: { concurrency: 1, pollIntervalMs: 5 } });
+    let release: () => void = () => undefined;
+    manager.registerModule("slow", () => new Promise<void>((resolve) => (release = resolve)));
+    await manager.startTask({ id: "slow-1", moduleId: "slow", parameters: {} });
+    await manager.startTask({ id: "slow-2", moduleId: "slow", parameters: {} });
+    const waiting = manager.waitAll();
+    setTimeout(() => release(), 50);
+    await manager.close();
+    await expect(waiting).resolves.toBeUndefined();
+    expect(manager.registry.get("slow-2")?.status).toBe("queued");
+  });
+});

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { listWorkers, openQueueDatabase, type QueueDatabase, QueueError, SCHEMA_VERSION, toQueueError } from "@queue/core";
 import Database from "better-sqlite3";
@@ -21,13 +21,19 @@ export async function backup(
   destination: string,
   options: { readonly onProgress?: (done: number, total: number) => void } = {},
 ): Promise<BackupResult> {
-  if (existsSync(destination)) {
-    throw new QueueError(
-      "INVALID_ARGUMENT",
-      `Backup destination ${destination} already exists; choose a new file name (backups are never overwritten).`,
-    );
-  }
   mkdirSync(dirname(destination), { recursive: true, mode: 0o700 });
+  try {
+    // Created empty and owner-only before any data goes in, and never over an existing file.
+    closeSync(openSync(destination, "wx", 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+      throw new QueueError(
+        "INVALID_ARGUMENT",
+        `Backup destination ${destination} already exists; choose a new file name (backups are never overwritten).`,
+      );
+    }
+    throw new QueueError("CANNOT_OPEN", `Cannot create the backup file ${destination}: ${(error as Error).message}.`, { cause: error });
+  }
   const started = Date.now();
   let pages = 0;
   try {
@@ -39,12 +45,14 @@ export async function backup(
       },
     });
   } catch (error) {
-    rmSync(destination, { force: true });
+    removeDatabaseFiles(destination);
     throw toQueueError(error, db.path, `backing up to ${destination}`);
   }
-  chmodSync(destination, 0o600);
   const verified = verifyBackup(destination);
-  if (!verified.ok) throw new QueueError("CORRUPT", `The backup ${destination} failed verification: ${verified.problems.join("; ")}.`);
+  if (!verified.ok) {
+    removeDatabaseFiles(destination);
+    throw new QueueError("CORRUPT", `The backup ${destination} failed verification and was removed: ${verified.problems.join("; ")}.`);
+  }
   return { file: destination, bytes: statSync(destination).size, pages, durationMs: Date.now() - started };
 }
 
@@ -75,12 +83,25 @@ export function backupFileName(path: string, at: Date): string {
   return `${basename(path).replace(/\.db$/, "")}-${at.toISOString().replace(/[:.]/g, "-")}.db`;
 }
 
+/** Exactly the names backupFileName makes for `path`, so other files in the directory are never touched. */
+function backupNamePattern(path: string): RegExp {
+  const prefix = basename(path)
+    .replace(/\.db$/, "")
+    .replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${prefix}-\\d{4}-\\d{2}-\\d{2}T\\d{2}-\\d{2}-\\d{2}-\\d{3}Z\\.db$`);
+}
+
+/** A database file and the -wal and -shm files SQLite may have left beside it. */
+function removeDatabaseFiles(file: string): void {
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
+}
+
 /** Backups of `path` in `directory` (by the backupFileName pattern), oldest first. */
 export function listBackups(directory: string, path: string): { file: string; bytes: number; modified: Date }[] {
   if (!existsSync(directory)) return [];
-  const prefix = `${basename(path).replace(/\.db$/, "")}-`;
+  const pattern = backupNamePattern(path);
   return readdirSync(directory)
-    .filter((name) => name.startsWith(prefix) && name.endsWith(".db"))
+    .filter((name) => pattern.test(name))
     .sort()
     .map((name) => {
       const stats = statSync(join(directory, name));
@@ -94,7 +115,7 @@ export function pruneBackups(directory: string, path: string, keep: number): str
     throw new QueueError("INVALID_ARGUMENT", `pruneBackups keeps at least one backup; got keep = ${keep}.`);
   const backups = listBackups(directory, path);
   const doomed = backups.slice(0, Math.max(0, backups.length - keep)).map((backup) => backup.file);
-  for (const file of doomed) rmSync(file);
+  for (const file of doomed) removeDatabaseFiles(file);
   return doomed;
 }
 
@@ -117,21 +138,35 @@ export async function restoreBackup(
       `Refusing to restore ${source}: it has schema ${verified.schemaVersion}; this code knows ${SCHEMA_VERSION}.`,
     );
   }
+  if (existsSync(target) && realpathSync(target) === realpathSync(source)) {
+    throw new QueueError(
+      "INVALID_ARGUMENT",
+      `Refusing to restore ${source} onto itself; give the backup file and the database it should replace.`,
+    );
+  }
   if (existsSync(target) && !options.force) {
-    const live = openQueueDatabase({ path: target });
+    let alive: string[] = [];
+    let live: QueueDatabase | undefined;
     try {
+      // Read-only: looking for live workers must not migrate or otherwise change the target.
+      live = openQueueDatabase({ path: target, readonly: true });
       const now = live.clock.now();
-      const alive = listWorkers(live).filter((worker) => now - worker.heartbeat_at < (options.liveWorkerMs ?? 60_000));
-      if (alive.length > 0) {
-        throw new QueueError(
-          "INVALID_STATE",
-          `Refusing to restore over ${target}: ${alive.length} worker(s) are running on it (${alive.map((worker) => worker.id).join(", ")}). Stop them first, or pass force.`,
-        );
-      }
+      alive = listWorkers(live)
+        .filter((worker) => now - worker.heartbeat_at < (options.liveWorkerMs ?? 60_000))
+        .map((worker) => worker.id);
+    } catch {
+      // A target that cannot be read (damaged, not a database) is what a restore is for.
     } finally {
-      live.close();
+      live?.close();
+    }
+    if (alive.length > 0) {
+      throw new QueueError(
+        "INVALID_STATE",
+        `Refusing to restore over ${target}: ${alive.length} worker(s) are running on it (${alive.join(", ")}). Stop them first, or pass force.`,
+      );
     }
   }
+  if (!existsSync(target)) closeSync(openSync(target, "wx", 0o600));
   const backupConnection = new Database(source, { readonly: true });
   try {
     await backupConnection.backup(target);

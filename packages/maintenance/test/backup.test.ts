@@ -67,6 +67,28 @@ describe("backup and restore", () => {
     expect(() => pruneBackups(directory, db.path, 0)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
   });
 
+  it("prunes only this database's backups, with their -wal and -shm files, and writes backups owner-only from the start", async () => {
+    const { db } = harness();
+    const directory = makeTempDir();
+    const modes: number[] = [];
+    const made = [];
+    for (let n = 0; n < 2; n++) {
+      const file = join(directory, backupFileName(db.path, new Date(Date.UTC(2030, 0, 1 + n))));
+      made.push((await backup(db, file, { onProgress: () => void modes.push(statSync(file).mode & 0o777) })).file);
+    }
+    expect(new Set(modes)).toEqual(new Set([0o600]));
+    const bystanders = ["queue-staging.db", "queue-staging-2020-01-01T00-00-00-000Z.db", "queue-notes.db"].map((name) =>
+      join(directory, name),
+    );
+    for (const file of bystanders) writeFileSync(file, "not mine");
+    writeFileSync(`${made[0]}-wal`, "");
+    expect(listBackups(directory, db.path).map((entry) => entry.file)).toEqual(made);
+    expect(pruneBackups(directory, db.path, 1)).toEqual([made[0]]);
+    expect(existsSync(`${made[0]}-wal`)).toBe(false);
+    for (const file of bystanders) expect(existsSync(file)).toBe(true);
+    await expect(restoreBackup(made[1] as string, made[1] as string, { force: true })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  });
+
   it("restores a backup, refusing while a worker is alive on the target unless forced", async () => {
     const { db, client } = harness();
     const { task } = await client.enqueue("t", { from: "backup" });

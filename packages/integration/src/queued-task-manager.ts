@@ -6,7 +6,15 @@ import { RunRegistry } from "./run-registry.js";
 import { exitCodeOf, type ModuleHandler, type RunProgress, type TaskManager } from "./task-manager.js";
 
 /** The task type that carries runs through the queue. */
-export const RUN_TASK_TYPE = "integration.run";
+export const RUN_TASK_TYPE_PREFIX = "integration.run:";
+
+/**
+ * The task type of a module's runs. Each module has its own, so a worker claims only the modules it
+ * has registered: workers are never handed runs they cannot execute.
+ */
+export function runTaskType(moduleId: string): string {
+  return `${RUN_TASK_TYPE_PREFIX}${moduleId}`;
+}
 
 interface RunPayload {
   readonly runId: string;
@@ -69,7 +77,12 @@ export function runHandlers(
   modules: Readonly<Record<string, ModuleHandler>>,
 ): Record<string, (payload: unknown, context: WorkerContext) => Promise<{ exitCode: number }>> {
   const map = new Map(Object.entries(modules));
-  return { [RUN_TASK_TYPE]: (payload, context) => executeRun(map, payload as RunPayload, context, undefined, Date.now()) };
+  return Object.fromEntries(
+    [...map.keys()].map((moduleId) => [
+      runTaskType(moduleId),
+      (payload: unknown, context: WorkerContext) => executeRun(map, payload as RunPayload, context, undefined, Date.now()),
+    ]),
+  );
 }
 
 interface TaskState {
@@ -91,7 +104,14 @@ export class QueuedTaskManager implements TaskManager {
   readonly db: QueueDatabase;
   readonly #ownsDb: boolean;
   readonly #client: QueueClient;
-  readonly #worker: Worker | undefined;
+  readonly #embedded:
+    | false
+    | { readonly concurrency?: number; readonly leaseMs?: number; readonly heartbeatMs?: number; readonly pollIntervalMs?: number };
+  #worker: Worker | undefined;
+  /** The modules the current embedded worker was built for. */
+  #workerModules = "";
+  /** Workers replaced after more modules were registered, finishing their running tasks. */
+  readonly #retiring: Promise<void>[] = [];
   readonly #modules = new Map<string, ModuleHandler>();
   /** Runs started here that the registry does not yet show as finished. */
   readonly #pending = new Set<string>();
@@ -108,33 +128,7 @@ export class QueuedTaskManager implements TaskManager {
     this.#client = new QueueClient({ db: this.db });
     this.#maxAttempts = options.maxAttempts ?? 1;
     const embedded = options.embeddedWorker ?? true;
-    if (embedded !== false) {
-      const tuning = embedded === true ? {} : embedded;
-      this.#worker = new Worker({
-        db: this.db,
-        concurrency: tuning.concurrency ?? 8,
-        ...(tuning.leaseMs === undefined ? {} : { leaseMs: tuning.leaseMs }),
-        // Cancels reach a running handler at the next lease renewal: renew often.
-        heartbeatMs: tuning.heartbeatMs ?? 500,
-        pollIntervalMs: tuning.pollIntervalMs ?? 20,
-        handlers: { [RUN_TASK_TYPE]: (payload, context) => this.#execute(payload as RunPayload, context) },
-      });
-      // Runs this process executes are recorded from the worker's events; the timer covers the rest.
-      const record = (task: Task) => {
-        if (typeof task.idempotencyKey === "string" && task.idempotencyKey.startsWith("run:")) {
-          this.#apply({
-            key: task.idempotencyKey,
-            status: task.status,
-            started_at: task.startedAt?.getTime() ?? null,
-            finished_at: task.finishedAt?.getTime() ?? null,
-            error: task.error === null ? null : JSON.stringify(task.error),
-            result: task.result === null ? null : JSON.stringify(task.result),
-          });
-          this.#wakeWaiters();
-        }
-      };
-      for (const event of ["completed", "dead-lettered", "cancelled", "retried"] as const) this.#worker.on(event, record);
-    }
+    this.#embedded = embedded === false ? false : embedded === true ? {} : embedded;
     // With an embedded worker, events record the runs this process executes and the timer only
     // has to catch runs finished elsewhere; without one, the timer is how runs are noticed.
     this.#timer = setInterval(() => this.#sync(), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
@@ -143,19 +137,20 @@ export class QueuedTaskManager implements TaskManager {
 
   registerModule(moduleId: string, handler: ModuleHandler): void {
     this.#modules.set(moduleId, handler);
+    // A running embedded worker is rebuilt so that it claims the new module's runs too.
+    if (this.#worker !== undefined) void this.#ensureWorker();
   }
 
   async startTask(request: RunRequest): Promise<Run> {
-    if (this.#worker !== undefined && !this.#modules.has(request.moduleId)) {
+    if (this.#embedded !== false && !this.#modules.has(request.moduleId)) {
       throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
     }
-    this.#started ??= this.#worker?.start();
-    await this.#started;
+    await this.#ensureWorker();
     const run = this.registry.add({ ...request, status: "queued", createdAt: new Date(this.db.clock.now()).toISOString() });
     this.#pending.add(run.id);
     try {
       await this.#client.enqueue(
-        RUN_TASK_TYPE,
+        runTaskType(run.moduleId),
         { runId: run.id, moduleId: run.moduleId, parameters: run.parameters },
         { idempotencyKey: keyOf(run.id), maxAttempts: this.#maxAttempts },
       );
@@ -227,11 +222,57 @@ export class QueuedTaskManager implements TaskManager {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
-    await this.#worker?.stop();
+    await Promise.all([this.#worker?.stop(), ...this.#retiring]);
     this.#sync();
     await this.#client.close();
     this.registry.save();
     if (this.#ownsDb) this.db.close();
+    this.#wakeWaiters();
+  }
+
+  /** Builds (or rebuilds, when modules were added) the embedded worker for the registered modules. */
+  #ensureWorker(): Promise<void> {
+    if (this.#embedded === false || this.#closed) return Promise.resolve();
+    const modules = [...this.#modules.keys()].sort();
+    const key = JSON.stringify(modules);
+    if (this.#worker !== undefined && this.#workerModules === key) return this.#started ?? Promise.resolve();
+    const previous = this.#worker;
+    const tuning = this.#embedded;
+    const worker = new Worker({
+      db: this.db,
+      concurrency: tuning.concurrency ?? 8,
+      ...(tuning.leaseMs === undefined ? {} : { leaseMs: tuning.leaseMs }),
+      // Cancels reach a running handler at the next lease renewal: renew often.
+      heartbeatMs: tuning.heartbeatMs ?? 500,
+      pollIntervalMs: tuning.pollIntervalMs ?? 20,
+      handlers: Object.fromEntries(
+        modules.map((moduleId) => [
+          runTaskType(moduleId),
+          (payload: unknown, context: WorkerContext) => this.#execute(payload as RunPayload, context),
+        ]),
+      ),
+    });
+    // Runs this process executes are recorded from the worker's events; the sync timer covers the rest.
+    for (const event of ["completed", "dead-lettered", "cancelled", "retried"] as const)
+      worker.on(event, (task: Task) => this.#record(task));
+    this.#worker = worker;
+    this.#workerModules = key;
+    // The replaced worker stops claiming at once and finishes what it is running.
+    if (previous !== undefined) this.#retiring.push(previous.stop());
+    this.#started = worker.start();
+    return this.#started;
+  }
+
+  #record(task: Task): void {
+    if (typeof task.idempotencyKey !== "string" || !task.idempotencyKey.startsWith("run:")) return;
+    this.#apply({
+      key: task.idempotencyKey,
+      status: task.status,
+      started_at: task.startedAt?.getTime() ?? null,
+      finished_at: task.finishedAt?.getTime() ?? null,
+      error: task.error === null ? null : JSON.stringify(task.error),
+      result: task.result === null ? null : JSON.stringify(task.result),
+    });
     this.#wakeWaiters();
   }
 

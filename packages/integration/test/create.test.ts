@@ -90,3 +90,38 @@ describe("QueuedTaskManager close", () => {
     expect(manager.registry.get("slow-2")?.status).toBe("queued");
   });
 });
+
+describe("QueuedTaskManager routing", () => {
+  it("two managers sharing one file each run only their own modules; none of the other's runs is dead-lettered", async () => {
+    const path = tempDbPath();
+    const options = { path, embeddedWorker: { pollIntervalMs: 5 }, syncIntervalMs: 10 };
+    const importer = new QueuedTaskManager(options);
+    const exporter = new QueuedTaskManager(options);
+    importer.registerModule("import", async () => ({ exitCode: 0 }));
+    exporter.registerModule("export", async () => ({ exitCode: 0 }));
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        n % 2 === 0
+          ? importer.startTask({ id: `import-${n}`, moduleId: "import", parameters: {} })
+          : exporter.startTask({ id: `export-${n}`, moduleId: "export", parameters: {} }),
+      ),
+    );
+    await Promise.all([importer.waitAll(), exporter.waitAll()]);
+    for (const run of runs) {
+      const manager = run.moduleId === "import" ? importer : exporter;
+      expect(manager.registry.get(run.id)?.status, run.id).toBe("completed");
+    }
+    await Promise.all([importer.close(), exporter.close()]);
+  });
+
+  it("claims runs of a module registered after work has started", async () => {
+    const manager = new QueuedTaskManager({ path: tempDbPath(), embeddedWorker: { pollIntervalMs: 5 }, syncIntervalMs: 10 });
+    manager.registerModule("first", async () => undefined);
+    await manager.startTask({ id: "first-1", moduleId: "first", parameters: {} });
+    manager.registerModule("second", async () => ({ exitCode: 3 }));
+    const late = await manager.startTask({ id: "second-1", moduleId: "second", parameters: {} });
+    await manager.waitAll();
+    expect(manager.registry.get(late.id)).toMatchObject({ status: "completed", exitCode: 3 });
+    await manager.close();
+  });
+});

@@ -7,6 +7,14 @@ export {
   type TaskManagerEvents,
   taskManagerEvents,
 } from "./create-task-manager.js";
+export {
+  exportQueueState,
+  type InitializeQueueResult,
+  initializeQueue,
+  type MigrationReport,
+  migrateInflightRuns,
+  type QueuedRunRecord,
+} from "./migration.js";
 export { QueuedTaskManager, type QueuedTaskManagerOptions, RUN_TASK_TYPE_PREFIX, runHandlers, runTaskType } from "./queued-task-manager.js";
 export { FINAL_RUN_STATUSES, isFinal, type Run, type RunRequest, type RunStatus, runStatusOf } from "./run.js";
 export { RunRegistry, type RunRegistryEvents, type RunRegistryOptions } from "./run-registry.js";

@@ -1,0 +1,120 @@
+// Moving in-flight work between the in-memory world and the queue.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { QueueClient } from "@queue/client";
+import { openQueueDatabase, type QueueDatabase, SCHEMA_VERSION, TASK_COLUMNS, type TaskRow, taskFromRow } from "@queue/core";
+import { backup, backupFileName } from "@queue/maintenance";
+import { QueueValidator, type ValidationReport } from "@queue/validation";
+import { RUN_TASK_TYPE_PREFIX, runTaskType } from "./queued-task-manager.js";
+import { isFinal, type Run } from "./run.js";
+import { RunRegistry } from "./run-registry.js";
+
+export interface InitializeQueueResult {
+  readonly path: string;
+  readonly schemaVersion: number;
+  readonly validation: ValidationReport;
+  readonly backup?: string;
+}
+
+/** Creates (or migrates) the queue file, validates it, and optionally backs it up into `backupDirectory`. */
+export async function initializeQueue(options: {
+  readonly path: string;
+  readonly backupDirectory?: string;
+}): Promise<InitializeQueueResult> {
+  const db = openQueueDatabase({ path: options.path });
+  try {
+    const validation = await new QueueValidator(db).validateAll();
+    const copy =
+      options.backupDirectory === undefined
+        ? undefined
+        : (await backup(db, join(options.backupDirectory, backupFileName(db.path, new Date(db.clock.now()))))).file;
+    return { path: db.path, schemaVersion: SCHEMA_VERSION, validation, ...(copy === undefined ? {} : { backup: copy }) };
+  } finally {
+    db.close();
+  }
+}
+
+export interface MigrationReport {
+  readonly dryRun: boolean;
+  /** In-flight runs that became (or, in a dry run, would become) queued tasks. */
+  readonly migrated: readonly string[];
+  /** In-flight runs already in the queue from an earlier migration: nothing new was created. */
+  readonly alreadyInQueue: readonly string[];
+  /** Finished runs, which stay where they are. */
+  readonly finished: number;
+}
+
+/** The runs of a registry, or of its saved JSON history. */
+function runsOf(source: RunRegistry | string): Run[] {
+  return (typeof source === "string" ? new RunRegistry({ file: source }) : source).all();
+}
+
+/**
+ * Moves queued and running runs into the queue as queued tasks (a run that was running starts
+ * again). Idempotent: each run is enqueued under its run id, so migrating twice creates nothing new.
+ * With `dryRun`, reports the plan and writes nothing.
+ */
+export async function migrateInflightRuns(options: {
+  readonly from: RunRegistry | string;
+  readonly db: QueueDatabase;
+  readonly dryRun?: boolean;
+  readonly maxAttempts?: number;
+}): Promise<MigrationReport> {
+  const runs = runsOf(options.from);
+  const inflight = runs.filter((run) => !isFinal(run.status));
+  const present = new Set(
+    options.db
+      .statement<{ key: string }>("SELECT idempotency_key AS key FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))")
+      .all(JSON.stringify(inflight.map((run) => `run:${run.id}`)))
+      .map((row) => row.key.slice("run:".length)),
+  );
+  const toMigrate = inflight.filter((run) => !present.has(run.id));
+  if (!options.dryRun && toMigrate.length > 0) {
+    const client = new QueueClient({ db: options.db });
+    await client.enqueueMany(
+      toMigrate.map((run) => ({
+        type: runTaskType(run.moduleId),
+        payload: { runId: run.id, moduleId: run.moduleId, parameters: run.parameters },
+        options: { idempotencyKey: `run:${run.id}`, maxAttempts: options.maxAttempts ?? 1 },
+      })),
+    );
+    await client.close();
+  }
+  return {
+    dryRun: options.dryRun ?? false,
+    migrated: toMigrate.map((run) => run.id),
+    alreadyInQueue: inflight.filter((run) => present.has(run.id)).map((run) => run.id),
+    finished: runs.length - inflight.length,
+  };
+}
+
+/** One unfinished run in the queue, as exported. */
+export interface QueuedRunRecord {
+  readonly runId: string;
+  readonly moduleId: string;
+  readonly parameters: Record<string, unknown>;
+  readonly status: "queued" | "running";
+  readonly taskId: number;
+  readonly createdAt: string;
+}
+
+/** The queue's unfinished runs (queued or leased), optionally written to `file` as NDJSON. */
+export function exportQueueState(db: QueueDatabase, options: { readonly file?: string } = {}): QueuedRunRecord[] {
+  const rows = db
+    .statement<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE status IN ('queued', 'leased') AND type >= ? AND type < ? ORDER BY id`)
+    .all(RUN_TASK_TYPE_PREFIX, `${RUN_TASK_TYPE_PREFIX}\uffff`);
+  const records = rows.map((row) => {
+    const task = taskFromRow<{ runId: string; moduleId: string; parameters: Record<string, unknown> }>(row);
+    return {
+      runId: task.payload.runId,
+      moduleId: task.payload.moduleId,
+      parameters: task.payload.parameters,
+      status: task.status === "leased" ? ("running" as const) : ("queued" as const),
+      taskId: task.id,
+      createdAt: task.createdAt.toISOString(),
+    };
+  });
+  if (options.file !== undefined)
+    writeFileSync(options.file, records.map((record) => `${JSON.stringify(record)}\n`).join(""), { mode: 0o600 });
+  return records;
+}

@@ -16,6 +16,7 @@ export {
   type QueuedRunRecord,
 } from "./migration.js";
 export { QueuedTaskManager, type QueuedTaskManagerOptions, RUN_TASK_TYPE_PREFIX, runHandlers, runTaskType } from "./queued-task-manager.js";
+export { type RollbackReport, rollbackToInMemory, validateMigration } from "./rollback.js";
 export { FINAL_RUN_STATUSES, isFinal, type Run, type RunRequest, type RunStatus, runStatusOf } from "./run.js";
 export { RunRegistry, type RunRegistryEvents, type RunRegistryOptions } from "./run-registry.js";
 export type { ModuleHandler, RunContext, RunProgress, TaskManager } from "./task-manager.js";

@@ -1,0 +1,82 @@
+// Going back from the queue to in-memory execution, and checking a migration.
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { listWorkers, type QueueDatabase } from "@queue/core";
+import { type CheckResult, QueueValidator, validateWorkerIntegration, worstStatus } from "@queue/validation";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { exportQueueState } from "./migration.js";
+import type { RunRegistry } from "./run-registry.js";
+
+export interface RollbackReport {
+  /** Where the config file was before the flag was flipped. */
+  readonly configBackup?: string;
+  /** Queued runs taken out of the queue and put back in the registry as queued: re-run them in memory. */
+  readonly needsRerun: readonly string[];
+  /** Runs a queue worker is executing now: left to finish there (re-running them could run them twice). */
+  readonly stillRunning: readonly string[];
+}
+
+/** Sets `task_execution.backend` in a YAML or JSON config file, keeping a copy of the old file. */
+function flipBackend(file: string, backend: "in-memory" | "queue", now: number): string {
+  const backupFile = `${file}.bak-${now}`;
+  copyFileSync(file, backupFile);
+  const json = file.endsWith(".json");
+  const text = readFileSync(file, "utf8");
+  const parsed = ((json ? JSON.parse(text) : parseYaml(text)) ?? {}) as Record<string, unknown>;
+  const section = (parsed.task_execution ?? {}) as Record<string, unknown>;
+  parsed.task_execution = { ...section, backend };
+  writeFileSync(file, json ? `${JSON.stringify(parsed, null, 2)}\n` : stringifyYaml(parsed));
+  return backupFile;
+}
+
+/**
+ * Rolls back to in-memory execution: flips the flag in `configFile` (keeping a backup), takes the
+ * queued runs out of the queue and re-imports them into the registry as queued, and reports which
+ * runs need re-running and which are still running in a queue worker. Rolling forward again is
+ * `migrateInflightRuns`, which finds the re-imported runs and enqueues them: nothing is lost.
+ */
+export async function rollbackToInMemory(options: {
+  readonly db: QueueDatabase;
+  readonly registry: RunRegistry;
+  readonly configFile?: string;
+}): Promise<RollbackReport> {
+  const now = options.db.clock.now();
+  const configBackup =
+    options.configFile !== undefined && existsSync(options.configFile) ? flipBackend(options.configFile, "in-memory", now) : undefined;
+  const inflight = exportQueueState(options.db);
+  const queued = inflight.filter((record) => record.status === "queued");
+  // Delete only what is still queued: a task claimed meanwhile stays with its worker.
+  const removed = await options.db.transaction((tx) =>
+    queued.filter((record) => tx.statement("DELETE FROM tasks WHERE id = ? AND status = 'queued'").run(record.taskId).changes === 1),
+  );
+  for (const record of removed) {
+    const patch = { status: "queued" as const, moduleId: record.moduleId, parameters: record.parameters };
+    if (options.registry.get(record.runId) === undefined) options.registry.add({ id: record.runId, createdAt: record.createdAt, ...patch });
+    else options.registry.update(record.runId, patch);
+  }
+  options.registry.save();
+  const movedIds = new Set(removed.map((record) => record.runId));
+  return {
+    ...(configBackup === undefined ? {} : { configBackup }),
+    needsRerun: removed.map((record) => record.runId),
+    stillRunning: inflight.filter((record) => !movedIds.has(record.runId)).map((record) => record.runId),
+  };
+}
+
+/** Checks a migrated setup: the queue file, live workers, and a real round trip through it. */
+export async function validateMigration(
+  db: QueueDatabase,
+  options: { readonly liveWorkerMs?: number } = {},
+): Promise<{ status: CheckResult["status"]; checks: CheckResult[] }> {
+  const report = await new QueueValidator(db).validateAll();
+  const now = db.clock.now();
+  const alive = listWorkers(db).filter((worker) => now - worker.heartbeat_at < (options.liveWorkerMs ?? 60_000));
+  const workers: CheckResult = {
+    name: "workers alive",
+    status: alive.length > 0 ? "pass" : "warn",
+    message: alive.length > 0 ? `${alive.length} worker(s) sent a heartbeat recently` : "no worker is running on this file",
+    ...(alive.length > 0 ? {} : { hint: "start workers (`queue work --handlers ...`) or an embedded QueuedTaskManager" }),
+    durationMs: 0,
+  };
+  const checks = [...report.checks, workers, await validateWorkerIntegration(db)];
+  return { status: worstStatus(checks), checks };
+}

@@ -7,6 +7,7 @@ import { registerEnqueue } from "./commands/enqueue.js";
 import { registerInit } from "./commands/init.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerMaintain } from "./commands/maintain.js";
+import { registerMigrate } from "./commands/migrate.js";
 import { registerWork } from "./commands/work.js";
 import { errorColor, type GlobalOptions } from "./context.js";
 import { UsageError } from "./errors.js";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerInspect(program, globals);
   registerControl(program, globals);
   registerMaintain(program, globals);
+  registerMigrate(program, globals);
   registerDemo(program, globals);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTempDir, removeTempDirs, runTypeScript, spawnTypeScript, tempDbPath } from "@queue/test-support";
@@ -208,7 +208,7 @@ describe("long-running commands and terminal behaviour", () => {
 describe("help and enqueue options", () => {
   it("every command's --help shows examples", async () => {
     const commands = ["init", "enqueue", "work", "stats", "list", "show", "logs", "workers", "cancel", "retry", "pause", "resume"];
-    commands.push("validate", "cleanup", "checkpoint", "vacuum", "integrity", "backup", "restore", "demo");
+    commands.push("validate", "cleanup", "checkpoint", "vacuum", "integrity", "backup", "restore", "demo", "migrate", "rollback", "export");
     const missing: string[] = [];
     for (const command of commands) {
       const help = await queue([command, "--help"]);
@@ -229,5 +229,48 @@ describe("help and enqueue options", () => {
     expect(new Date(delayed.runAfter).getTime() - new Date(delayed.createdAt).getTime()).toBeGreaterThanOrEqual(3_599_000);
     expect((await queue(["enqueue", "double", "{}", "--run-at", "tomorrow", "--db", db])).code).toBe(2);
     expect((await queue(["enqueue", "double", "--file", file, "--db", db])).stderr).toMatch(/add --ndjson/);
+  });
+});
+
+describe("migrate, rollback and export", () => {
+  it("moves in-flight runs from a registry history into the queue, exports them, and rolls back", async () => {
+    const db = tempDbPath();
+    await queue(["init", "--db", db]);
+    const directory = makeTempDir();
+    const registry = join(directory, "runs.json");
+    const at = "2030-01-01T00:00:00.000Z";
+    writeFileSync(
+      registry,
+      JSON.stringify({
+        version: 1,
+        runs: [
+          { id: "r1", moduleId: "job", parameters: {}, status: "running", createdAt: at },
+          { id: "r2", moduleId: "job", parameters: {}, status: "completed", createdAt: at },
+        ],
+      }),
+    );
+    expect((await queue(["migrate", "--registry", registry, "--dry-run", "--db", db, "--json"])).json()).toMatchObject({
+      dryRun: true,
+      migrated: ["r1"],
+      finished: 1,
+    });
+    expect((await queue(["migrate", "--registry", registry, "--db", db, "--json"])).json()).toMatchObject({ migrated: ["r1"] });
+    expect((await queue(["migrate", "--registry", registry, "--db", db, "--json"])).json()).toMatchObject({
+      migrated: [],
+      alreadyInQueue: ["r1"],
+    });
+    const exported = await queue(["export", "--db", db]);
+    expect(
+      exported.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line).runId),
+    ).toEqual(["r1"]);
+    const config = join(directory, "app.yaml");
+    writeFileSync(config, "task_execution:\n  backend: queue\n");
+    const rolled = await queue(["rollback", "--registry", registry, "--config", config, "--db", db, "--json"]);
+    expect(rolled.json()).toMatchObject({ needsRerun: ["r1"], stillRunning: [] });
+    expect(readFileSync(config, "utf8")).toContain("backend: in-memory");
+    expect((await queue(["export", "--db", db, "--json"])).json()).toMatchObject({ count: 0 });
   });
 });

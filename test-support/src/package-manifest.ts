@@ -1,8 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 
-/** Packages nothing else may depend on (they compose the others). */
-const LEAVES = ["@queue/cli", "@queue/integration"];
+/**
+ * Packages that compose the others, and who may depend on them: nothing depends on the CLI, and
+ * only the CLI depends on the integration package (its migrate/rollback/export commands).
+ */
+const ALLOWED_DEPENDENTS: Record<string, readonly string[]> = { "@queue/cli": [], "@queue/integration": ["@queue/cli"] };
 
 interface Manifest {
   name?: string;
@@ -38,7 +41,10 @@ export function packageManifestProblems(packageDir: string): string[] {
 
   const queueDependencies = Object.keys(manifest.dependencies ?? {}).filter((name) => name.startsWith("@queue/"));
   for (const dependency of queueDependencies) {
-    if (LEAVES.includes(dependency)) problems.push(`depends on ${dependency}, which nothing may depend on`);
+    const allowed = ALLOWED_DEPENDENTS[dependency];
+    if (allowed !== undefined && !allowed.includes(manifest.name ?? "")) {
+      problems.push(`depends on ${dependency}, which ${allowed.length === 0 ? "nothing" : `only ${allowed.join(", ")}`} may depend on`);
+    }
     if (!(manifest.dependencies?.[dependency] ?? "").startsWith("workspace:"))
       problems.push(`${dependency} is not a workspace: dependency`);
   }

@@ -48,6 +48,8 @@ export type QueueErrorCode =
   | "TIMEOUT"
   /** A wait or operation was aborted through its AbortSignal. */
   | "ABORTED"
+  /** Intake is paused for maintenance; retry the same call after it resumes (`details.retryable`). */
+  | "PAUSED"
   /** Any other SQLite error. */
   | "SQLITE_ERROR";
 

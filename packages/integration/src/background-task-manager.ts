@@ -1,4 +1,5 @@
 import { QueueError } from "@queue/core";
+import { IntakeGate, type IntakeState, type PausedIntakeMode, type PauseIntakeOptions } from "./intake.js";
 import type { Run, RunRequest } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
 import { exitCodeOf, type ModuleHandler, type RunProgress, type TaskManager } from "./task-manager.js";
@@ -14,9 +15,11 @@ export class BackgroundTaskManager implements TaskManager {
   readonly registry: RunRegistry;
   readonly #modules = new Map<string, ModuleHandler>();
   readonly #active = new Map<string, Active>();
+  readonly #intake: IntakeGate;
 
-  constructor(registry: RunRegistry = new RunRegistry()) {
+  constructor(registry: RunRegistry = new RunRegistry(), options: { readonly pausedIntake?: PausedIntakeMode } = {}) {
     this.registry = registry;
+    this.#intake = new IntakeGate(options.pausedIntake);
   }
 
   registerModule(moduleId: string, handler: ModuleHandler): void {
@@ -28,6 +31,7 @@ export class BackgroundTaskManager implements TaskManager {
     const handler = work ?? this.#modules.get(request.moduleId);
     if (handler === undefined)
       throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
+    await this.#intake.admit();
     const now = () => new Date(this.registry.clock.now()).toISOString();
     const run = this.registry.add({ ...request, status: "running", createdAt: now(), startedAt: now() });
     const controller = new AbortController();
@@ -75,7 +79,20 @@ export class BackgroundTaskManager implements TaskManager {
     return this.#active.has(runId);
   }
 
+  pauseIntake(options?: PauseIntakeOptions): void {
+    this.#intake.pause(options);
+  }
+
+  resumeIntake(): void {
+    this.#intake.resume();
+  }
+
+  intakeState(): IntakeState {
+    return this.#intake.state();
+  }
+
   async close(): Promise<void> {
+    this.#intake.close();
     for (const active of this.#active.values()) active.controller.abort(new Error("The task manager is closing."));
     await this.waitAll();
     this.registry.save();

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describeValue, QueueError, TypedEmitter } from "@queue/core";
 import { parse as parseYaml } from "yaml";
 import { BackgroundTaskManager } from "./background-task-manager.js";
+import { PAUSED_INTAKE_MODES, type PausedIntakeMode } from "./intake.js";
 import { QueuedTaskManager } from "./queued-task-manager.js";
 import { RunRegistry } from "./run-registry.js";
 import type { TaskManager } from "./task-manager.js";
@@ -11,6 +12,8 @@ export interface TaskExecutionConfig {
   readonly queueDbPath?: string;
   /** When the queue cannot be opened: fall back to in-memory (true, the default) or throw. */
   readonly fallbackEnabled: boolean;
+  /** While intake is paused: refuse new runs ("reject", the default) or hold them until resumed. */
+  readonly pausedIntake?: PausedIntakeMode;
 }
 
 export interface CreateTaskManagerOptions {
@@ -43,6 +46,7 @@ function fromFile(file: string): Partial<TaskExecutionConfig> {
     ...(section.backend === undefined ? {} : { backend: section.backend as TaskExecutionConfig["backend"] }),
     ...(section.queue_db_path === undefined ? {} : { queueDbPath: String(section.queue_db_path) }),
     ...(section.fallback_enabled === undefined ? {} : { fallbackEnabled: section.fallback_enabled as boolean }),
+    ...(section.paused_intake === undefined ? {} : { pausedIntake: section.paused_intake as PausedIntakeMode }),
   };
 }
 
@@ -51,6 +55,7 @@ function fromEnv(env: Readonly<Record<string, string | undefined>>): Partial<Tas
   return {
     ...(env.QUEUE_TASK_BACKEND === undefined ? {} : { backend: env.QUEUE_TASK_BACKEND.trim() as TaskExecutionConfig["backend"] }),
     ...(env.QUEUE_DB_PATH === undefined ? {} : { queueDbPath: env.QUEUE_DB_PATH }),
+    ...(env.QUEUE_PAUSED_INTAKE === undefined ? {} : { pausedIntake: env.QUEUE_PAUSED_INTAKE.trim() as PausedIntakeMode }),
     ...(flag === undefined
       ? {}
       : {
@@ -84,6 +89,12 @@ export function resolveTaskExecutionConfig(options: CreateTaskManagerOptions = {
       `Invalid fallbackEnabled ${describeValue(merged.fallbackEnabled)}; expected true or false (QUEUE_FALLBACK_ENABLED accepts 1/0, true/false, yes/no).`,
     );
   }
+  if (merged.pausedIntake !== undefined && !PAUSED_INTAKE_MODES.includes(merged.pausedIntake)) {
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `Invalid pausedIntake ${describeValue(merged.pausedIntake)}; expected "reject" or "hold" (QUEUE_PAUSED_INTAKE or task_execution.paused_intake).`,
+    );
+  }
   return merged;
 }
 
@@ -95,14 +106,15 @@ export function resolveTaskExecutionConfig(options: CreateTaskManagerOptions = {
 export function createTaskManager(options: CreateTaskManagerOptions = {}): TaskManager {
   const config = resolveTaskExecutionConfig(options);
   const registry = options.registry ?? new RunRegistry();
-  if (config.backend === "in-memory") return new BackgroundTaskManager(registry);
+  const intake = config.pausedIntake === undefined ? {} : { pausedIntake: config.pausedIntake };
+  if (config.backend === "in-memory") return new BackgroundTaskManager(registry, intake);
   try {
-    return new QueuedTaskManager({ registry, ...(config.queueDbPath === undefined ? {} : { path: config.queueDbPath }) });
+    return new QueuedTaskManager({ registry, ...intake, ...(config.queueDbPath === undefined ? {} : { path: config.queueDbPath }) });
   } catch (error) {
     if (!config.fallbackEnabled) throw error;
     const message = `The task queue could not be opened (${(error as Error).message}); falling back to in-memory execution. Runs will not survive a restart until this is fixed.`;
     console.warn(`warning: ${message}`);
     taskManagerEvents.notify(message, error);
-    return new BackgroundTaskManager(registry);
+    return new BackgroundTaskManager(registry, intake);
   }
 }

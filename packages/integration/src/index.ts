@@ -8,6 +8,13 @@ export {
   taskManagerEvents,
 } from "./create-task-manager.js";
 export {
+  IntakeGate,
+  type IntakeState,
+  PAUSED_INTAKE_MODES,
+  type PausedIntakeMode,
+  type PauseIntakeOptions,
+} from "./intake.js";
+export {
   exportQueueState,
   type InitializeQueueResult,
   initializeQueue,

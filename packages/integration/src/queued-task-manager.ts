@@ -1,6 +1,7 @@
 import { QueueClient } from "@queue/client";
 import { openQueueDatabase, type QueueDatabase, QueueError, type Task, type TaskError, type TaskStatus } from "@queue/core";
 import { PermanentError, Worker } from "@queue/worker-engine";
+import { IntakeGate, type IntakeState, type PausedIntakeMode, type PauseIntakeOptions } from "./intake.js";
 import { isFinal, type Run, type RunRequest, runStatusOf } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
 import { exitCodeOf, type ModuleHandler, type RunProgress, type TaskManager } from "./task-manager.js";
@@ -41,6 +42,8 @@ export interface QueuedTaskManagerOptions {
   readonly maxAttempts?: number;
   /** How often run state is read back from the queue (runs finished by other processes). Default 1 s with an embedded worker, else 100 ms. */
   readonly syncIntervalMs?: number;
+  /** While intake is paused: refuse new runs ("reject", the default) or hold them until resumed. */
+  readonly pausedIntake?: PausedIntakeMode;
 }
 
 const keyOf = (runId: string) => `run:${runId}`;
@@ -117,6 +120,7 @@ export class QueuedTaskManager implements TaskManager {
   readonly #pending = new Set<string>();
   readonly #timer: NodeJS.Timeout;
   readonly #maxAttempts: number;
+  readonly #intake: IntakeGate;
   #started: Promise<void> | undefined;
   #waiters: (() => void)[] = [];
   #closed = false;
@@ -127,6 +131,7 @@ export class QueuedTaskManager implements TaskManager {
     this.registry = options.registry ?? new RunRegistry({ clock: this.db.clock });
     this.#client = new QueueClient({ db: this.db });
     this.#maxAttempts = options.maxAttempts ?? 1;
+    this.#intake = new IntakeGate(options.pausedIntake);
     const embedded = options.embeddedWorker ?? true;
     this.#embedded = embedded === false ? false : embedded === true ? {} : embedded;
     // With an embedded worker, events record the runs this process executes and the timer only
@@ -145,6 +150,7 @@ export class QueuedTaskManager implements TaskManager {
     if (this.#embedded !== false && !this.#modules.has(request.moduleId)) {
       throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
     }
+    await this.#intake.admit();
     await this.#ensureWorker();
     const run = this.registry.add({ ...request, status: "queued", createdAt: new Date(this.db.clock.now()).toISOString() });
     this.#pending.add(run.id);
@@ -218,9 +224,22 @@ export class QueuedTaskManager implements TaskManager {
     return this.#pending.has(runId) && this.getActiveTaskIds().includes(runId);
   }
 
+  pauseIntake(options?: PauseIntakeOptions): void {
+    this.#intake.pause(options);
+  }
+
+  resumeIntake(): void {
+    this.#intake.resume();
+  }
+
+  intakeState(): IntakeState {
+    return this.#intake.state();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#intake.close();
     clearInterval(this.#timer);
     await Promise.all([this.#worker?.stop(), ...this.#retiring]);
     this.#sync();

@@ -1,3 +1,4 @@
+import type { IntakeState, PauseIntakeOptions } from "./intake.js";
 import type { Run, RunRequest } from "./run.js";
 import type { RunRegistry } from "./run-registry.js";
 
@@ -42,5 +43,10 @@ export interface TaskManager {
   getActiveTaskCount(): number;
   getActiveTaskIds(): string[];
   isTaskActive(runId: string): boolean;
+  /** Maintenance mode: new runs are refused (retryable `PAUSED` error) or held; accepted runs go on. */
+  pauseIntake(options?: PauseIntakeOptions): void;
+  /** Accepts new runs again and lets held ones start. */
+  resumeIntake(): void;
+  intakeState(): IntakeState;
   close(): Promise<void>;
 }

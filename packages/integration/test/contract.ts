@@ -59,6 +59,57 @@ export function taskManagerContract(name: string, create: () => TaskManager): vo
       await manager.close();
     });
 
+    it("pauses intake for a deploy: new runs are refused with a retryable error while accepted runs drain", async () => {
+      const manager = create();
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      manager.registerModule("slow", async () => gate);
+      const accepted = await manager.startTask(request("slow"));
+      manager.pauseIntake({ reason: "deploy" });
+      expect(manager.intakeState()).toMatchObject({ paused: true, mode: "reject", reason: "deploy" });
+      const refused = request("slow");
+      const error = await manager.startTask(refused).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: "PAUSED", details: { retryable: true, reason: "deploy" } });
+      expect((error as Error).message).toMatch(/Intake is paused \(deploy\).*resumeIntake/);
+      expect(manager.registry.get(refused.id)).toBeUndefined();
+      release();
+      await manager.waitAll();
+      expect(status(manager, accepted)).toBe("completed");
+      manager.resumeIntake();
+      const after = await manager.startTask(request("slow"));
+      await manager.waitAll();
+      expect(status(manager, after)).toBe("completed");
+      await manager.close();
+    });
+
+    it("holds new runs while intake is paused in hold mode and starts them on resume", async () => {
+      const manager = create();
+      manager.registerModule("noop", async () => undefined);
+      manager.pauseIntake({ mode: "hold" });
+      const held = request("noop");
+      let started = false;
+      const starting = manager.startTask(held).then((run) => {
+        started = true;
+        return run;
+      });
+      await until(() => manager.intakeState().held === 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(started).toBe(false);
+      expect(manager.registry.get(held.id)).toBeUndefined();
+      manager.resumeIntake();
+      const run = await starting;
+      await manager.waitAll();
+      expect(status(manager, run)).toBe("completed");
+      // A held run is refused, not lost silently, when the manager closes first.
+      manager.pauseIntake({ mode: "hold" });
+      const orphan = manager.startTask(request("noop"));
+      await until(() => manager.intakeState().held === 1);
+      await manager.close();
+      await expect(orphan).rejects.toMatchObject({ code: "CLOSED" });
+    });
+
     it("refuses a module that is not registered", async () => {
       const manager = create();
       await expect(manager.startTask(request("nobody"))).rejects.toMatchObject({ code: "NOT_FOUND" });

@@ -35,6 +35,22 @@ describe("createTaskManager", () => {
     expect(() => resolveTaskExecutionConfig({ env: { QUEUE_FALLBACK_ENABLED: "maybe" } })).toThrow(/fallbackEnabled/);
   });
 
+  it("configures what paused intake does from the file or QUEUE_PAUSED_INTAKE, and rejects unknown modes", async () => {
+    const file = join(makeTempDir(), "app.yaml");
+    writeFileSync(file, "task_execution:\n  paused_intake: hold\n");
+    expect(resolveTaskExecutionConfig({ configFile: file, env: {} }).pausedIntake).toBe("hold");
+    expect(resolveTaskExecutionConfig({ configFile: file, env: { QUEUE_PAUSED_INTAKE: "reject" } }).pausedIntake).toBe("reject");
+    expect(() => resolveTaskExecutionConfig({ env: { QUEUE_PAUSED_INTAKE: "queue-up" } })).toThrow(
+      /Invalid pausedIntake "queue-up"; expected "reject" or "hold"/,
+    );
+    const manager = createTaskManager({ configFile: file, env: {} });
+    manager.pauseIntake();
+    expect(manager.intakeState()).toEqual({ paused: true, mode: "hold", held: 0 });
+    manager.resumeIntake();
+    expect(manager.intakeState().paused).toBe(false);
+    await manager.close();
+  });
+
   it("returns the queue-backed manager when the queue opens", async () => {
     const manager = createTaskManager({ config: { backend: "queue", queueDbPath: tempDbPath() }, env: {} });
     expect(manager).toBeInstanceOf(QueuedTaskManager);

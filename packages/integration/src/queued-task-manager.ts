@@ -37,7 +37,8 @@ export interface QueuedTaskManagerOptions {
     | { readonly concurrency?: number; readonly leaseMs?: number; readonly heartbeatMs?: number; readonly pollIntervalMs?: number };
   /**
    * Attempts per run. Default 1, like the in-memory manager; raise it to have failed runs retried
-   * with backoff.
+   * with backoff. A run whose process dies (kill -9, power loss) is recovered when its lease expires
+   * only if an attempt is left: set 2 or more for crash recovery.
    */
   readonly maxAttempts?: number;
   /** How often run state is read back from the queue (runs finished by other processes). Default 1 s with an embedded worker, else 100 ms. */

@@ -1,8 +1,11 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { QueuedTaskManager } from "@queue/integration";
-import { removeTempDirs, runTypeScript, tempDbPath } from "@queue/test-support";
+import { makeTempDir, removeTempDirs, runTypeScript, spawnTypeScript, tempDbPath } from "@queue/test-support";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { until } from "./contract.js";
 
 afterEach(removeTempDirs);
 
@@ -32,6 +35,33 @@ describe("QueuedTaskManager with separate worker processes", () => {
     expect(manager.getActiveTaskCount()).toBe(0);
     const db = new Database(path, { readonly: true });
     expect(db.prepare("SELECT max(attempts) AS attempts, count(*) AS n FROM tasks").get()).toEqual({ attempts: 1, n: 10 });
+    db.close();
+    await manager.close();
+  });
+
+  it("a run whose worker is killed with SIGKILL mid-run completes in another worker after its lease expires", async () => {
+    const path = tempDbPath();
+    const marker = join(makeTempDir(), "first-attempt.pid");
+    // Crash recovery needs a second attempt: the first one is lost with the process.
+    const manager = new QueuedTaskManager({ path, embeddedWorker: false, syncIntervalMs: 20, maxAttempts: 2 });
+    const run = await manager.startTask({ id: "crash-1", moduleId: "hang-once", parameters: { marker } });
+    const doomed = spawnTypeScript(CLI, ["work", "--handlers", MODULES, "--db", path, "--lease-ms", "600"], { env: { NO_COLOR: "1" } });
+    await until(() => existsSync(marker) && manager.registry.get(run.id)?.status === "running", 30_000);
+    const pid = Number(readFileSync(marker, "utf8"));
+    expect(pid).toBe(doomed.child.pid);
+    doomed.child.kill("SIGKILL");
+    expect((await doomed.done).signal).toBe("SIGKILL");
+    // The killed process released nothing: the run stays leased until its lease runs out.
+    expect(manager.registry.get(run.id)?.status).toBe("running");
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const rescuer = await runTypeScript(CLI, ["work", "--handlers", MODULES, "--db", path, "--until-empty", "--json"], {
+      env: { NO_COLOR: "1" },
+    });
+    expect(rescuer.code).toBe(0);
+    await manager.waitAll();
+    expect(manager.registry.get(run.id)).toMatchObject({ status: "completed", exitCode: 0 });
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare("SELECT status, attempts FROM tasks").get()).toEqual({ status: "completed", attempts: 2 });
     db.close();
     await manager.close();
   });

@@ -1,6 +1,6 @@
 import { QueueError } from "@queue/core";
 import { IntakeGate, type IntakeState, type PausedIntakeMode, type PauseIntakeOptions } from "./intake.js";
-import type { Run, RunRequest } from "./run.js";
+import { type Run, type RunRequest, scheduledTimeOf } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
 import { exitCodeOf, type ModuleHandler, type RunProgress, type TaskManager } from "./task-manager.js";
 
@@ -26,20 +26,32 @@ export class BackgroundTaskManager implements TaskManager {
     this.#modules.set(moduleId, handler);
   }
 
-  /** Starts a run of a registered module, or of `work` given directly (which cannot be persisted). */
+  /**
+   * Starts a run of a registered module, or of `work` given directly (which cannot be persisted). A
+   * run with a future `scheduledFor` stays queued (and cancellable) until then.
+   */
   async startTask(request: RunRequest, work?: ModuleHandler): Promise<Run> {
     const handler = work ?? this.#modules.get(request.moduleId);
     if (handler === undefined)
       throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
+    const scheduled = scheduledTimeOf(request);
     await this.#intake.admit();
     const now = () => new Date(this.registry.clock.now()).toISOString();
-    const run = this.registry.add({ ...request, status: "running", createdAt: now(), startedAt: now() });
+    const delayMs = scheduled === undefined ? 0 : scheduled - this.registry.clock.now();
+    const run = this.registry.add(
+      delayMs > 0
+        ? { ...request, status: "queued", createdAt: now() }
+        : { ...request, status: "running", createdAt: now(), startedAt: now() },
+    );
     const controller = new AbortController();
     const report = async (update: RunProgress) => {
       this.registry.update(run.id, update);
     };
-    const done = Promise.resolve()
-      .then(() => handler(run.parameters, { runId: run.id, signal: controller.signal, reportProgress: report }))
+    const done = waitFor(delayMs, controller.signal)
+      .then(() => {
+        if (delayMs > 0) this.registry.update(run.id, { status: "running", startedAt: now() });
+        return handler(run.parameters, { runId: run.id, signal: controller.signal, reportProgress: report });
+      })
       .then(
         (result) =>
           this.#finish(run.id, controller.signal.aborted ? { status: "cancelled" } : { status: "completed", exitCode: exitCodeOf(result) }),
@@ -104,4 +116,21 @@ export class BackgroundTaskManager implements TaskManager {
     const startedAt = run?.startedAt === undefined ? finishedAt : Date.parse(run.startedAt);
     this.registry.update(runId, { ...outcome, finishedAt: new Date(finishedAt).toISOString(), durationMs: finishedAt - startedAt });
   }
+}
+
+/** Resolves after `ms` (at once when not positive), or rejects with the signal's reason once it aborts. */
+function waitFor(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      if (signal.aborted) reject(signal.reason);
+      else resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

@@ -12,7 +12,10 @@ export interface OrchestrationRequest {
   /** One run per item (concurrent, or pooled with `poolSize`); each item is merged into the parameters. */
   readonly items?: readonly Readonly<Record<string, unknown>>[];
   readonly poolSize?: number;
-  /** Periodic: start a run every `intervalMs`, `times` times. */
+  /**
+   * Periodic: a run every `intervalMs`, `times` times. All are scheduled at once (each with its
+   * `scheduledFor`), so with the queue backend the schedule is durable.
+   */
   readonly intervalMs?: number;
   readonly times?: number;
   /** Long-running: a run expected to take this long is started and left to report progress. */
@@ -55,11 +58,12 @@ export class TaskOrchestrator {
   async run(request: OrchestrationRequest): Promise<OrchestrationResult> {
     const pattern = this.choosePattern(request);
     const parameters = request.parameters ?? {};
-    const start = (extra: Readonly<Record<string, unknown>> = {}) =>
+    const start = (extra: Readonly<Record<string, unknown>> = {}, scheduledFor?: number) =>
       this.manager.startTask({
         id: `${request.runIdPrefix ?? request.moduleId}-${Date.now()}-${++sequence}`,
         moduleId: request.moduleId,
         parameters: { ...parameters, ...extra },
+        ...(scheduledFor === undefined ? {} : { scheduledFor: new Date(scheduledFor).toISOString() }),
       });
     switch (pattern) {
       case "simple":
@@ -84,13 +88,18 @@ export class TaskOrchestrator {
         return { pattern, runs: done };
       }
       case "periodic": {
+        // Every occurrence is started up front with its own start time, so on the queue backend the
+        // whole schedule is in the file and survives a restart of this process.
         const times = request.times ?? 1;
+        const interval = request.intervalMs ?? 0;
+        if (!Number.isInteger(times) || times < 1)
+          throw new QueueError("INVALID_ARGUMENT", `times must be a positive integer; got ${times}.`);
+        if (!Number.isFinite(interval) || interval < 0)
+          throw new QueueError("INVALID_ARGUMENT", `intervalMs must be a non-negative number of milliseconds; got ${interval}.`);
+        const first = this.manager.registry.clock.now();
         const runs: Run[] = [];
-        for (let n = 0; n < times; n++) {
-          if (n > 0) await new Promise((resolve) => setTimeout(resolve, request.intervalMs ?? 0));
-          runs.push(await this.#finished(await start({ occurrence: n + 1 })));
-        }
-        return { pattern, runs };
+        for (let n = 0; n < times; n++) runs.push(await start({ occurrence: n + 1 }, first + n * interval));
+        return { pattern, runs: await Promise.all(runs.map((run) => this.#finished(run))) };
       }
     }
   }

@@ -2,7 +2,7 @@ import { QueueClient } from "@queue/client";
 import { openQueueDatabase, type QueueDatabase, QueueError, type Task, type TaskError, type TaskStatus } from "@queue/core";
 import { PermanentError, Worker } from "@queue/worker-engine";
 import { IntakeGate, type IntakeState, type PausedIntakeMode, type PauseIntakeOptions } from "./intake.js";
-import { isFinal, type Run, type RunRequest, runStatusOf } from "./run.js";
+import { isFinal, type Run, type RunRequest, runStatusOf, scheduledTimeOf } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
 import { exitCodeOf, type ModuleHandler, type RunProgress, type TaskManager } from "./task-manager.js";
 
@@ -125,6 +125,7 @@ export class QueuedTaskManager implements TaskManager {
   #started: Promise<void> | undefined;
   #waiters: (() => void)[] = [];
   #closed = false;
+  #workerPending = false;
 
   constructor(options: QueuedTaskManagerOptions = {}) {
     this.#ownsDb = options.db === undefined;
@@ -143,14 +144,22 @@ export class QueuedTaskManager implements TaskManager {
 
   registerModule(moduleId: string, handler: ModuleHandler): void {
     this.#modules.set(moduleId, handler);
-    // A running embedded worker is rebuilt so that it claims the new module's runs too.
-    if (this.#worker !== undefined) void this.#ensureWorker();
+    // The embedded worker starts (or is rebuilt to claim the new module's runs too) once the
+    // registrations made in this tick are done, so runs left queued by an earlier process resume
+    // without waiting for a new startTask. A start failure surfaces on the next startTask.
+    if (this.#embedded === false || this.#workerPending) return;
+    this.#workerPending = true;
+    setImmediate(() => {
+      this.#workerPending = false;
+      this.#ensureWorker().catch(() => undefined);
+    });
   }
 
   async startTask(request: RunRequest): Promise<Run> {
     if (this.#embedded !== false && !this.#modules.has(request.moduleId)) {
       throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
     }
+    const runAt = scheduledTimeOf(request);
     await this.#intake.admit();
     await this.#ensureWorker();
     const run = this.registry.add({ ...request, status: "queued", createdAt: new Date(this.db.clock.now()).toISOString() });
@@ -159,7 +168,7 @@ export class QueuedTaskManager implements TaskManager {
       await this.#client.enqueue(
         runTaskType(run.moduleId),
         { runId: run.id, moduleId: run.moduleId, parameters: run.parameters },
-        { idempotencyKey: keyOf(run.id), maxAttempts: this.#maxAttempts },
+        { idempotencyKey: keyOf(run.id), maxAttempts: this.#maxAttempts, ...(runAt === undefined ? {} : { runAt }) },
       );
     } catch (error) {
       this.#pending.delete(run.id);

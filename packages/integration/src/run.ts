@@ -1,4 +1,4 @@
-import type { TaskStatus } from "@queue/core";
+import { QueueError, type TaskStatus } from "@queue/core";
 
 export type RunStatus = "queued" | "running" | "completed" | "failed" | "cancelled";
 
@@ -12,6 +12,8 @@ export interface Run {
   readonly status: RunStatus;
   readonly parameters: Readonly<Record<string, unknown>>;
   readonly createdAt: string;
+  /** Not started before this time (ISO 8601); a queued run waits for it. */
+  readonly scheduledFor?: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly durationMs?: number;
@@ -24,7 +26,20 @@ export interface Run {
 }
 
 /** What a caller gives to start a run; the manager fills in status and times. */
-export type RunRequest = Pick<Run, "id" | "moduleId" | "parameters"> & Partial<Pick<Run, "moduleName" | "itemsTotal">>;
+export type RunRequest = Pick<Run, "id" | "moduleId" | "parameters"> & Partial<Pick<Run, "moduleName" | "itemsTotal" | "scheduledFor">>;
+
+/** Epoch milliseconds of a request's `scheduledFor`, or undefined; a clear error when it is not a date. */
+export function scheduledTimeOf(request: RunRequest): number | undefined {
+  if (request.scheduledFor === undefined) return undefined;
+  const time = Date.parse(request.scheduledFor);
+  if (Number.isNaN(time)) {
+    throw new QueueError(
+      "INVALID_ARGUMENT",
+      `Run ${request.id}: scheduledFor ${JSON.stringify(request.scheduledFor)} is not a date; give an ISO 8601 time such as "2026-11-22T10:00:00Z".`,
+    );
+  }
+  return time;
+}
 
 /**
  * The one mapping between task and run statuses: queued -> queued, leased -> running,

@@ -110,6 +110,30 @@ export function taskManagerContract(name: string, create: () => TaskManager): vo
       await expect(orphan).rejects.toMatchObject({ code: "CLOSED" });
     });
 
+    it("keeps a run with a future scheduledFor queued and cancellable until its time", async () => {
+      const manager = create();
+      const startedAt: number[] = [];
+      manager.registerModule("later", async () => {
+        startedAt.push(Date.now());
+      });
+      const due = Date.now() + 300;
+      const later = await manager.startTask({ ...request("later"), scheduledFor: new Date(due).toISOString() });
+      const dropped = await manager.startTask({ ...request("later"), scheduledFor: new Date(due).toISOString() });
+      expect(status(manager, later)).toBe("queued");
+      expect(manager.isTaskActive(later.id)).toBe(true);
+      expect(await manager.cancelTask(dropped.id)).toBe(true);
+      await manager.waitAll();
+      expect(status(manager, later)).toBe("completed");
+      expect(status(manager, dropped)).toBe("cancelled");
+      expect(startedAt).toHaveLength(1);
+      expect(startedAt[0]).toBeGreaterThanOrEqual(due - 5);
+      await expect(manager.startTask({ ...request("later"), scheduledFor: "next tuesday" })).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+        message: expect.stringMatching(/scheduledFor "next tuesday" is not a date; give an ISO 8601 time/),
+      });
+      await manager.close();
+    });
+
     it("refuses a module that is not registered", async () => {
       const manager = create();
       await expect(manager.startTask(request("nobody"))).rejects.toMatchObject({ code: "NOT_FOUND" });

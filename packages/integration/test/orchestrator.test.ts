@@ -1,6 +1,8 @@
 import { BackgroundTaskManager, QueuedTaskManager, RunRegistry, type TaskManager, TaskOrchestrator } from "@queue/integration";
 import { removeTempDirs, tempDbPath } from "@queue/test-support";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { until } from "./contract.js";
 
 afterEach(removeTempDirs);
 
@@ -52,5 +54,38 @@ describe.each(managers)("TaskOrchestrator %s", (_label, create) => {
     await manager.waitAll();
     expect(seen.filter((value) => typeof value === "number" && value >= 1 && value <= 8)).toHaveLength(11);
     await manager.close();
+  });
+});
+
+describe("TaskOrchestrator periodic runs on the queue", () => {
+  it("schedules every occurrence in the file, so the schedule survives the process that made it", async () => {
+    const path = tempDbPath();
+    const first = new QueuedTaskManager({ path, embeddedWorker: { pollIntervalMs: 5 }, syncIntervalMs: 10 });
+    first.registerModule("tick", async () => undefined);
+    const began = Date.now();
+    const pending = new TaskOrchestrator(first).run({ moduleId: "tick", intervalMs: 400, times: 3, runIdPrefix: "tick" });
+    await until(() => first.registry.all().length === 3);
+    // The first process goes away before the later occurrences are due.
+    await first.close();
+    void pending.catch(() => undefined);
+
+    const second = new QueuedTaskManager({ path, embeddedWorker: { pollIntervalMs: 5 }, syncIntervalMs: 10 });
+    second.registerModule("tick", async () => undefined);
+    const db = new Database(path, { readonly: true });
+    const rows = () =>
+      db.prepare("SELECT status, run_after, started_at FROM tasks ORDER BY run_after").all() as {
+        status: string;
+        run_after: number;
+        started_at: number | null;
+      }[];
+    await until(() => rows().every((row) => row.status === "completed"), 10_000);
+    const done = rows();
+    expect(done).toHaveLength(3);
+    expect(done[1]?.run_after).toBe((done[0]?.run_after ?? 0) + 400);
+    expect(done[2]?.run_after).toBe((done[0]?.run_after ?? 0) + 800);
+    expect(done[0]?.run_after).toBeGreaterThanOrEqual(began);
+    for (const row of done) expect(row.started_at).toBeGreaterThanOrEqual(row.run_after);
+    db.close();
+    await second.close();
   });
 });

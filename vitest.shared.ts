@@ -6,7 +6,15 @@ import { defineConfig } from "vitest/config";
  */
 export const SOURCE_CONDITION = "@queue/source";
 
-export function defineProjectConfig() {
+export interface ProjectConfigOptions {
+  /**
+   * Measure line coverage of this package's `src/` on every run, print a summary, and fail the run
+   * below this percentage.
+   */
+  readonly minLineCoverage?: number;
+}
+
+export function defineProjectConfig(options: ProjectConfigOptions = {}) {
   const conditions = [SOURCE_CONDITION, "node", "import", "module", "default"];
   return defineConfig({
     resolve: { conditions },
@@ -18,6 +26,17 @@ export function defineProjectConfig() {
       hookTimeout: 60_000,
       reporters: ["default", "json"],
       outputFile: { json: "test-results.json" },
+      ...(options.minLineCoverage === undefined
+        ? {}
+        : {
+            coverage: {
+              enabled: true,
+              provider: "v8" as const,
+              include: ["src/**/*.ts"],
+              reporter: ["text-summary"],
+              thresholds: { lines: options.minLineCoverage },
+            },
+          }),
     },
   });
 }

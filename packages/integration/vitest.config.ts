@@ -1,3 +1,4 @@
 import { defineProjectConfig } from "../../vitest.shared.js";
 
-export default defineProjectConfig();
+// The integration layer is where applications meet the queue: keep it thoroughly exercised.
+export default defineProjectConfig({ minLineCoverage: 90 });

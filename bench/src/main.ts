@@ -1,5 +1,6 @@
 // `pnpm bench`: every scenario, each variant beside its reference in the same run on the same file
-// system; writes bench/results/latest.{md,json} (quick.{md,json} with --quick).
+// system; writes bench/results/latest.{md,json} (quick.{md,json} with --quick, scenario-NAME.{md,json}
+// with --scenario).
 // Options: --quick (a tenth of the sizes, two rounds: a smoke run), --scenario NAME, --rounds N.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -87,8 +88,9 @@ const markdown = lines.join("\n");
 console.log(markdown);
 const resultsDirectory = fileURLToPath(new URL("../results/", import.meta.url));
 mkdirSync(resultsDirectory, { recursive: true });
-// A --quick run is a smoke test: it must not replace the committed results of a full run.
-const name = quick ? "quick" : "latest";
+// Only a full run of every scenario replaces the committed results: a --quick smoke run or a
+// single --scenario writes beside them (ignored by git).
+const name = quick ? "quick" : only !== undefined ? `scenario-${only}` : "latest";
 writeFileSync(join(resultsDirectory, `${name}.md`), `${markdown}\n`);
 writeFileSync(
   join(resultsDirectory, `${name}.json`),

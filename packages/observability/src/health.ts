@@ -50,8 +50,17 @@ const DESCRIBE: Record<keyof HealthThresholds, (value: number) => string> = {
 };
 
 /** ok, warn or critical, with every reason, from a snapshot and thresholds (defaults merged in). */
-export function healthSummary(snapshot: MetricsSnapshot, thresholds: Partial<HealthThresholds> = {}): HealthSummary {
-  const limits = { ...DEFAULT_HEALTH_THRESHOLDS, ...thresholds };
+/** Thresholds to override: any check, and either level of it; the rest keep their defaults. */
+export type HealthThresholdOverrides = { readonly [Check in keyof HealthThresholds]?: Partial<Limit> };
+
+export function healthSummary(snapshot: MetricsSnapshot, thresholds: HealthThresholdOverrides = {}): HealthSummary {
+  // Field by field: { p95WaitMs: { warn: 1000 } } keeps the default critical level.
+  const limits = Object.fromEntries(
+    (Object.keys(DEFAULT_HEALTH_THRESHOLDS) as (keyof HealthThresholds)[]).map((check) => [
+      check,
+      { ...DEFAULT_HEALTH_THRESHOLDS[check], ...thresholds[check] },
+    ]),
+  ) as unknown as HealthThresholds;
   const values: Record<keyof HealthThresholds, number | null> = {
     failureRate: snapshot.rates.failure,
     p95WaitMs: snapshot.waitTimeMs.p95,

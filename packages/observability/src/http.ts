@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
-import { type HealthThresholds, healthSummary } from "./health.js";
+import { type HealthThresholdOverrides, healthSummary } from "./health.js";
 import type { QueueMetrics } from "./metrics.js";
 import { toPrometheus } from "./prometheus.js";
 
@@ -8,7 +8,7 @@ export interface MetricsHandlerOptions {
   readonly metrics: QueueMetrics;
   /** When set, requests must carry `Authorization: Bearer <token>`. */
   readonly token?: string;
-  readonly thresholds?: Partial<HealthThresholds>;
+  readonly thresholds?: HealthThresholdOverrides;
 }
 
 function authorized(request: IncomingMessage, token: string | undefined): boolean {

@@ -3,6 +3,7 @@ export {
   type HealthReason,
   type HealthStatus,
   type HealthSummary,
+  type HealthThresholdOverrides,
   type HealthThresholds,
   healthSummary,
   type Limit,

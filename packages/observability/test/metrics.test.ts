@@ -69,6 +69,13 @@ describe("QueueMetrics.snapshot", () => {
     expect(health.reasons.map((reason) => reason.check).sort()).toEqual(["expiredLeases", "staleWorkers"]);
     expect(health.reasons.find((reason) => reason.check === "staleWorkers")?.message).toContain("1 worker(s) stopped sending heartbeats");
     expect(healthSummary(snapshot, { expiredLeases: { warn: 1, critical: 2 } }).status).toBe("critical");
+    // Overriding one level keeps the default of the other (warn at 1 expired lease).
+    expect(
+      healthSummary(snapshot, { expiredLeases: { critical: 50 } }).reasons.find((reason) => reason.check === "expiredLeases"),
+    ).toMatchObject({
+      status: "warn",
+      threshold: 1,
+    });
     expect(healthSummary(snapshot, { expiredLeases: { warn: 10, critical: 20 }, staleWorkers: { warn: 5, critical: 9 } })).toEqual({
       status: "ok",
       reasons: [],

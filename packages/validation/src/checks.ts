@@ -60,10 +60,23 @@ export function checkSchema(db: QueueDatabase): Finding {
   return pass(`schema version ${version}, all ${REQUIRED_TABLES.length} tables present`);
 }
 
-export function checkPragmas(db: QueueDatabase): Finding {
+/**
+ * The file's journal mode (a property of the file, read before anything opens it for writing) and,
+ * for a connection the caller opened (`connectionSettings`), that connection's own settings.
+ */
+export function checkPragmas(db: QueueDatabase, connectionSettings: boolean): Finding {
   const value = (name: string) => db.connection.pragma(name, { simple: true });
   const problems: string[] = [];
   if (value("journal_mode") !== "wal") problems.push(`journal_mode is ${String(value("journal_mode"))}, not wal`);
+  if (!connectionSettings) {
+    return problems.length > 0
+      ? {
+          status: "fail",
+          message: problems[0] ?? "",
+          hint: "open the file once with openQueueDatabase() (or `queue init`), which switches it to WAL",
+        }
+      : pass("journal_mode wal");
+  }
   if (value("foreign_keys") !== 1) problems.push("foreign_keys is off on this connection");
   const synchronous = value("synchronous") as number;
   if (problems.length > 0)
@@ -164,8 +177,17 @@ export function checkQueryPlans(db: QueueDatabase): Finding {
   const scanning: string[] = [];
   for (const [name, sql] of statements) {
     const params = { now: 0, leaseUntil: 0, token: "", workerId: "", limit: 1, types: "[]", capabilities: "[]" };
-    const statement = db.connection.prepare(`EXPLAIN QUERY PLAN ${sql}`);
-    const plan = (sql.includes(":") ? statement.all(params) : statement.all()).map((row) => (row as { detail: string }).detail);
+    let plan: string[];
+    try {
+      const statement = db.connection.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+      plan = (sql.includes(":") ? statement.all(params) : statement.all()).map((row) => (row as { detail: string }).detail);
+    } catch (error) {
+      // The statements name their indexes (INDEXED BY): a dropped one fails to prepare.
+      const missing = /no such index: (\S+)/.exec((error as Error).message);
+      if (missing === null) throw error;
+      scanning.push(`${name} (index ${missing[1]} is missing)`);
+      continue;
+    }
     if (plan.some((detail) => /^SCAN tasks(?! USING)/.test(detail))) scanning.push(name);
   }
   return scanning.length === 0
@@ -201,7 +223,10 @@ export function checkErrorHandling(writer: QueueDatabase): Finding {
 export function checkIntegrity(db: QueueDatabase, thorough: boolean): Finding {
   try {
     const rows = db.connection.pragma(thorough ? "integrity_check(20)" : "quick_check(20)") as Record<string, string>[];
-    const problems = rows.map((row) => Object.values(row)[0]).filter((line) => line !== "ok");
+    // SQLite may join several problems into one row, one per line, under a "*** in database" header.
+    const problems = rows
+      .flatMap((row) => String(Object.values(row)[0]).split("\n"))
+      .filter((line) => line !== "ok" && line.trim() !== "" && !line.startsWith("*** in database"));
     return problems.length === 0
       ? pass(`${thorough ? "integrity_check" : "quick_check"} ok`)
       : {

@@ -75,6 +75,8 @@ export class QueueValidator {
       run("query plans", () => checkQueryPlans(db));
       run("leases", () => checkLeases(db));
       run("workers", () => checkWorkers(db, this.#options.staleWorkerMs ?? 60_000));
+      // Before any write connection exists: opening one switches the file to WAL.
+      run("pragmas", () => checkPragmas(db, this.#given !== undefined));
       let writeProblem: string | undefined;
       try {
         writer = this.#given ?? openQueueDatabase({ path: this.path, migrate: false });
@@ -91,7 +93,6 @@ export class QueueValidator {
               }
             : check(writer),
         );
-      needsWriter("pragmas", checkPragmas);
       needsWriter("model round trip", checkModelRoundTrip);
       needsWriter("transaction isolation", checkIsolation);
       needsWriter("error handling", checkErrorHandling);

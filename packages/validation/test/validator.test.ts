@@ -68,6 +68,21 @@ describe("QueueValidator", () => {
     db.close();
   });
 
+  it("fails the pragmas check on a file that is not in WAL mode, and names a dropped index", async () => {
+    const path = seeded(1);
+    const raw = new Database(path);
+    raw.pragma("journal_mode = delete");
+    raw.exec("DROP INDEX tasks_queued_by_priority");
+    raw.close();
+    const report = await new QueueValidator(path).validateAll();
+    const pragmas = report.checks.find((check) => check.name === "pragmas");
+    expect(pragmas).toMatchObject({ status: "fail", message: "journal_mode is delete, not wal" });
+    const plans = report.checks.find((check) => check.name === "query plans");
+    expect(plans?.status).toBe("fail");
+    expect(plans?.message).toMatch(/index tasks_queued_by_priority is missing/);
+    expect(plans?.hint).toMatch(/an index is missing/);
+  });
+
   it("warns about expired leases and stale workers, with hints", async () => {
     const path = tempDbPath();
     const clock = new TestClock(Date.UTC(2030, 0, 1));

@@ -106,7 +106,15 @@ export class QueueValidator {
   }
 
   #checkConfiguration(): Finding {
-    if (this.path === ":memory:") return { status: "pass", message: "in-memory database" };
+    if (this.path === ":memory:") {
+      return this.#given === undefined
+        ? {
+            status: "fail",
+            message: "a new in-memory database has nothing to validate",
+            hint: "pass the path of a queue file, or the open QueueDatabase to check",
+          }
+        : { status: "pass", message: "in-memory database" };
+    }
     const stats = statSync(this.path, { throwIfNoEntry: false });
     if (stats === undefined)
       return { status: "fail", message: `${this.path} does not exist`, hint: "check --db / QUEUE_DB_PATH, or create it with `queue init`" };

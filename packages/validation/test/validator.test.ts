@@ -83,6 +83,14 @@ describe("QueueValidator", () => {
     expect(plans?.hint).toMatch(/an index is missing/);
   });
 
+  it("refuses to validate a fresh in-memory database by path, with a hint", async () => {
+    const report = await new QueueValidator(":memory:").validateAll();
+    expect(report.status).toBe("fail");
+    expect(report.checks).toEqual([
+      expect.objectContaining({ name: "configuration", status: "fail", message: "a new in-memory database has nothing to validate" }),
+    ]);
+  });
+
   it("warns about expired leases and stale workers, with hints", async () => {
     const path = tempDbPath();
     const clock = new TestClock(Date.UTC(2030, 0, 1));

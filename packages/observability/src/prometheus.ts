@@ -6,6 +6,8 @@ type Labels = Readonly<Record<string, string>>;
 interface Family {
   readonly name: string;
   readonly help: string;
+  /** Gauge unless said otherwise; families with `quantile` labels are summaries (the label is reserved for them). */
+  readonly type?: "gauge" | "summary";
   readonly samples: readonly { readonly labels?: Labels; readonly value: number | null }[];
 }
 
@@ -23,7 +25,7 @@ function formatLabels(labels: Labels | undefined): string {
 function render(families: readonly Family[]): string {
   const lines: string[] = [];
   for (const family of families) {
-    lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} gauge`);
+    lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type ?? "gauge"}`);
     for (const sample of family.samples) {
       if (sample.value === null || !Number.isFinite(sample.value)) continue;
       lines.push(`${family.name}${formatLabels(sample.labels)} ${sample.value}`);
@@ -34,7 +36,10 @@ function render(families: readonly Family[]): string {
 
 const HEALTH_VALUE = { ok: 0, warn: 1, critical: 2 } as const;
 
-/** The snapshot in Prometheus text exposition format (version 0.0.4); every metric is a gauge. */
+/**
+ * The snapshot in Prometheus text exposition format (version 0.0.4). Every metric is a gauge except
+ * the wait and run time quantiles, which are summaries over the snapshot's window (quantiles only).
+ */
 export function toPrometheus(snapshot: MetricsSnapshot, health: HealthSummary = healthSummary(snapshot)): string {
   const seconds = (ms: number | null) => (ms === null ? null : ms / 1000);
   const window = `over the last ${snapshot.windowMs / 1000} s`;
@@ -88,11 +93,13 @@ export function toPrometheus(snapshot: MetricsSnapshot, health: HealthSummary = 
     {
       name: "queue_task_wait_seconds",
       help: `Time from runnable to started, quantiles ${window}.`,
+      type: "summary",
       samples: quantiles(snapshot.waitTimeMs),
     },
     {
       name: "queue_task_run_seconds",
       help: `Time from started to completed, quantiles ${window}.`,
+      type: "summary",
       samples: quantiles(snapshot.runTimeMs),
     },
     {

@@ -15,6 +15,9 @@ describe("toPrometheus", () => {
       .run('quote"back\\slash\nnewline', clock.now(), clock.now(), clock.now());
     const text = toPrometheus(new QueueMetrics(db).snapshot());
     expect(text).toContain("# HELP queue_tasks Tasks in the queue file, by status.\n# TYPE queue_tasks gauge\n");
+    // The quantile label is reserved for summaries.
+    expect(text).toContain("# TYPE queue_task_wait_seconds summary\n");
+    expect(text).toContain("# TYPE queue_task_run_seconds summary\n");
     expect(text).toContain('queue_tasks{status="queued"} 1\n');
     expect(text).toContain('queue_active_tasks{type="quote\\"back\\\\slash\\nnewline",status="queued"} 1\n');
     expect(text).toContain("queue_health_status 0\n");

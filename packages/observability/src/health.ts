@@ -49,10 +49,13 @@ const DESCRIBE: Record<keyof HealthThresholds, (value: number) => string> = {
   expiredLeases: (value) => `${value} lease(s) expired without being recovered; are any workers running?`,
 };
 
-/** ok, warn or critical, with every reason, from a snapshot and thresholds (defaults merged in). */
 /** Thresholds to override: any check, and either level of it; the rest keep their defaults. */
 export type HealthThresholdOverrides = { readonly [Check in keyof HealthThresholds]?: Partial<Limit> };
 
+/** Fewer tasks than this finished in the window say nothing about the failure rate (1 of 1 is not "100% failing"). */
+export const MIN_FINISHED_FOR_FAILURE_RATE = 20;
+
+/** ok, warn or critical, with every reason, from a snapshot and thresholds (defaults merged in). */
 export function healthSummary(snapshot: MetricsSnapshot, thresholds: HealthThresholdOverrides = {}): HealthSummary {
   // Field by field: { p95WaitMs: { warn: 1000 } } keeps the default critical level.
   const limits = Object.fromEntries(
@@ -62,7 +65,7 @@ export function healthSummary(snapshot: MetricsSnapshot, thresholds: HealthThres
     ]),
   ) as unknown as HealthThresholds;
   const values: Record<keyof HealthThresholds, number | null> = {
-    failureRate: snapshot.rates.failure,
+    failureRate: finishedCount(snapshot) >= MIN_FINISHED_FOR_FAILURE_RATE ? snapshot.rates.failure : null,
     p95WaitMs: snapshot.waitTimeMs.p95,
     oldestQueuedAgeMs: snapshot.oldestQueuedAgeMs,
     walBytes: snapshot.file.walBytes,
@@ -80,4 +83,9 @@ export function healthSummary(snapshot: MetricsSnapshot, thresholds: HealthThres
   }
   const status: HealthStatus = reasons.some((reason) => reason.status === "critical") ? "critical" : reasons.length > 0 ? "warn" : "ok";
   return { status, reasons };
+}
+
+function finishedCount(snapshot: MetricsSnapshot): number {
+  const finished = snapshot.finishedInWindow;
+  return finished.completed + finished.deadLettered + finished.cancelled;
 }

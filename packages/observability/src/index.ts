@@ -7,6 +7,7 @@ export {
   type HealthThresholds,
   healthSummary,
   type Limit,
+  MIN_FINISHED_FOR_FAILURE_RATE,
 } from "./health.js";
 export { createMetricsHandler, type MetricsHandlerOptions, type ServeMetricsOptions, serveMetrics } from "./http.js";
 export { type MetricsOptions, type MetricsSnapshot, QueueMetrics, type WorkerActivity } from "./metrics.js";

@@ -30,6 +30,12 @@ describe("QueueMetrics.snapshot", () => {
     expect(snapshot.finishedInWindow).toEqual({ completed: 6, deadLettered: 2, cancelled: 0 });
     expect(snapshot.throughputPerMinute).toEqual({ completed: 6, failed: 2 });
     expect(snapshot.rates).toEqual({ success: 0.75, failure: 0.25, retry: 0 });
+    // 2 of 8 dead-lettered is above the critical rate, but 8 finished tasks are too few to judge.
+    expect(healthSummary(snapshot).reasons.map((reason) => reason.check)).not.toContain("failureRate");
+    const busier = { ...snapshot, finishedInWindow: { completed: 15, deadLettered: 5, cancelled: 0 } };
+    expect(healthSummary(busier).reasons).toContainEqual(
+      expect.objectContaining({ check: "failureRate", status: "critical", value: 0.25 }),
+    );
     expect(snapshot.waitTimeMs.p50).toBeGreaterThanOrEqual(2_000);
     expect(snapshot.runTimeMs.p99).toBeGreaterThanOrEqual(100);
     expect(snapshot.workers).toEqual([]);

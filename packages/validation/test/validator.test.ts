@@ -91,6 +91,17 @@ describe("QueueValidator", () => {
     ]);
   });
 
+  it("skips the isolation check, with a warning, for an open in-memory database", async () => {
+    const db = openQueueDatabase({ path: ":memory:" });
+    const report = await new QueueValidator(db).validateAll();
+    expect(report.checks.find((check) => check.name === "transaction isolation")).toMatchObject({
+      status: "warn",
+      message: "not run: an in-memory database has no second connection",
+    });
+    expect(statusOf(report, "schema")).toBe("pass");
+    db.close();
+  });
+
   it("warns about expired leases and stale workers, with hints", async () => {
     const path = tempDbPath();
     const clock = new TestClock(Date.UTC(2030, 0, 1));

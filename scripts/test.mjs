@@ -4,7 +4,12 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ensureInstalled, pnpm, root } from "./pnpm.mjs";
 
-const projects = [...readdirSync(join(root, "packages")).map((name) => join("packages", name)), "bench", join("docs", "examples")];
+const projects = [
+  ...readdirSync(join(root, "packages")).map((name) => join("packages", name)),
+  "bench",
+  "reliability",
+  join("docs", "examples"),
+];
 const reports = projects.map((project) => join(root, project, "test-results.json"));
 // Count only this run's reports (turbo restores them from its cache for unchanged packages).
 for (const report of reports) rmSync(report, { force: true });

@@ -1,0 +1,29 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { commands } from "../src/model-commands.js";
+import { runModel } from "../src/model-runner.js";
+
+describe("the engine against a model of the task state machine", () => {
+  it("agrees with the model, step by step, over random sequences of producer, worker, operator and clock commands", async () => {
+    let steps = 0;
+    let claimed = 0;
+    const finals: Record<string, number> = {};
+    await fc.assert(
+      fc.asyncProperty(commands(60), async (sequence) => {
+        const report = await runModel(sequence);
+        steps += report.steps;
+        claimed += report.claimed;
+        for (const [status, count] of Object.entries(report.finalCounts)) finals[status] = (finals[status] ?? 0) + count;
+      }),
+      {
+        numRuns: Number(process.env.MODEL_RUNS ?? 200),
+        seed: process.env.MODEL_SEED === undefined ? undefined : Number(process.env.MODEL_SEED),
+      },
+    );
+    // The runs exercised the engine, not only empty queues.
+    console.log(`model runs: ${steps} steps, ${claimed} claims, tasks at the end by status: ${JSON.stringify(finals)}`);
+    // The runs exercised the engine (claims, and tasks reaching every status), not only empty queues.
+    expect(claimed).toBeGreaterThan(steps / 20);
+    for (const status of ["queued", "leased", "completed", "dead_letter", "cancelled"]) expect(finals[status]).toBeGreaterThan(0);
+  });
+});

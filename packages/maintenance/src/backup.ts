@@ -1,4 +1,5 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { listWorkers, openQueueDatabase, type QueueDatabase, QueueError, SCHEMA_VERSION, toQueueError } from "@queue/core";
 import Database from "better-sqlite3";
@@ -14,7 +15,9 @@ export interface BackupResult {
 /**
  * Copies the live database to `destination` with SQLite's online backup API, a few pages at a time,
  * while workers keep running (never a plain file copy, which can capture a torn WAL database). The
- * copy is owner-only (0600) and verified before this resolves.
+ * copy is written under a `.partial` name beside the destination, owner-only (0600) from creation,
+ * verified, and only then linked to its final name: a crash mid-backup leaves a `.partial` file,
+ * never a file under a backup's name that is not a complete, verified backup.
  */
 export async function backup(
   db: QueueDatabase,
@@ -22,22 +25,18 @@ export async function backup(
   options: { readonly onProgress?: (done: number, total: number) => void } = {},
 ): Promise<BackupResult> {
   mkdirSync(dirname(destination), { recursive: true, mode: 0o700 });
+  if (existsSync(destination)) throw destinationExists(destination);
+  const partial = `${destination}.${randomBytes(4).toString("hex")}.partial`;
   try {
-    // Created empty and owner-only before any data goes in, and never over an existing file.
-    closeSync(openSync(destination, "wx", 0o600));
+    // Created empty and owner-only before any data goes in.
+    closeSync(openSync(partial, "wx", 0o600));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") {
-      throw new QueueError(
-        "INVALID_ARGUMENT",
-        `Backup destination ${destination} already exists; choose a new file name (backups are never overwritten).`,
-      );
-    }
-    throw new QueueError("CANNOT_OPEN", `Cannot create the backup file ${destination}: ${(error as Error).message}.`, { cause: error });
+    throw new QueueError("CANNOT_OPEN", `Cannot create the backup file ${partial}: ${(error as Error).message}.`, { cause: error });
   }
   const started = Date.now();
   let pages = 0;
   try {
-    await db.connection.backup(destination, {
+    await db.connection.backup(partial, {
       progress: ({ totalPages, remainingPages }) => {
         pages = totalPages;
         options.onProgress?.(totalPages - remainingPages, totalPages);
@@ -45,15 +44,31 @@ export async function backup(
       },
     });
   } catch (error) {
-    removeDatabaseFiles(destination);
+    removeDatabaseFiles(partial);
     throw toQueueError(error, db.path, `backing up to ${destination}`);
   }
-  const verified = verifyBackup(destination);
+  const verified = verifyBackup(partial);
   if (!verified.ok) {
-    removeDatabaseFiles(destination);
+    removeDatabaseFiles(partial);
     throw new QueueError("CORRUPT", `The backup ${destination} failed verification and was removed: ${verified.problems.join("; ")}.`);
   }
+  try {
+    // A link, unlike a rename, never replaces a file that appeared under the name meanwhile.
+    linkSync(partial, destination);
+  } catch (error) {
+    removeDatabaseFiles(partial);
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw destinationExists(destination);
+    throw new QueueError("CANNOT_OPEN", `Cannot create the backup file ${destination}: ${(error as Error).message}.`, { cause: error });
+  }
+  removeDatabaseFiles(partial);
   return { file: destination, bytes: statSync(destination).size, pages, durationMs: Date.now() - started };
+}
+
+function destinationExists(destination: string): QueueError {
+  return new QueueError(
+    "INVALID_ARGUMENT",
+    `Backup destination ${destination} already exists; choose a new file name (backups are never overwritten).`,
+  );
 }
 
 export interface BackupVerification {
@@ -91,9 +106,9 @@ function backupNamePattern(path: string): RegExp {
   return new RegExp(`^${prefix}-\\d{4}-\\d{2}-\\d{2}T\\d{2}-\\d{2}-\\d{2}-\\d{3}Z\\.db$`);
 }
 
-/** A database file and the -wal and -shm files SQLite may have left beside it. */
+/** A database file and the -wal, -shm and -journal files SQLite may have left beside it. */
 function removeDatabaseFiles(file: string): void {
-  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
+  for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(`${file}${suffix}`, { force: true });
 }
 
 /** Backups of `path` in `directory` (by the backupFileName pattern), oldest first. */

@@ -1,5 +1,5 @@
-import { chmodSync, copyFileSync, existsSync, statSync, truncateSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, copyFileSync, existsSync, readdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { QueueClient } from "@queue/client";
 import { openQueueDatabase, SCHEMA_VERSION } from "@queue/core";
@@ -74,7 +74,10 @@ describe("backup and restore", () => {
     const made = [];
     for (let n = 0; n < 2; n++) {
       const file = join(directory, backupFileName(db.path, new Date(Date.UTC(2030, 0, 1 + n))));
-      made.push((await backup(db, file, { onProgress: () => void modes.push(statSync(file).mode & 0o777) })).file);
+      const inProgress = () => readdirSync(directory).filter((name) => name.endsWith(".partial"));
+      const onProgress = () => void modes.push(...inProgress().map((name) => statSync(join(directory, name)).mode & 0o777));
+      made.push((await backup(db, file, { onProgress })).file);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
     }
     expect(new Set(modes)).toEqual(new Set([0o600]));
     const bystanders = ["queue-staging.db", "queue-staging-2020-01-01T00-00-00-000Z.db", "queue-notes.db"].map((name) =>
@@ -87,6 +90,26 @@ describe("backup and restore", () => {
     expect(existsSync(`${made[0]}-wal`)).toBe(false);
     for (const file of bystanders) expect(existsSync(file)).toBe(true);
     await expect(restoreBackup(made[1] as string, made[1] as string, { force: true })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  });
+
+  it("a backup in progress is never under its final name, so a crash mid-backup cannot leave a partial file that passes for a backup", async () => {
+    const { db } = harness();
+    insertFinished(db, 3_000, "completed", 0);
+    const directory = makeTempDir();
+    const file = join(directory, backupFileName(db.path, new Date(Date.UTC(2030, 0, 1))));
+    const seen: { final: boolean; listed: number; partial: string[] }[] = [];
+    await backup(db, file, {
+      onProgress: () =>
+        void seen.push({
+          final: existsSync(file),
+          listed: listBackups(directory, db.path).length,
+          partial: readdirSync(directory).filter((name) => name.endsWith(".partial")),
+        }),
+    });
+    expect(seen.length).toBeGreaterThan(0);
+    for (const moment of seen) expect(moment).toMatchObject({ final: false, listed: 0, partial: [expect.any(String)] });
+    expect(readdirSync(directory)).toEqual([basename(file)]);
+    expect(verifyBackup(file)).toMatchObject({ ok: true, tasks: 3_000 });
   });
 
   it("restores a backup, refusing while a worker is alive on the target unless forced", async () => {

@@ -49,6 +49,9 @@ export interface QueuedTaskManagerOptions {
 
 const keyOf = (runId: string) => `run:${runId}`;
 
+/** The periodic sync reads the queue at least once in this many intervals, written to or not. */
+const FULL_SYNC_EVERY = 10;
+
 interface WorkerContext {
   readonly signal: AbortSignal;
   progress(value: number): Promise<void>;
@@ -69,7 +72,14 @@ async function executeRun(
     if (update.progress !== undefined) await context.progress(update.progress);
     registry?.update(payload.runId, update);
   };
-  const result = await handler(payload.parameters, { runId: payload.runId, signal: context.signal, reportProgress });
+  // The signal is handed on lazily: most modules never read it, and each one costs an AbortController.
+  const result = await handler(payload.parameters, {
+    runId: payload.runId,
+    get signal() {
+      return context.signal;
+    },
+    reportProgress,
+  });
   return { exitCode: exitCodeOf(result) };
 }
 
@@ -126,6 +136,9 @@ export class QueuedTaskManager implements TaskManager {
   #waiters: (() => void)[] = [];
   #closed = false;
   #workerPending = false;
+  /** PRAGMA data_version at the last sync: unchanged means no other connection has written since. */
+  #syncedVersion = -1;
+  #skippedSyncs = 0;
 
   constructor(options: QueuedTaskManagerOptions = {}) {
     this.#ownsDb = options.db === undefined;
@@ -138,7 +151,7 @@ export class QueuedTaskManager implements TaskManager {
     this.#embedded = embedded === false ? false : embedded === true ? {} : embedded;
     // With an embedded worker, events record the runs this process executes and the timer only
     // has to catch runs finished elsewhere; without one, the timer is how runs are noticed.
-    this.#timer = setInterval(() => this.#sync(), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
+    this.#timer = setInterval(() => this.#sync(false), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
     this.#timer.unref();
   }
 
@@ -201,7 +214,7 @@ export class QueuedTaskManager implements TaskManager {
   /** Resolves when every run started here has finished, or when the manager is closed. */
   async waitAll(): Promise<void> {
     // One read now; after that, worker events and the sync timer update the runs and wake us.
-    this.#sync();
+    this.#sync(false);
     for (;;) {
       if (this.#pending.size === 0 || this.#closed) return;
       await new Promise<void>((resolve) => {
@@ -284,6 +297,10 @@ export class QueuedTaskManager implements TaskManager {
     // Runs this process executes are recorded from the worker's events; the sync timer covers the rest.
     for (const event of ["completed", "dead-lettered", "cancelled", "retried"] as const)
       worker.on(event, (task: Task) => this.#record(task));
+    // Expired leases recovered through this connection change runs without a task event.
+    worker.on("recovered", () => {
+      this.#syncedVersion = -1;
+    });
     this.#worker = worker;
     this.#workerModules = key;
     // The replaced worker stops claiming at once and finishes what it is running.
@@ -315,9 +332,21 @@ export class QueuedTaskManager implements TaskManager {
     );
   }
 
-  /** Reads the state of this manager's unfinished runs from the queue into the registry. */
-  #sync(): void {
+  /**
+   * Reads the state of this manager's unfinished runs from the queue into the registry. Unless
+   * `force`d, it skips the read when no other connection has written since the last one (this
+   * connection's own changes arrive as worker events), but reads at least every
+   * {@link FULL_SYNC_EVERY} calls all the same.
+   */
+  #sync(force = true): void {
     if (this.#pending.size === 0 || !this.db.isOpen) return;
+    const version = this.db.statement<{ data_version: number }>("PRAGMA data_version").get()?.data_version ?? -1;
+    if (!force && version === this.#syncedVersion && this.#skippedSyncs < FULL_SYNC_EVERY) {
+      this.#skippedSyncs += 1;
+      return;
+    }
+    this.#syncedVersion = version;
+    this.#skippedSyncs = 0;
     const rows = this.db
       .statement<TaskState>(
         `SELECT idempotency_key AS key, status, started_at, finished_at, error, result FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))`,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { QueueClient } from "@queue/client";
 import { QueuedTaskManager } from "@queue/integration";
 import { makeTempDir, removeTempDirs, runTypeScript, spawnTypeScript, tempDbPath } from "@queue/test-support";
 import Database from "better-sqlite3";
@@ -63,6 +64,31 @@ describe("QueuedTaskManager with separate worker processes", () => {
     const db = new Database(path, { readonly: true });
     expect(db.prepare("SELECT status, attempts FROM tasks").get()).toEqual({ status: "completed", attempts: 2 });
     db.close();
+    await manager.close();
+  });
+});
+
+describe("QueuedTaskManager: reading run state back from the queue", () => {
+  it("notices a change made through its own connection without a worker event, at the next full sync", async () => {
+    const manager = new QueuedTaskManager({ path: tempDbPath(), embeddedWorker: false, syncIntervalMs: 5 });
+    await manager.startTask({ id: "held", moduleId: "anything", parameters: {} });
+    // A cancel through the manager's own connection: no other connection writes, so data_version
+    // never changes; the periodic full sync must still bring the run up to date.
+    await new Promise((resolve) => setTimeout(resolve, 50)); // a few syncs have read the queued run
+    const row = manager.db.statement<{ id: number }>("SELECT id FROM tasks WHERE idempotency_key = 'run:held'").get();
+    await new QueueClient({ db: manager.db }).cancel(row?.id as number);
+    await until(() => manager.registry.get("held")?.status === "cancelled");
+    await manager.close();
+  });
+
+  it("notices a run finished by another connection at the next interval", async () => {
+    const path = tempDbPath();
+    const manager = new QueuedTaskManager({ path, embeddedWorker: false, syncIntervalMs: 5 });
+    await manager.startTask({ id: "elsewhere", moduleId: "anything", parameters: {} });
+    const other = new Database(path);
+    other.prepare("UPDATE tasks SET status = 'cancelled', finished_at = ? WHERE idempotency_key = 'run:elsewhere'").run(Date.now());
+    other.close();
+    await until(() => manager.registry.get("elsewhere")?.status === "cancelled");
     await manager.close();
   });
 });

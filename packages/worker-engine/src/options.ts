@@ -41,7 +41,18 @@ export interface WorkerOptions<Types extends object = Record<string, unknown>> {
    * before its outcome is recorded and the task may run again. Default 5 s.
    */
   readonly abortGraceMs?: number;
+  /**
+   * Tasks claimed ahead of free slots and held (leased) in this worker until a slot frees, so that
+   * one write transaction records a batch of outcomes and claims the next batch. A number fixes
+   * it; "auto" (the default) holds up to `concurrency` tasks while handlers take under
+   * {@link AUTO_PREFETCH_BELOW_MS} ms on average, and none for longer tasks, which gain nothing from
+   * it and would keep work from other workers.
+   */
+  readonly prefetch?: number | "auto";
 }
+
+/** Under "auto", tasks are claimed ahead only while handlers average less than this. */
+export const AUTO_PREFETCH_BELOW_MS = 100;
 
 export interface ResolvedWorkerOptions {
   readonly concurrency: number;
@@ -58,6 +69,7 @@ export interface ResolvedWorkerOptions {
   readonly handleSignals: boolean;
   readonly shutdownTimeoutMs: number;
   readonly abortGraceMs: number;
+  readonly prefetch: number | "auto";
 }
 
 export function defaultWorkerId(): string {
@@ -102,6 +114,9 @@ export function resolveWorkerOptions(options: WorkerOptions<object>): ResolvedWo
   if (!Number.isFinite(abortGraceMs) || abortGraceMs < 0) invalidConfig("abortGraceMs", abortGraceMs, "milliseconds >= 0");
   const maxResultBytes = options.maxResultBytes ?? 1024 * 1024;
   if (!Number.isInteger(maxResultBytes) || maxResultBytes < 1) invalidConfig("maxResultBytes", maxResultBytes, "a positive integer");
+  const prefetch = options.prefetch ?? "auto";
+  if (prefetch !== "auto" && (!Number.isInteger(prefetch) || prefetch < 0))
+    invalidConfig("prefetch", prefetch, '"auto" or an integer >= 0 (tasks claimed ahead of free slots)');
   const types = options.types === "all" ? undefined : (merged.types ?? Object.keys(handlers));
   return Object.freeze({
     concurrency: merged.concurrency ?? 1,
@@ -117,5 +132,6 @@ export function resolveWorkerOptions(options: WorkerOptions<object>): ResolvedWo
     handleSignals: options.handleSignals ?? false,
     shutdownTimeoutMs,
     abortGraceMs,
+    prefetch,
   });
 }

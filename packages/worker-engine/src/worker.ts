@@ -25,7 +25,7 @@ import { isPermanentError, toTaskError } from "./errors.js";
 import type { WorkerEvents } from "./events.js";
 import type { TaskContext, TaskHandler } from "./handlers.js";
 import { type ClaimedTask, claim, completeMany, extend, type Failure, fail, type Lease } from "./leases.js";
-import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.js";
+import { AUTO_PREFETCH_BELOW_MS, type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.js";
 
 type AbortReason = "cancel" | "timeout" | "lease-lost" | "shutdown";
 
@@ -73,6 +73,8 @@ export interface StopOptions {
 
 const ABORTED = Symbol("aborted");
 const MAX_ERROR_DELAY_MS = 5_000;
+/** The longest a recorded outcome waits for more to share its transaction. */
+const MAX_OUTCOME_DELAY_MS = 20;
 
 /**
  * Claims tasks, runs their handlers under a lease and records the outcome. Claims, completions and
@@ -100,7 +102,13 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   #stopping?: Promise<void>;
   #loopDone: Promise<void> = Promise.resolve();
   readonly #running = new Map<number, Running>();
+  /** Claimed ahead (see the prefetch option), leased, waiting for a free slot, in claim order. */
+  #buffered: ClaimedTask[] = [];
   #outcomes: Outcome[] = [];
+  /** When the oldest unrecorded outcome was recorded in memory (performance.now()). */
+  #outcomesSince = 0;
+  /** Moving average of handler run times, for prefetch "auto"; undefined until one has finished. */
+  #averageRunMs: number | undefined;
   #wake?: () => void;
   #woken = false;
   #heartbeat?: NodeJS.Timeout;
@@ -181,13 +189,32 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     this.#loopDone = this.#loop();
   }
 
+  /**
+   * Keeps the slots busy: starts buffered tasks as slots free, and runs a tick (record outcomes,
+   * claim more) when enough room has opened for a batch, when an outcome has waited long enough,
+   * or when there is nothing else to do.
+   */
   async #loop(): Promise<void> {
     let errorDelay = this.options.pollIntervalMs;
     while (this.#state === "running") {
+      this.#startBuffered();
       const free = this.options.concurrency - this.#running.size;
+      const prefetch = this.#prefetch();
+      const room = free + prefetch - this.#buffered.length;
+      // Without prefetch, every free slot is worth a claim; with it, wait until half the buffer is gone.
+      const batch = prefetch === 0 ? 1 : Math.ceil(prefetch / 2);
+      const outcomeWait = this.#outcomes.length === 0 ? undefined : MAX_OUTCOME_DELAY_MS - (performance.now() - this.#outcomesSince);
+      if (room < batch && (outcomeWait === undefined || outcomeWait > 0)) {
+        // Wait for a task to finish (or the oldest outcome's deadline), then let the event loop turn
+        // once so every task finishing at about the same time is recorded in one transaction.
+        await this.#sleep(outcomeWait === undefined ? undefined : Math.ceil(outcomeWait));
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      const limit = Math.max(0, room);
       let claimed = 0;
       try {
-        claimed = await this.#tick(free);
+        claimed = await this.#tick(limit);
         errorDelay = this.options.pollIntervalMs;
       } catch (error) {
         this.emit("error", error);
@@ -195,21 +222,32 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         errorDelay = Math.min(MAX_ERROR_DELAY_MS, errorDelay * 2);
         continue;
       }
+      if (limit > 0 && claimed >= limit) continue;
       // Handlers that ignored their abort past the grace keep a slot but have no outcome to wait for.
       const undecided = [...this.#running.values()].filter((running) => !running.settled).length;
-      const queueLooksEmpty = claimed === 0 && (free > 0 || undecided === 0);
-      if (this.#drained !== undefined && queueLooksEmpty && undecided === 0 && this.#outcomes.length === 0) {
+      const empty = claimed === 0 && undecided === 0 && this.#buffered.length === 0 && this.#outcomes.length === 0;
+      if (this.#drained !== undefined && empty) {
         this.#drained();
         return;
       }
-      if (free > 0 && claimed === free) continue;
-      // No free slot: wait for a task to finish, then let the event loop turn once so every task
-      // finishing at about the same time is recorded and replaced in one transaction, not one each.
-      // Otherwise the queue ran dry: poll for new work.
-      if (free === 0) {
-        await this.#sleep();
-        await new Promise((resolve) => setImmediate(resolve));
-      } else await this.#idle();
+      if (limit === 0) continue;
+      // The queue ran dry (or only outcomes were due): start what is buffered, then poll for new work.
+      this.#startBuffered();
+      await this.#idle();
+    }
+  }
+
+  /** How many tasks to hold beyond free slots now. */
+  #prefetch(): number {
+    const { prefetch, concurrency } = this.options;
+    if (prefetch !== "auto") return prefetch;
+    return this.#averageRunMs !== undefined && this.#averageRunMs < AUTO_PREFETCH_BELOW_MS ? concurrency : 0;
+  }
+
+  #startBuffered(): void {
+    while (this.#buffered.length > 0 && this.#running.size < this.options.concurrency) {
+      const next = this.#buffered.shift() as ClaimedTask;
+      this.#start(next.task, next.lease);
     }
   }
 
@@ -263,7 +301,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     }
     this.#dataVersion = dataVersion;
     for (const event of events) event();
-    for (const { task, lease } of claimed) this.#start(task, lease);
+    for (const task of claimed) this.#buffered.push(task);
+    this.#startBuffered();
     // Rows dead-lettered as undecodable were claimed too: the queue is not empty because of them.
     return claimed.length + discarded;
   }
@@ -384,9 +423,12 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
           return { error };
         },
       );
+    const startedAt = performance.now();
     try {
       const first = await Promise.race([work, aborted]);
       if (first !== ABORTED) {
+        const ms = performance.now() - startedAt;
+        this.#averageRunMs = this.#averageRunMs === undefined ? ms : this.#averageRunMs * 0.9 + ms * 0.1;
         if (!("error" in first)) this.#settleSuccess(running, first.value);
         else if (running.reason !== undefined) this.#settleAborted(running, first.error);
         else this.#settleFailure(running, first.error);
@@ -419,7 +461,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       return;
     }
     running.settled = true;
-    this.#outcomes.push({ running, kind: "complete", result, value });
+    this.#queueOutcome({ running, kind: "complete", result, value });
   }
 
   #settleFailure(running: Running, thrown: unknown): void {
@@ -452,9 +494,15 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     }
   }
 
+  /** Queues an outcome for the next tick's transaction. */
+  #queueOutcome(outcome: Outcome): void {
+    if (this.#outcomes.length === 0) this.#outcomesSince = performance.now();
+    this.#outcomes.push(outcome);
+  }
+
   #settle(running: Running, kind: "fail", failure: Failure, error: TaskError | null): void {
     running.settled = true;
-    this.#outcomes.push({ running, kind, failure, error });
+    this.#queueOutcome({ running, kind, failure, error });
   }
 
   #abort(running: Running, reason: AbortReason): void {
@@ -517,13 +565,15 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     if (this.#state !== "running" && this.#state !== "stopping") return;
     const leases = [...this.#running.values()].filter((running) => !running.settled).map((running) => running.lease);
     for (const outcome of this.#outcomes) leases.push(outcome.running.lease);
+    for (const buffered of this.#buffered) leases.push(buffered.lease);
     try {
       const result = await this.db.transaction((tx) => {
         touchWorker(tx, this.id, tx.clock.now());
         return leases.length === 0 ? undefined : extend(tx, leases, this.options.leaseMs);
       });
       if (result === undefined) return;
-      for (const taskId of result.lost) {
+      const lost = new Set(result.lost);
+      for (const taskId of lost) {
         const running = this.#running.get(taskId);
         if (running !== undefined) this.#abort(running, "lease-lost");
       }
@@ -531,6 +581,18 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         const running = this.#running.get(taskId);
         if (running !== undefined && state.cancelRequested) this.#abort(running, "cancel");
       }
+      // Buffered tasks not started yet: a lost one is dropped, a cancelled one is recorded as such.
+      this.#buffered = this.#buffered.filter(({ task, lease }) => {
+        if (lost.has(task.id)) {
+          this.#leaseLost(task);
+          return false;
+        }
+        if (!result.held.get(task.id)?.cancelRequested) return true;
+        const error = { name: "Cancelled", message: "The task was cancelled before it started." };
+        this.#settle({ task, lease }, "fail", { outcome: "cancelled", error: JSON.stringify(error) }, error);
+        this.#signal();
+        return false;
+      });
     } catch (error) {
       this.emit("error", error);
     }
@@ -586,6 +648,9 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     this.#state = "stopping";
     this.#signal();
     await this.#loopDone;
+    // Tasks claimed ahead but never started go back to the queue at once.
+    for (const { task, lease } of this.#buffered.splice(0))
+      this.#settle({ task, lease }, "fail", { outcome: "release", error: null }, null);
     const graceful = options.graceful ?? true;
     const timeoutMs = options.timeoutMs ?? this.options.shutdownTimeoutMs;
     // Wait for outcomes to be decided, not for handlers that ignore their abort to end.

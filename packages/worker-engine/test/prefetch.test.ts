@@ -1,0 +1,119 @@
+import { type QueueDatabase, QueueError } from "@queue/core";
+import { Worker } from "@queue/worker-engine";
+import { describe, expect, it, vi } from "vitest";
+import { eventually, harness } from "./helpers.js";
+
+function leasedCount(db: QueueDatabase): number {
+  return (db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks WHERE status = 'leased'").get() as { n: number }).n;
+}
+
+/** A handler that waits until `open()` is called, counting its calls. */
+function gate() {
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const calls: number[] = [];
+  return {
+    calls,
+    open,
+    handler: async (payload: unknown) => {
+      calls.push(payload as number);
+      await opened;
+    },
+  };
+}
+
+describe("Worker: claiming ahead (prefetch)", () => {
+  it("holds up to concurrency + prefetch leased tasks and runs only `concurrency` at once", async () => {
+    const { client, worker, db } = harness({ realTime: true });
+    await client.enqueueMany(Array.from({ length: 20 }, (_, n) => ({ type: "t", payload: n })));
+    const { calls, open, handler } = gate();
+    const w = worker({ concurrency: 2, prefetch: 3, handlers: { t: handler } });
+    await w.start();
+    await eventually(() => leasedCount(db) === 5);
+    expect(w.activeTaskIds).toHaveLength(2);
+    // Claimed ahead in the strategy's order, started in that order.
+    expect(calls).toEqual([0, 1]);
+    open();
+    await eventually(async () => (await client.counts()).completed === 20);
+    expect(calls).toEqual(Array.from({ length: 20 }, (_, n) => n));
+  });
+
+  it("returns tasks claimed ahead to the queue on stop, without charging an attempt", async () => {
+    const { client, worker, db } = harness({ realTime: true });
+    await client.enqueueMany(Array.from({ length: 10 }, (_, n) => ({ type: "t", payload: n })));
+    const { calls, open, handler } = gate();
+    const w = worker({ concurrency: 2, prefetch: 3, handlers: { t: handler } });
+    await w.start();
+    await eventually(() => leasedCount(db) === 5);
+    const stopped = w.stop();
+    open();
+    await stopped;
+    expect(calls).toEqual([0, 1]);
+    const rows = db.statement<{ status: string; attempts: number; n: number }>(
+      "SELECT status, attempts, count(*) AS n FROM tasks GROUP BY status, attempts ORDER BY status",
+    );
+    expect(rows.all()).toEqual([
+      { status: "completed", attempts: 1, n: 2 },
+      { status: "queued", attempts: 0, n: 8 },
+    ]);
+  });
+
+  it("records a cancel of a task claimed ahead at the next lease renewal; its handler never runs", async () => {
+    const { client, worker } = harness({ realTime: true });
+    const { task: first } = await client.enqueue("t", 1);
+    const { task: second } = await client.enqueue("t", 2);
+    const { calls, open, handler } = gate();
+    const w = worker({ concurrency: 1, prefetch: 1, heartbeatMs: 20, handlers: { t: handler } });
+    const cancelled: number[] = [];
+    w.on("cancelled", (task) => cancelled.push(task.id));
+    await w.start();
+    await eventually(async () => (await client.get(second.id))?.status === "leased");
+    await client.cancel(second.id);
+    expect(await client.waitFor(second.id, { timeoutMs: 5_000 })).toMatchObject({ status: "cancelled" });
+    expect(cancelled).toEqual([second.id]);
+    open();
+    expect(await client.waitFor(first.id, { timeoutMs: 5_000 })).toMatchObject({ status: "completed" });
+    expect(calls).toEqual([1]);
+  });
+
+  it('"auto" claims ahead for short tasks, so every claim while the queue is full takes a batch', async () => {
+    const { client, worker, db } = harness();
+    await client.enqueueMany(Array.from({ length: 2_000 }, (_, n) => ({ type: "short", payload: n })));
+    const transaction = db.transaction.bind(db);
+    const claims: number[] = [];
+    vi.spyOn(db, "transaction").mockImplementation(((work: (tx: QueueDatabase) => unknown) =>
+      transaction((tx) => {
+        const result = work(tx);
+        if (Array.isArray(result) && result.length > 0) claims.push(result.length);
+        return result;
+      })) as typeof db.transaction);
+    // Short async tasks that finish a few at a time, not all in one turn of the event loop.
+    const short = (n: unknown) => new Promise((resolve) => setTimeout(resolve, (n as number) % 3));
+    const stats = await worker({ concurrency: 50, handlers: { short } }).runUntilEmpty();
+    expect(stats.completed).toBe(2_000);
+    expect(claims.reduce((sum, n) => sum + n, 0)).toBe(2_000);
+    // The first claim fills the slots; from then on each refills at least half the buffer (25),
+    // but the last, which takes what is left.
+    expect(claims[0]).toBe(50);
+    expect(Math.min(...claims.slice(1, -1))).toBeGreaterThanOrEqual(25);
+  });
+
+  it('"auto" claims nothing ahead while handlers take longer than 100 ms', async () => {
+    const { client, worker, db } = harness({ realTime: true });
+    await client.enqueueMany(Array.from({ length: 6 }, (_, n) => ({ type: "slow", payload: n })));
+    const w = worker({ concurrency: 2, handlers: { slow: () => new Promise((resolve) => setTimeout(resolve, 120)) } });
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, leasedCount(db))), 5);
+    await w.runUntilEmpty();
+    clearInterval(sampler);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(2);
+  });
+
+  it("rejects a prefetch that is not a count or 'auto'", () => {
+    for (const prefetch of [-1, 1.5, Number.NaN, "many"]) {
+      expect(() => new Worker({ path: ":memory:", prefetch: prefetch as number, handlers: {} })).toThrow(QueueError);
+      expect(() => new Worker({ path: ":memory:", prefetch: prefetch as number, handlers: {} })).toThrow(/prefetch/);
+    }
+  });
+});

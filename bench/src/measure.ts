@@ -1,19 +1,57 @@
 import { join } from "node:path";
 import { type Summary, summarize } from "./stats.js";
 
-/** One compared figure: its samples and its ratio to the scenario's reference. */
+/**
+ * One compared figure: its samples and its ratio to the scenario's reference. A variant that could
+ * not run keeps zeros in `opsPerSecond` and `ratio` and says why in `notRun`.
+ */
 export interface Comparison {
   readonly variant: string;
   readonly opsPerSecond: Summary;
   readonly ratio: number;
+  readonly notRun?: string;
 }
 
 export type Variant = (path: string) => number | Promise<number>;
 
 /**
+ * Thrown by a variant that cannot run here (a service not reachable, a package that cannot be
+ * installed or run on this Node.js): the comparison records the reason instead of figures.
+ */
+export class NotRun extends Error {
+  override readonly name = "NotRun";
+  readonly reason: string;
+
+  constructor(reason: string) {
+    super(`not run: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+/** Whether `error` is a NotRun, by brand rather than `instanceof` alone. */
+export function isNotRun(error: unknown): error is NotRun {
+  return error instanceof Error && error.name === "NotRun" && typeof (error as { reason?: unknown }).reason === "string";
+}
+
+const NOT_RUN_TEXT = /^(?:Error: )?NotRun: not run: (.*)$/m;
+
+/**
+ * The reason of a NotRun, also when it crossed a process boundary as text (a variant run in a
+ * child process comes back as an Error whose message is the NotRun's stack); undefined otherwise.
+ */
+export function notRunReason(error: unknown): string | undefined {
+  if (isNotRun(error)) return error.reason;
+  if (!(error instanceof Error)) return undefined;
+  return NOT_RUN_TEXT.exec(error.message.split("\n", 1)[0] ?? "")?.[1];
+}
+
+const NO_FIGURES: Summary = { median: 0, min: 0, max: 0 };
+
+/**
  * Runs every variant `rounds` times, interleaved (round 1 of each, then round 2 of each, ...) so
  * that noise on a shared machine falls on all of them alike; each run gets a fresh file. Ratios
- * are medians over the reference's median.
+ * are medians over the reference's median. A variant that throws NotRun is not run again and is
+ * recorded with the reason; any other error still ends the comparison.
  */
 export async function compare(
   directory: string,
@@ -23,15 +61,26 @@ export async function compare(
   rounds: number,
 ): Promise<Comparison[]> {
   const samples = new Map<string, number[]>(Object.keys(variants).map((variant) => [variant, []]));
+  const notRun = new Map<string, string>();
   for (let round = 0; round < rounds; round++) {
     for (const [variant, run] of Object.entries(variants)) {
+      if (notRun.has(variant)) continue;
       const path = join(directory, `${name}-${round}-${variant.replace(/\W+/g, "_")}.db`);
-      samples.get(variant)?.push(await run(path));
+      try {
+        samples.get(variant)?.push(await run(path));
+      } catch (error) {
+        const reason = notRunReason(error);
+        if (reason === undefined) throw error;
+        notRun.set(variant, reason);
+        process.stderr.write(`  ${variant}: not run: ${reason}\n`);
+      }
     }
   }
-  const referenceMedian = summarize(samples.get(reference) ?? []).median;
-  return [...samples].map(([variant, list]) => {
+  const referenceMedian = notRun.has(reference) ? 0 : summarize(samples.get(reference) ?? []).median;
+  return [...samples].map(([variant, list]): Comparison => {
+    const reason = notRun.get(variant);
+    if (reason !== undefined) return { variant, opsPerSecond: NO_FIGURES, ratio: 0, notRun: reason };
     const opsPerSecond = summarize(list);
-    return { variant, opsPerSecond, ratio: opsPerSecond.median / referenceMedian };
+    return { variant, opsPerSecond, ratio: referenceMedian === 0 ? 0 : opsPerSecond.median / referenceMedian };
   });
 }

@@ -1,13 +1,54 @@
+// The bench's scenarios: in each, variants are timed side by side (interleaved rounds) against a
+// reference. The enqueue, enqueue-many and process scenarios also hold peer queues (plainjob,
+// liteque, Sidequest, BullMQ, pg-boss, graphile-worker; see peers/index.ts), chosen with
+// --peers none|sqlite|all (default all; with --quick only the SQLite peers, at a tenth of their
+// sizes, so a smoke run stays short and needs no Redis or PostgreSQL).
 import { timeQueueTransactions } from "./core-overhead.js";
 import { inMemoryRuns, queuedRuns } from "./managers.js";
-import type { Variant } from "./measure.js";
+import type { Comparison, Variant } from "./measure.js";
+import { BULLMQ_PROCESS, PG_BOSS_PROCESS, PLAINJOB_PROCESS, peerVariants } from "./peers/index.js";
 import { enqueueAwaited, enqueueConcurrent, enqueueManyBatches, processInProcess, processMultiProcess } from "./queue-ops.js";
 import { rawBatchedInserts, rawClaimComplete, rawSingleInserts } from "./raw.js";
 
-/** A target from the project's goals: `variant` should reach `atLeast` times the reference. */
+/**
+ * A target from the project's goals: `variant` should reach `atLeast` times the scenario's
+ * reference, or times the variant named by `of` (e.g. a peer queue).
+ */
 export interface Target {
   readonly variant: string;
   readonly atLeast: number;
+  readonly of?: string;
+}
+
+/** A target as measured: `ratio` is the variant's median over its baseline's median. */
+export interface TargetResult extends Target {
+  /** The variant the ratio is taken to: `of`, or the scenario's reference. */
+  readonly baseline: string;
+  readonly ratio: number;
+  readonly met: boolean;
+  /** Why the target could not be judged (a side not run, or not in this run); `met` is then false. */
+  readonly notEvaluated?: string;
+}
+
+/** Evaluates `targets` on a scenario's comparisons (as returned by compare()). */
+export function evaluateTargets(targets: readonly Target[], reference: string, comparisons: readonly Comparison[]): TargetResult[] {
+  return targets.map((target) => {
+    const baseline = target.of ?? reference;
+    const find = (name: string) => comparisons.find((comparison) => comparison.variant === name);
+    const sides = [find(target.variant), find(baseline)] as const;
+    const missing = [target.variant, baseline].find((_, index) => sides[index] === undefined);
+    const notRun = sides.find((side) => side?.notRun !== undefined);
+    const notEvaluated =
+      missing !== undefined
+        ? `${missing} is not in this run`
+        : notRun !== undefined
+          ? `${notRun.variant}: not run: ${notRun.notRun}`
+          : undefined;
+    if (notEvaluated !== undefined) return { ...target, baseline, ratio: 0, met: false, notEvaluated };
+    const [mine, theirs] = sides as readonly [Comparison, Comparison];
+    const ratio = theirs.opsPerSecond.median === 0 ? 0 : mine.opsPerSecond.median / theirs.opsPerSecond.median;
+    return { ...target, baseline, ratio, met: ratio >= target.atLeast };
+  });
 }
 
 export interface Scenario {
@@ -22,6 +63,8 @@ export interface Scenario {
 const RAW_SINGLE = "raw: one INSERT per transaction";
 const RAW_BATCH = "raw: 1,000 INSERTs per transaction";
 const RAW_PROCESS = "raw: claim 50 + complete 50, two transactions";
+
+const ONE_PROCESS_50 = "1 worker process, concurrency 50";
 
 const IN_MEMORY_1MS = "BackgroundTaskManager, 1 ms async task";
 
@@ -51,6 +94,7 @@ export const SCENARIOS: readonly Scenario[] = [
       [RAW_SINGLE]: (path) => rawSingleInserts(path, 20_000 * scale),
       "enqueue(), awaited one by one": (path) => enqueueAwaited(path, 20_000 * scale),
       "enqueue(), 1,000 in flight (group commit)": (path) => enqueueConcurrent(path, 100_000 * scale, 1_000),
+      ...peerVariants("enqueue", scale),
     }),
   },
   {
@@ -62,6 +106,7 @@ export const SCENARIOS: readonly Scenario[] = [
     variants: (scale) => ({
       [RAW_BATCH]: (path) => rawBatchedInserts(path, 200_000 * scale, 1_000),
       "enqueueMany(), 1,000 per call": (path) => enqueueManyBatches(path, 200_000 * scale, 1_000),
+      ...peerVariants("enqueue-many", scale),
     }),
   },
   {
@@ -70,15 +115,19 @@ export const SCENARIOS: readonly Scenario[] = [
     unit: "tasks/s",
     reference: RAW_PROCESS,
     targets: [
-      { variant: "1 worker process, concurrency 50", atLeast: 0.5 },
+      { variant: ONE_PROCESS_50, atLeast: 0.5 },
       { variant: "4 worker processes, concurrency 50 each", atLeast: 0.5 },
+      { variant: ONE_PROCESS_50, atLeast: 5, of: PLAINJOB_PROCESS },
+      { variant: ONE_PROCESS_50, atLeast: 1, of: BULLMQ_PROCESS },
+      { variant: ONE_PROCESS_50, atLeast: 1, of: PG_BOSS_PROCESS },
     ],
     variants: (scale) => ({
       [RAW_PROCESS]: (path) => rawClaimComplete(path, 40_000 * scale, 50),
       "Worker in this process, concurrency 1": (path) => processInProcess(path, 10_000 * scale, 1),
       "Worker in this process, concurrency 50": (path) => processInProcess(path, 40_000 * scale, 50),
-      "1 worker process, concurrency 50": (path) => processMultiProcess(path, 40_000 * scale, 1, 50),
+      [ONE_PROCESS_50]: (path) => processMultiProcess(path, 40_000 * scale, 1, 50),
       "4 worker processes, concurrency 50 each": (path) => processMultiProcess(path, 40_000 * scale, 4, 50),
+      ...peerVariants("process", scale),
     }),
   },
   {

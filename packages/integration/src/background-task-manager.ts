@@ -12,6 +12,8 @@ interface Active {
 /** The in-memory baseline: runs execute as promises in this process and are lost on a restart. */
 export class BackgroundTaskManager implements TaskManager {
   readonly kind = "in-memory";
+  readonly closed: Promise<void>;
+  #markClosed: () => void = () => undefined;
   readonly registry: RunRegistry;
   readonly #modules = new Map<string, ModuleHandler>();
   readonly #active = new Map<string, Active>();
@@ -20,6 +22,7 @@ export class BackgroundTaskManager implements TaskManager {
   constructor(registry: RunRegistry = new RunRegistry(), options: { readonly pausedIntake?: PausedIntakeMode } = {}) {
     this.registry = registry;
     this.#intake = new IntakeGate(options.pausedIntake);
+    this.closed = new Promise((resolve) => (this.#markClosed = resolve));
   }
 
   registerModule(moduleId: string, handler: ModuleHandler): void {
@@ -108,6 +111,7 @@ export class BackgroundTaskManager implements TaskManager {
     for (const active of this.#active.values()) active.controller.abort(new Error("The task manager is closing."));
     await this.waitAll();
     this.registry.save();
+    this.#markClosed();
   }
 
   #finish(runId: string, outcome: Pick<Run, "status"> & Partial<Pick<Run, "exitCode" | "error">>): void {

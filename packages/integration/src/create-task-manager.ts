@@ -40,14 +40,42 @@ class TaskManagerNotices extends TypedEmitter<TaskManagerEvents> {
 export const taskManagerEvents: TaskManagerNotices = new TaskManagerNotices();
 
 function fromFile(file: string): Partial<TaskExecutionConfig> {
-  const parsed = parseYaml(readFileSync(file, "utf8")) as { task_execution?: Record<string, unknown> } | null;
-  const section = parsed?.task_execution ?? {};
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `The task execution config ${file} cannot be read as YAML or JSON: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const raw = isTable(parsed) ? parsed.task_execution : undefined;
+  if (raw !== undefined && raw !== null && !isTable(raw)) {
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `In ${file}, task_execution is ${describeValue(raw)}; expected a mapping of backend, queue_db_path, fallback_enabled, paused_intake.`,
+    );
+  }
+  const section: Record<string, unknown> = raw ?? {};
+  if (section.queue_db_path !== undefined && (typeof section.queue_db_path !== "string" || section.queue_db_path.trim() === "")) {
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `In ${file}, task_execution.queue_db_path is ${describeValue(section.queue_db_path)}; expected the path of the queue database file.`,
+    );
+  }
   return {
     ...(section.backend === undefined ? {} : { backend: section.backend as TaskExecutionConfig["backend"] }),
-    ...(section.queue_db_path === undefined ? {} : { queueDbPath: String(section.queue_db_path) }),
+    ...(section.queue_db_path === undefined ? {} : { queueDbPath: section.queue_db_path as string }),
     ...(section.fallback_enabled === undefined ? {} : { fallbackEnabled: section.fallback_enabled as boolean }),
     ...(section.paused_intake === undefined ? {} : { pausedIntake: section.paused_intake as PausedIntakeMode }),
   };
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function fromEnv(env: Readonly<Record<string, string | undefined>>): Partial<TaskExecutionConfig> {

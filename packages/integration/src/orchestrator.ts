@@ -104,17 +104,31 @@ export class TaskOrchestrator {
     }
   }
 
-  /** Resolves with the run once the registry shows it finished. */
+  /**
+   * Resolves with the run once the registry shows it finished; rejects with CLOSED if the manager
+   * closes first (on the queue, the run stays queued for the next manager on the file).
+   */
   #finished(run: Run): Promise<Run> {
     const registry = this.manager.registry;
     const current = registry.get(run.id);
     if (current !== undefined && isFinal(current.status)) return Promise.resolve(current);
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const off = registry.on("change", (changed) => {
         if (changed.id === run.id && isFinal(changed.status)) {
           off();
           resolve(changed);
         }
+      });
+      this.manager.closed.then(() => {
+        off();
+        const last = registry.get(run.id);
+        if (last !== undefined && isFinal(last.status)) resolve(last);
+        else
+          reject(
+            new QueueError("CLOSED", `The task manager closed before run ${run.id} finished; it is ${last?.status ?? "unknown"}.`, {
+              details: { runId: run.id, status: last?.status },
+            }),
+          );
       });
     });
   }

@@ -114,6 +114,8 @@ interface TaskState {
  */
 export class QueuedTaskManager implements TaskManager {
   readonly kind = "queue";
+  readonly closed: Promise<void>;
+  #markClosed: () => void = () => undefined;
   readonly registry: RunRegistry;
   readonly db: QueueDatabase;
   readonly #ownsDb: boolean;
@@ -147,6 +149,7 @@ export class QueuedTaskManager implements TaskManager {
     this.#client = new QueueClient({ db: this.db });
     this.#maxAttempts = options.maxAttempts ?? 1;
     this.#intake = new IntakeGate(options.pausedIntake);
+    this.closed = new Promise((resolve) => (this.#markClosed = resolve));
     const embedded = options.embeddedWorker ?? true;
     this.#embedded = embedded === false ? false : embedded === true ? {} : embedded;
     // With an embedded worker, events record the runs this process executes and the timer only
@@ -270,6 +273,7 @@ export class QueuedTaskManager implements TaskManager {
     this.registry.save();
     if (this.#ownsDb) this.db.close();
     this.#wakeWaiters();
+    this.#markClosed();
   }
 
   /** Builds (or rebuilds, when modules were added) the embedded worker for the registered modules. */

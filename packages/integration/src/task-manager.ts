@@ -49,4 +49,6 @@ export interface TaskManager {
   resumeIntake(): void;
   intakeState(): IntakeState;
   close(): Promise<void>;
+  /** Resolves once close() has finished: runs not finished by then will not finish through this manager. */
+  readonly closed: Promise<void>;
 }

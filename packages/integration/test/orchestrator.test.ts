@@ -89,3 +89,30 @@ describe("TaskOrchestrator periodic runs on the queue", () => {
     await second.close();
   });
 });
+
+describe("TaskOrchestrator when the manager closes", () => {
+  it("on the queue, a run still queued when the manager closes rejects with CLOSED and stays queued", async () => {
+    const path = tempDbPath();
+    const manager = new QueuedTaskManager({ path, embeddedWorker: false });
+    const waiting = new TaskOrchestrator(manager).run({ moduleId: "later" });
+    await until(() => manager.registry.all().length === 1);
+    await manager.close();
+    await expect(waiting).rejects.toMatchObject({ code: "CLOSED" });
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare("SELECT status FROM tasks").all()).toEqual([{ status: "queued" }]);
+    db.close();
+  });
+
+  it("in memory, a run aborted by close settles with its final state", async () => {
+    const manager = new BackgroundTaskManager(new RunRegistry());
+    manager.registerModule(
+      "forever",
+      (_parameters, { signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+    );
+    const waiting = new TaskOrchestrator(manager).run({ moduleId: "forever" });
+    await until(() => manager.getActiveTaskCount() === 1);
+    await manager.close();
+    const { runs } = await waiting;
+    expect(runs[0]?.status).toMatch(/cancelled|failed/);
+  });
+});

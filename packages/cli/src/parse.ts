@@ -21,10 +21,22 @@ export function parseJsonArgument(text: string, what: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     throw new UsageError(
-      `${what} is not valid JSON: ${(error as Error).message}.`,
+      `${what} is not valid JSON (${jsonErrorWithoutText(error as Error, text)}).`,
       `quote it for the shell, e.g. '{"to":"ada@example.com"}'`,
     );
   }
+}
+
+/**
+ * Where JSON.parse failed, without the excerpt of the input V8 puts in some of its messages
+ * (`Unexpected token 'p', "password=h"... is not valid JSON`): a payload may hold secrets, and
+ * error output ends up in terminals, CI logs and bug reports.
+ */
+function jsonErrorWithoutText(error: Error, text: string): string {
+  const position = /at position (\d+)/.exec(error.message)?.[1];
+  if (position !== undefined) return `at character ${Number(position) + 1} of ${text.length}`;
+  if (/end of JSON input/i.test(error.message) || text.trim() === "") return "it ends too early";
+  return `${text.length} characters`;
 }
 
 export function parseList(text: string): string[] {

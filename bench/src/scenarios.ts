@@ -5,51 +5,12 @@
 // sizes, so a smoke run stays short and needs no Redis or PostgreSQL).
 import { timeQueueTransactions } from "./core-overhead.js";
 import { inMemoryRuns, queuedRuns } from "./managers.js";
-import type { Comparison, Variant } from "./measure.js";
+import type { Target, Variant } from "./measure.js";
 import { BULLMQ_PROCESS, PG_BOSS_PROCESS, PLAINJOB_PROCESS, peerVariants } from "./peers/index.js";
 import { enqueueAwaited, enqueueConcurrent, enqueueManyBatches, processInProcess, processMultiProcess } from "./queue-ops.js";
 import { rawBatchedInserts, rawClaimComplete, rawSingleInserts } from "./raw.js";
 
-/**
- * A target from the project's goals: `variant` should reach `atLeast` times the scenario's
- * reference, or times the variant named by `of` (e.g. a peer queue).
- */
-export interface Target {
-  readonly variant: string;
-  readonly atLeast: number;
-  readonly of?: string;
-}
-
-/** A target as measured: `ratio` is the variant's median over its baseline's median. */
-export interface TargetResult extends Target {
-  /** The variant the ratio is taken to: `of`, or the scenario's reference. */
-  readonly baseline: string;
-  readonly ratio: number;
-  readonly met: boolean;
-  /** Why the target could not be judged (a side not run, or not in this run); `met` is then false. */
-  readonly notEvaluated?: string;
-}
-
-/** Evaluates `targets` on a scenario's comparisons (as returned by compare()). */
-export function evaluateTargets(targets: readonly Target[], reference: string, comparisons: readonly Comparison[]): TargetResult[] {
-  return targets.map((target) => {
-    const baseline = target.of ?? reference;
-    const find = (name: string) => comparisons.find((comparison) => comparison.variant === name);
-    const sides = [find(target.variant), find(baseline)] as const;
-    const missing = [target.variant, baseline].find((_, index) => sides[index] === undefined);
-    const notRun = sides.find((side) => side?.notRun !== undefined);
-    const notEvaluated =
-      missing !== undefined
-        ? `${missing} is not in this run`
-        : notRun !== undefined
-          ? `${notRun.variant}: not run: ${notRun.notRun}`
-          : undefined;
-    if (notEvaluated !== undefined) return { ...target, baseline, ratio: 0, met: false, notEvaluated };
-    const [mine, theirs] = sides as readonly [Comparison, Comparison];
-    const ratio = theirs.opsPerSecond.median === 0 ? 0 : mine.opsPerSecond.median / theirs.opsPerSecond.median;
-    return { ...target, baseline, ratio, met: ratio >= target.atLeast };
-  });
-}
+export { evaluateTargets, type Target, type TargetResult } from "./measure.js";
 
 export interface Scenario {
   readonly name: string;

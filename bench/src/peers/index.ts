@@ -8,14 +8,18 @@
 //
 // A peer that cannot run (service not reachable, package not installable, an error) shows as
 // "not run: reason": any error a peer throws is recorded that way instead of ending the bench.
-import { isNotRun, NotRun, type Variant } from "../measure.js";
-import * as bullmq from "./bullmq.js";
-import * as graphileWorker from "./graphile-worker.js";
-import * as liteque from "./liteque.js";
+import { NotRun, type Variant } from "../measure.js";
+import { asPeer } from "./as-peer.js";
 import { type PeerSelection, peersFromArgv } from "./options.js";
-import * as pgBoss from "./pg-boss.js";
-import * as plainjob from "./plainjob.js";
-import { sidequestVariant } from "./sidequest.js";
+
+// Each peer's module (and its dependencies) loads when one of its variants first runs, so that
+// building the scenarios, or a variant's process, loads only what it uses.
+const plainjob = () => import("./plainjob.js");
+const liteque = () => import("./liteque.js");
+const sidequest = () => import("./sidequest.js");
+const bullmq = () => import("./bullmq.js");
+const pgBoss = () => import("./pg-boss.js");
+const graphileWorker = () => import("./graphile-worker.js");
 
 /** The scenarios peers join (names as in scenarios.ts). */
 export type PeerScenario = "enqueue" | "enqueue-many" | "process";
@@ -32,18 +36,6 @@ const IN_FLIGHT = 1_000;
 const BATCH = 1_000;
 const CONCURRENCY = 50;
 
-/** Turns any failure of a peer into NotRun, so that it is reported instead of ending the bench. */
-export function asPeer(run: Variant): Variant {
-  return async (path) => {
-    try {
-      return await run(path);
-    } catch (error) {
-      if (isNotRun(error)) throw error;
-      throw new NotRun(`failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  };
-}
-
 type Variants = Record<string, Variant>;
 type Size = (tasks: number) => number;
 
@@ -54,52 +46,55 @@ interface Peer {
   readonly process: (size: Size) => Variants;
 }
 
-const sidequest = (): Variants => ({ "Sidequest, SQLite backend": () => sidequestVariant() });
+const sidequestVariants = (): Variants => ({ "Sidequest, SQLite backend": async () => (await sidequest()).sidequestVariant() });
 
 const PEERS: readonly Peer[] = [
   {
     backend: "sqlite",
     enqueue: (size) => ({
-      "plainjob: add(), one by one (synchronous)": (path) => plainjob.enqueueAwaited(path, size(5_000)),
-      "plainjob: add(), 1,000 in flight (synchronous, so one by one)": (path) => plainjob.enqueueConcurrent(path, size(5_000), IN_FLIGHT),
+      "plainjob: add(), one by one (synchronous)": async (path) => (await plainjob()).enqueueAwaited(path, size(5_000)),
+      "plainjob: add(), 1,000 in flight (synchronous, so one by one)": async (path) =>
+        (await plainjob()).enqueueConcurrent(path, size(5_000), IN_FLIGHT),
     }),
-    "enqueue-many": (size) => ({ "plainjob: addMany(), 1,000 per call": (path) => plainjob.enqueueBatches(path, size(20_000), BATCH) }),
-    process: (size) => ({ [PLAINJOB_PROCESS]: (path) => plainjob.processQueue(path, size(5_000)) }),
+    "enqueue-many": (size) => ({
+      "plainjob: addMany(), 1,000 per call": async (path) => (await plainjob()).enqueueBatches(path, size(20_000), BATCH),
+    }),
+    process: (size) => ({ [PLAINJOB_PROCESS]: async (path) => (await plainjob()).processQueue(path, size(5_000)) }),
   },
   {
     backend: "sqlite",
     enqueue: (size) => ({
-      "liteque: enqueue(), awaited one by one": (path) => liteque.enqueueAwaited(path, size(1_000)),
-      "liteque: enqueue(), 1,000 in flight": (path) => liteque.enqueueConcurrent(path, size(2_000), IN_FLIGHT),
+      "liteque: enqueue(), awaited one by one": async (path) => (await liteque()).enqueueAwaited(path, size(1_000)),
+      "liteque: enqueue(), 1,000 in flight": async (path) => (await liteque()).enqueueConcurrent(path, size(2_000), IN_FLIGHT),
     }),
-    "enqueue-many": () => ({ "liteque: batches": () => liteque.enqueueBatches() }),
+    "enqueue-many": () => ({ "liteque: batches": async () => (await liteque()).enqueueBatches() }),
     process: (size) => ({
-      "liteque: Runner, concurrency 50": (path) => liteque.processQueue(path, size(2_000), CONCURRENCY),
-      "liteque: Runner, concurrency 1": (path) => liteque.processQueue(path, size(500), 1),
+      "liteque: Runner, concurrency 50": async (path) => (await liteque()).processQueue(path, size(2_000), CONCURRENCY),
+      "liteque: Runner, concurrency 1": async (path) => (await liteque()).processQueue(path, size(500), 1),
     }),
   },
-  { backend: "sqlite", enqueue: sidequest, "enqueue-many": sidequest, process: sidequest },
+  { backend: "sqlite", enqueue: sidequestVariants, "enqueue-many": sidequestVariants, process: sidequestVariants },
   {
     backend: "server",
     enqueue: (size) => ({
-      "BullMQ: add(), awaited one by one": () => bullmq.enqueueAwaited(size(1_000)),
-      "BullMQ: add(), 1,000 in flight": () => bullmq.enqueueConcurrent(size(5_000), IN_FLIGHT),
+      "BullMQ: add(), awaited one by one": async () => (await bullmq()).enqueueAwaited(size(1_000)),
+      "BullMQ: add(), 1,000 in flight": async () => (await bullmq()).enqueueConcurrent(size(5_000), IN_FLIGHT),
     }),
-    "enqueue-many": (size) => ({ "BullMQ: addBulk(), 1,000 per call": () => bullmq.enqueueBatches(size(20_000), BATCH) }),
+    "enqueue-many": (size) => ({ "BullMQ: addBulk(), 1,000 per call": async () => (await bullmq()).enqueueBatches(size(20_000), BATCH) }),
     process: (size) => ({
-      [BULLMQ_PROCESS]: () => bullmq.processQueue(size(5_000), CONCURRENCY),
-      "BullMQ: Worker, concurrency 1": () => bullmq.processQueue(size(1_000), 1),
+      [BULLMQ_PROCESS]: async () => (await bullmq()).processQueue(size(5_000), CONCURRENCY),
+      "BullMQ: Worker, concurrency 1": async () => (await bullmq()).processQueue(size(1_000), 1),
     }),
   },
   {
     backend: "server",
     enqueue: (size) => ({
-      "pg-boss: send(), awaited one by one": () => pgBoss.enqueueAwaited(size(1_000)),
-      "pg-boss: send(), 1,000 in flight": () => pgBoss.enqueueConcurrent(size(2_000), IN_FLIGHT),
+      "pg-boss: send(), awaited one by one": async () => (await pgBoss()).enqueueAwaited(size(1_000)),
+      "pg-boss: send(), 1,000 in flight": async () => (await pgBoss()).enqueueConcurrent(size(2_000), IN_FLIGHT),
     }),
-    "enqueue-many": (size) => ({ "pg-boss: insert(), 1,000 per call": () => pgBoss.enqueueBatches(size(20_000), BATCH) }),
+    "enqueue-many": (size) => ({ "pg-boss: insert(), 1,000 per call": async () => (await pgBoss()).enqueueBatches(size(20_000), BATCH) }),
     process: (size) => ({
-      [PG_BOSS_PROCESS]: () => pgBoss.processQueue(size(500), CONCURRENCY),
+      [PG_BOSS_PROCESS]: async () => (await pgBoss()).processQueue(size(500), CONCURRENCY),
       "pg-boss: work(), 1 per 0.5 s poll": () => {
         throw new NotRun("skipped: one job per polling interval is at most 2 tasks/s (0.5 s is the shortest interval)");
       },
@@ -108,13 +103,15 @@ const PEERS: readonly Peer[] = [
   {
     backend: "server",
     enqueue: (size) => ({
-      "graphile-worker: addJob(), awaited one by one": () => graphileWorker.enqueueAwaited(size(1_000)),
-      "graphile-worker: addJob(), 1,000 in flight": () => graphileWorker.enqueueConcurrent(size(2_000), IN_FLIGHT),
+      "graphile-worker: addJob(), awaited one by one": async () => (await graphileWorker()).enqueueAwaited(size(1_000)),
+      "graphile-worker: addJob(), 1,000 in flight": async () => (await graphileWorker()).enqueueConcurrent(size(2_000), IN_FLIGHT),
     }),
-    "enqueue-many": (size) => ({ "graphile-worker: addJobs(), 1,000 per call": () => graphileWorker.enqueueBatches(size(20_000), BATCH) }),
+    "enqueue-many": (size) => ({
+      "graphile-worker: addJobs(), 1,000 per call": async () => (await graphileWorker()).enqueueBatches(size(20_000), BATCH),
+    }),
     process: (size) => ({
-      "graphile-worker: concurrency 50": () => graphileWorker.processQueue(size(3_000), CONCURRENCY),
-      "graphile-worker: concurrency 1": () => graphileWorker.processQueue(size(500), 1),
+      "graphile-worker: concurrency 50": async () => (await graphileWorker()).processQueue(size(3_000), CONCURRENCY),
+      "graphile-worker: concurrency 1": async () => (await graphileWorker()).processQueue(size(500), 1),
     }),
   },
 ];

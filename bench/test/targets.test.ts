@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { type Comparison, evaluateTargets } from "../src/measure.js";
+
+const ran = (variant: string, median: number): Comparison => ({ variant, opsPerSecond: { median, min: median, max: median }, ratio: 0 });
+const notRun = (variant: string, reason: string): Comparison => ({
+  variant,
+  opsPerSecond: { median: 0, min: 0, max: 0 },
+  ratio: 0,
+  notRun: reason,
+});
+
+const comparisons = [
+  ran("raw", 1_000),
+  ran("queue", 600),
+  ran("peer", 100),
+  notRun("absent peer", "Redis not reachable on 127.0.0.1:6379"),
+];
+
+describe("evaluateTargets", () => {
+  it("takes the ratio to the reference, or to the variant a target names", () => {
+    const [toReference, toPeer, notMet] = evaluateTargets(
+      [
+        { variant: "queue", atLeast: 0.5 },
+        { variant: "queue", atLeast: 5, of: "peer" },
+        { variant: "queue", atLeast: 10, of: "peer" },
+      ],
+      "raw",
+      comparisons,
+    );
+    expect(toReference).toMatchObject({ baseline: "raw", ratio: 0.6, met: true });
+    expect(toPeer).toMatchObject({ baseline: "peer", ratio: 6, met: true, of: "peer" });
+    expect(notMet).toMatchObject({ ratio: 6, met: false });
+    expect(notMet?.notEvaluated).toBeUndefined();
+  });
+
+  it("does not judge a target against a variant that did not run or is not in the run", () => {
+    const [absent, missing] = evaluateTargets(
+      [
+        { variant: "queue", atLeast: 1, of: "absent peer" },
+        { variant: "queue", atLeast: 1, of: "peer left out by --peers" },
+      ],
+      "raw",
+      comparisons,
+    );
+    expect(absent).toMatchObject({ met: false, ratio: 0, notEvaluated: "absent peer: not run: Redis not reachable on 127.0.0.1:6379" });
+    expect(missing).toMatchObject({ met: false, ratio: 0, notEvaluated: "peer left out by --peers is not in this run" });
+  });
+});

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import type BetterSqlite3 from "better-sqlite3";
 import { type BusyRetryPolicy, retryOnBusy, retryOnBusySync } from "./busy-retry.js";
 import type { Clock } from "./clock.js";
@@ -33,6 +34,8 @@ export class QueueDatabase implements Disposable {
   readonly #connection: BetterSqlite3.Database;
   readonly #ownsConnection: boolean;
   readonly #statements = new Map<string, Statement>();
+  /** The file's device and inode when opened, to notice it being deleted or replaced; undefined in memory. */
+  readonly #fileIdentity: { readonly dev: number; readonly ino: number } | undefined;
   #savepointDepth = 0;
   #closed = false;
 
@@ -44,6 +47,8 @@ export class QueueDatabase implements Disposable {
     this.readonly = init.readonly;
     this.pragmas = init.pragmas;
     this.busyRetry = init.busyRetry;
+    const stats = init.connection.memory ? undefined : statSync(init.path, { throwIfNoEntry: false });
+    this.#fileIdentity = stats === undefined ? undefined : { dev: stats.dev, ino: stats.ino };
   }
 
   /** The underlying better-sqlite3 connection, for SQL the queue does not wrap. */
@@ -133,6 +138,7 @@ export class QueueDatabase implements Disposable {
     if (this.#connection.inTransaction) return this.#savepoint(fn);
     this.#guard(() => this.statement("BEGIN IMMEDIATE").run(), "starting a write transaction");
     try {
+      this.#assertFileInPlace();
       const result = fn(this);
       assertSynchronous(result);
       this.statement("COMMIT").run();
@@ -171,6 +177,22 @@ export class QueueDatabase implements Disposable {
 
   #classify(error: unknown, operation: string): unknown {
     return toQueueError(error, this.path, operation);
+  }
+
+  /**
+   * An open connection keeps writing to the file it opened even after that file is deleted or
+   * another is renamed over it: such writes would reach no other process and vanish at exit.
+   */
+  #assertFileInPlace(): void {
+    const identity = this.#fileIdentity;
+    if (identity === undefined) return;
+    const stats = statSync(this.path, { throwIfNoEntry: false });
+    if (stats !== undefined && stats.dev === identity.dev && stats.ino === identity.ino) return;
+    throw new QueueError(
+      "READ_ONLY",
+      `The queue database ${this.path} was deleted, moved or replaced since this process opened it, so writes would be lost; nothing was written. Close this handle and open the database again (restart the process), or restore the file.`,
+      { path: this.path, details: { reason: "file-replaced" } },
+    );
   }
 
   #assertOpen(): void {

@@ -1,3 +1,4 @@
+import { renameSync, rmSync } from "node:fs";
 import { isQueueError, nextDueTime, openQueueDatabase, QueueError } from "@queue/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
@@ -125,6 +126,37 @@ describe("QueueDatabase.transaction", () => {
     connection.prepare("ROLLBACK").run();
     expect(workerCount(db)).toBe(0);
     connection.close();
+  });
+});
+
+describe("a database file deleted or replaced while open", () => {
+  // On Linux the open connection keeps writing to the old inode: writes would "commit" into a file
+  // no other process can see, and vanish when this one exits.
+  it("refuses writes with READ_ONLY and a clear message once the file was deleted", async () => {
+    const db = openTemp();
+    await db.transaction((tx) => tx.statement(insertWorker).run("before"));
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(`${db.path}${suffix}`, { force: true });
+    const failure = await db.transaction((tx) => tx.statement(insertWorker).run("after")).catch((error: unknown) => error);
+    expect(isQueueError(failure, "READ_ONLY")).toBe(true);
+    expect((failure as QueueError).message).toMatch(/deleted, moved or replaced/);
+    expect((failure as QueueError).message).toContain(db.path);
+    expect(db.inTransaction).toBe(false);
+    expect(() => db.transactionSync((tx) => tx.statement(insertWorker).run("after"))).toThrow(/deleted, moved or replaced/);
+  });
+
+  it("refuses writes once another file was renamed over it, and leaves that file untouched", async () => {
+    const db = openTemp();
+    await db.transaction((tx) => tx.statement(insertWorker).run("before"));
+    // The -wal stays: the old connection would go on appending to it, and the new file would read it.
+    db.connection.pragma("wal_checkpoint(TRUNCATE)");
+    const replacement = `${db.path}.new`;
+    openQueueDatabase({ path: replacement }).close();
+    renameSync(replacement, db.path);
+    await expect(db.transaction((tx) => tx.statement(insertWorker).run("after"))).rejects.toMatchObject({ code: "READ_ONLY" });
+    const fresh = track(openQueueDatabase({ path: db.path }));
+    expect(workerCount(fresh)).toBe(0);
+    await fresh.transaction((tx) => tx.statement(insertWorker).run("fresh"));
+    expect(workerCount(fresh)).toBe(1);
   });
 });
 

@@ -86,7 +86,13 @@ export function integrityCheck(
   db: QueueDatabase,
   options: { readonly quick?: boolean; readonly maxProblems?: number } = {},
 ): IntegrityResult {
-  const pragma = `${options.quick ? "quick_check" : "integrity_check"}(${options.maxProblems ?? 100})`;
+  const maxProblems = options.maxProblems ?? 100;
+  // PRAGMA arguments cannot be bound as parameters, so the value is checked before it becomes SQL text:
+  // anything else (a table name, say) would change what the check looks at.
+  if (!Number.isInteger(maxProblems) || maxProblems < 1) {
+    throw new QueueError("INVALID_ARGUMENT", `integrityCheck: maxProblems must be a positive integer; got ${String(maxProblems)}.`);
+  }
+  const pragma = `${options.quick ? "quick_check" : "integrity_check"}(${maxProblems})`;
   try {
     const rows = db.connection.pragma(pragma) as Record<string, string>[];
     const problems = rows.map((row) => Object.values(row)[0] ?? "").filter((line) => line !== "ok");

@@ -6,7 +6,7 @@ import { isQueueError, openQueueDatabase, type QueueDatabase, TestClock } from "
 import { cleanup } from "@queue/maintenance";
 import { getStrategy } from "@queue/scheduling";
 import { makeTempDir, removeTempDirs, runTypeScript, tempDbPath } from "@queue/test-support";
-import { claim, Worker } from "@queue/worker-engine";
+import { claim, Worker, type WorkerOptions } from "@queue/worker-engine";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -45,7 +45,7 @@ function open(path: string, options: Parameters<typeof openQueueDatabase>[0] = {
   return db;
 }
 
-function startWorker(options: ConstructorParameters<typeof Worker>[0]): { worker: Worker; errors: unknown[] } {
+function startWorker(options: WorkerOptions): { worker: Worker; errors: unknown[] } {
   const worker = new Worker(options);
   const errors: unknown[] = [];
   worker.on("error", (error) => errors.push(error));
@@ -266,9 +266,9 @@ describe("the database locked by a long foreign transaction", () => {
       heartbeatMs: 100,
       leaseMs: 30_000,
       handlers: {
-        work: async (payload: { n: number }, ctx) => {
+        work: async (payload, ctx) => {
           executed.push(ctx.task.id);
-          if (payload.n < 5) await release.wait;
+          if ((payload as { n: number }).n < 5) await release.wait;
         },
       },
     });

@@ -49,7 +49,9 @@ export function enqueueBatches(rows: number, batch: number): Promise<number> {
 export function processQueue(rows: number, concurrency: number): Promise<number> {
   return withSchema("graphile", async (schema) => {
     const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: Math.max(10, concurrency) });
-    pool.on("error", (error) => console.error(`graphile-worker pool: ${error.message}`));
+    const report = (error: Error) => console.error(`graphile-worker pool: ${error.message}`);
+    pool.on("error", report);
+    pool.on("connect", (client) => client.on("error", report));
     try {
       await runMigrations({ pgPool: pool, schema, logger });
       const utils = await makeWorkerUtils({ pgPool: pool, schema, logger });

@@ -69,7 +69,7 @@ const PEERS: readonly Peer[] = [
     }),
     "enqueue-many": () => ({ "liteque: batches": async () => (await liteque()).enqueueBatches() }),
     process: (size) => ({
-      "liteque: Runner, concurrency 50": async (path) => (await liteque()).processQueue(path, size(2_000), CONCURRENCY),
+      "liteque: Runner, concurrency 50": async (path) => (await liteque()).processQueue(path, size(1_000), CONCURRENCY),
       "liteque: Runner, concurrency 1": async (path) => (await liteque()).processQueue(path, size(500), 1),
     }),
   },
@@ -80,7 +80,7 @@ const PEERS: readonly Peer[] = [
       "BullMQ: add(), awaited one by one": async () => (await bullmq()).enqueueAwaited(size(1_000)),
       "BullMQ: add(), 1,000 in flight": async () => (await bullmq()).enqueueConcurrent(size(5_000), IN_FLIGHT),
     }),
-    "enqueue-many": (size) => ({ "BullMQ: addBulk(), 1,000 per call": async () => (await bullmq()).enqueueBatches(size(20_000), BATCH) }),
+    "enqueue-many": (size) => ({ "BullMQ: addBulk(), 1,000 per call": async () => (await bullmq()).enqueueBatches(size(10_000), BATCH) }),
     process: (size) => ({
       [BULLMQ_PROCESS]: async () => (await bullmq()).processQueue(size(5_000), CONCURRENCY),
       "BullMQ: Worker, concurrency 1": async () => (await bullmq()).processQueue(size(1_000), 1),
@@ -89,12 +89,12 @@ const PEERS: readonly Peer[] = [
   {
     backend: "server",
     enqueue: (size) => ({
-      "pg-boss: send(), awaited one by one": async () => (await pgBoss()).enqueueAwaited(size(1_000)),
-      "pg-boss: send(), 1,000 in flight": async () => (await pgBoss()).enqueueConcurrent(size(2_000), IN_FLIGHT),
+      "pg-boss: send(), awaited one by one": async () => (await pgBoss()).enqueueAwaited(size(500)),
+      "pg-boss: send(), 1,000 in flight": async () => (await pgBoss()).enqueueConcurrent(size(1_000), IN_FLIGHT),
     }),
-    "enqueue-many": (size) => ({ "pg-boss: insert(), 1,000 per call": async () => (await pgBoss()).enqueueBatches(size(20_000), BATCH) }),
+    "enqueue-many": (size) => ({ "pg-boss: insert(), 1,000 per call": async () => (await pgBoss()).enqueueBatches(size(10_000), BATCH) }),
     process: (size) => ({
-      [PG_BOSS_PROCESS]: async () => (await pgBoss()).processQueue(size(500), CONCURRENCY),
+      [PG_BOSS_PROCESS]: async () => (await pgBoss()).processQueue(size(300), CONCURRENCY),
       "pg-boss: work(), 1 per 0.5 s poll": () => {
         throw new NotRun("skipped: one job per polling interval is at most 2 tasks/s (0.5 s is the shortest interval)");
       },
@@ -103,15 +103,15 @@ const PEERS: readonly Peer[] = [
   {
     backend: "server",
     enqueue: (size) => ({
-      "graphile-worker: addJob(), awaited one by one": async () => (await graphileWorker()).enqueueAwaited(size(1_000)),
-      "graphile-worker: addJob(), 1,000 in flight": async () => (await graphileWorker()).enqueueConcurrent(size(2_000), IN_FLIGHT),
+      "graphile-worker: addJob(), awaited one by one": async () => (await graphileWorker()).enqueueAwaited(size(500)),
+      "graphile-worker: addJob(), 1,000 in flight": async () => (await graphileWorker()).enqueueConcurrent(size(1_000), IN_FLIGHT),
     }),
     "enqueue-many": (size) => ({
-      "graphile-worker: addJobs(), 1,000 per call": async () => (await graphileWorker()).enqueueBatches(size(20_000), BATCH),
+      "graphile-worker: addJobs(), 1,000 per call": async () => (await graphileWorker()).enqueueBatches(size(10_000), BATCH),
     }),
     process: (size) => ({
-      "graphile-worker: concurrency 50": async () => (await graphileWorker()).processQueue(size(3_000), CONCURRENCY),
-      "graphile-worker: concurrency 1": async () => (await graphileWorker()).processQueue(size(500), 1),
+      "graphile-worker: concurrency 50": async () => (await graphileWorker()).processQueue(size(2_000), CONCURRENCY),
+      "graphile-worker: concurrency 1": async () => (await graphileWorker()).processQueue(size(300), 1),
     }),
   },
 ];

@@ -183,13 +183,17 @@ export function extend(db: QueueDatabase, leases: readonly Lease[], leaseMs: num
   const byWorker = new Map<string, Lease[]>();
   for (const lease of leases) byWorker.set(lease.workerId, [...(byWorker.get(lease.workerId) ?? []), lease]);
   const held = new Map<number, { cancelRequested: boolean }>();
+  // A task's current lease, by id and token: a stale lease of the same task (an earlier claim by
+  // this worker that expired) is lost even when the current one is renewed beside it.
+  const current = new Set<string>();
   for (const [workerId, group] of byWorker) {
     const tokens = JSON.stringify([...new Set(group.map((lease) => lease.token))]);
     for (const row of renewLeases(db, workerId, tokens, now + leaseMs, now)) {
       if (group.some((lease) => lease.taskId === row.id && lease.token === row.lease_token)) {
         held.set(row.id, { cancelRequested: row.cancel_requested === 1 });
+        current.add(`${row.id}:${row.lease_token}`);
       }
     }
   }
-  return { held, lost: leases.filter((lease) => !held.has(lease.taskId)).map((lease) => lease.taskId) };
+  return { held, lost: leases.filter((lease) => !current.has(`${lease.taskId}:${lease.token}`)).map((lease) => lease.taskId) };
 }

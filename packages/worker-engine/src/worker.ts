@@ -396,7 +396,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
 
   async #execute(running: Running): Promise<void> {
     const { task } = running;
-    const handler = this.#handlers[task.type];
+    // Own properties only: a task type such as "constructor" must not find Object's.
+    const handler = Object.hasOwn(this.#handlers, task.type) ? this.#handlers[task.type] : undefined;
     if (handler === undefined) {
       const error = {
         name: "UnknownTaskType",

@@ -65,6 +65,18 @@ describe("QueueClient.enqueue", () => {
       "circular",
     ],
     ["a BigInt", "t", { n: 10n }, {}, "INVALID_PAYLOAD", "BigInt"],
+    [
+      "a payload nested 100,000 levels deep",
+      "t",
+      (() => {
+        let nested: unknown = null;
+        for (let level = 0; level < 100_000; level++) nested = [nested];
+        return nested;
+      })(),
+      {},
+      "INVALID_PAYLOAD",
+      "nested too deeply",
+    ],
     ["a function", "t", { f: () => 1 }, {}, "INVALID_PAYLOAD", "function"],
     ["undefined", "t", undefined, {}, "INVALID_PAYLOAD", "undefined"],
     ["NaN", "t", { n: Number.NaN }, {}, "INVALID_PAYLOAD", "NaN"],

@@ -21,6 +21,8 @@ export function serializeJson(value: unknown, options: SerializeJsonOptions): st
     text = JSON.stringify(value, checkStorable);
   } catch (error) {
     if (error instanceof Unstorable) throw unstorable(what, error.key, error.item, error.inArray);
+    if (error instanceof RangeError)
+      throw invalid(`${what} is nested too deeply to serialise (thousands of levels); flatten it, or store it elsewhere`, error);
     throw invalid(`${what} cannot be serialised to JSON: ${(error as Error).message}`, error);
   }
   if (text === undefined) throw invalid(`${what} is undefined; pass null or a JSON value`);

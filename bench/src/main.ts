@@ -1,11 +1,12 @@
 // `pnpm bench`: every scenario, each variant beside its reference in the same run on the same file
-// system; writes bench/results/latest.{md,json,svg} (quick.* with --quick, scenario-NAME.* with
-// --scenario).
+// system; writes bench/results/latest.{md,json,svg} and the latest-run part of docs/benchmarks.md
+// (quick.* with --quick, scenario-NAME.* with --scenario, and the page left alone).
 // Options: --quick (smaller sizes, shorter runs, two rounds: a smoke run), --scenario NAME,
 // --rounds N, --peers none|sqlite|all (see peers/options.ts).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { type LatencyResult, measureLatency } from "./latency.js";
@@ -14,11 +15,11 @@ import { type MixedResult, type MixedSettings, measureMixed } from "./mixed.js";
 import { measureScale, type ScaleResult, type ScaleSettings } from "./operations.js";
 import { type PeerScenario, peerVariants } from "./peers/index.js";
 import { peersFromArgv } from "./peers/options.js";
-import { type BenchResults, chartGroups, type ThroughputResult } from "./report.js";
+import { type BenchResults, renderResultsChart, type ThroughputResult } from "./report.js";
+import { latestRunBlock, withLatestRun } from "./report-docs.js";
 import { renderMarkdown } from "./report-markdown.js";
 import { RSS_METHOD } from "./rss.js";
 import { SCENARIOS } from "./scenarios.js";
-import { renderChart } from "./svg.js";
 import { IsolatedVariants } from "./variant-runner.js";
 
 function option(name: string): string | undefined {
@@ -71,11 +72,14 @@ const results: Record<string, ThroughputResult> = {};
 let latency: LatencyResult | undefined;
 let mixed: MixedResult | undefined;
 let scaleResult: ScaleResult | undefined;
+const began = performance.now();
+/** A line on stderr, after the time since the start. */
+const progress = (message: string) => process.stderr.write(`${((performance.now() - began) / 1000).toFixed(1)} s: ${message}\n`);
 const directory = mkdtempSync(join(tmpdir(), "queue-bench-"));
 try {
   for (const scenario of SCENARIOS) {
     if (!runs(scenario.name)) continue;
-    process.stderr.write(`running ${scenario.name}...\n`);
+    progress(`running ${scenario.name}...`);
     const isolated = await IsolatedVariants.start(scenario.name, { scale, peers });
     let comparisons: Comparison[];
     let rss: Awaited<ReturnType<IsolatedVariants["close"]>>;
@@ -94,17 +98,18 @@ try {
     };
   }
   if (runs(LATENCY)) {
-    process.stderr.write(`running ${LATENCY}...\n`);
+    progress(`running ${LATENCY}...`);
     latency = await measureLatency(directory, latencySettings);
   }
   if (runs(MIXED)) {
-    process.stderr.write(`running ${MIXED}...\n`);
+    progress(`running ${MIXED}...`);
     mixed = await measureMixed(directory, mixedSettings);
   }
   if (runs(SCALE)) {
-    process.stderr.write(`running ${SCALE}...\n`);
+    progress(`running ${SCALE}...`);
     scaleResult = await measureScale(directory, scaleSettings);
   }
+  progress("done");
 } finally {
   rmSync(directory, { recursive: true, force: true });
 }
@@ -133,11 +138,14 @@ writeFileSync(join(resultsDirectory, `${name}.md`), `${markdown}\n`);
 writeFileSync(join(resultsDirectory, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
 const PEER_SCENARIOS: readonly PeerScenario[] = ["enqueue", "enqueue-many", "process"];
 const peerNames = new Set(PEER_SCENARIOS.flatMap((scenario) => Object.keys(peerVariants(scenario, scale, "all"))));
-const groups = chartGroups(results, (variant) => peerNames.has(variant));
-if (groups.length > 0) {
-  const subtitle = `${date.slice(0, 10)}, ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, SQLite ${machine.sqlite}${quick ? ", --quick" : ""}; medians of ${rounds} rounds, ratio to each scenario's reference`;
-  writeFileSync(
-    join(resultsDirectory, `${name}.svg`),
-    renderChart(groups, { title: "Throughput: the queue beside the raw SQLite limit", subtitle }),
-  );
+const chart = renderResultsChart(report, (variant) => peerNames.has(variant));
+if (chart !== undefined) writeFileSync(join(resultsDirectory, `${name}.svg`), chart);
+// A full run also brings the results page up to date.
+if (name === "latest") {
+  const page = fileURLToPath(new URL("../../docs/benchmarks.md", import.meta.url));
+  try {
+    writeFileSync(page, withLatestRun(readFileSync(page, "utf8"), latestRunBlock(report)));
+  } catch (error) {
+    process.stderr.write(`docs/benchmarks.md not updated: ${(error as Error).message}\n`);
+  }
 }

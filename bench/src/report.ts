@@ -5,7 +5,7 @@ import type { MixedResult } from "./mixed.js";
 import type { ScaleResult } from "./operations.js";
 import type { PeakRss } from "./rss.js";
 import type { Summary } from "./stats.js";
-import type { ChartGroup } from "./svg.js";
+import { type ChartGroup, renderChart } from "./svg.js";
 
 /** A variant's figures in a throughput scenario; a variant that was not run says why instead. */
 export interface ComparisonRow {
@@ -63,4 +63,15 @@ export function chartGroups(results: Readonly<Record<string, ThroughputResult>>,
       ...(comparison.notRun === undefined ? {} : { notRun: comparison.notRun }),
     })),
   }));
+}
+
+/** The chart of a run's throughput scenarios; undefined when it has none. */
+export function renderResultsChart(results: BenchResults, isPeer: (variant: string) => boolean): string | undefined {
+  const groups = chartGroups(results.results, isPeer);
+  if (groups.length === 0) return undefined;
+  const { machine } = results;
+  const subtitle =
+    `${results.date.slice(0, 10)}, ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, SQLite ${machine.sqlite}` +
+    `${results.quick ? ", --quick" : ""}; medians of ${results.rounds} rounds; the ratio is to each scenario's reference`;
+  return renderChart(groups, { title: "Throughput by scenario: the queue beside the raw SQLite limit and peer queues", subtitle });
 }

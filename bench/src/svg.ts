@@ -27,8 +27,11 @@ export interface ChartOptions {
   readonly subtitle: string;
 }
 
-const WIDTH = 960;
-const LABEL_WIDTH = 360;
+const WIDTH = 1040;
+const LABEL_WIDTH = 420;
+/** Characters that fit: a variant's name left of the bars, a note right of them. */
+const LABEL_CHARACTERS = 66;
+const NOTE_CHARACTERS = 100;
 const BAR_MAX = 400;
 const ROW = 22;
 const BAR_HEIGHT = 15;
@@ -41,6 +44,11 @@ const LEGEND: Record<BarKind, string> = { reference: "reference (raw SQLite or i
 /** Text made safe for XML content and attribute values. */
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&${{ "&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "apos" }[character]};`);
+}
+
+/** `text` cut to `max` characters, with an ellipsis when cut (the Markdown has the whole text). */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
 }
 
 function number(value: number): string {
@@ -60,9 +68,9 @@ export function renderChart(groups: readonly ChartGroup[], options: ChartOptions
     const largest = Math.max(0, ...group.bars.filter((bar) => bar.notRun === undefined).map((bar) => bar.value));
     for (const bar of group.bars) {
       const middle = y + ROW / 2 + 4;
-      body.push(text(LABEL_WIDTH - 8, middle, bar.label, 'class="label" text-anchor="end"'));
+      body.push(text(LABEL_WIDTH - 8, middle, truncate(bar.label, LABEL_CHARACTERS), 'class="label" text-anchor="end"'));
       if (bar.notRun !== undefined) {
-        body.push(text(LABEL_WIDTH, middle, `not run: ${bar.notRun}`, 'class="note"'));
+        body.push(text(LABEL_WIDTH, middle, truncate(`not run: ${bar.notRun}`, NOTE_CHARACTERS), 'class="note"'));
       } else {
         const length = largest > 0 ? Math.max(1, (bar.value / largest) * BAR_MAX) : 1;
         body.push(

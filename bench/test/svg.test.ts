@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ChartGroup, escapeXml, renderChart } from "../src/svg.js";
+import { type ChartGroup, escapeXml, renderChart, truncate } from "../src/svg.js";
 
 /**
  * A small XML well-formedness check: every tag closes in order, attribute values are quoted, and
@@ -103,5 +103,13 @@ describe("renderChart", () => {
 describe("escapeXml", () => {
   it("replaces the five characters XML reserves", () => {
     expect(escapeXml(`<a href="x">Tom & 'Jerry'</a>`)).toBe("&lt;a href=&quot;x&quot;&gt;Tom &amp; &apos;Jerry&apos;&lt;/a&gt;");
+  });
+});
+
+describe("truncate", () => {
+  it("cuts long text to the given length with an ellipsis, and leaves short text alone", () => {
+    expect(truncate("short", 10)).toBe("short");
+    expect(truncate("a long variant name", 10)).toBe("a long va…");
+    expect(truncate("a long variant name", 10)).toHaveLength(10);
   });
 });

@@ -1,6 +1,9 @@
+import { join } from "node:path";
+import { QueueClient } from "@queue/client";
 import { makeTempDir, removeTempDirs } from "@queue/test-support";
 import { afterAll, describe, expect, it } from "vitest";
-import { chaosOptionsFromEnv, runChaos } from "../src/chaos-supervisor.js";
+import type { Execution } from "../src/chaos-record.js";
+import { chaosOptionsFromEnv, runChaos, verifyExecutions } from "../src/chaos-supervisor.js";
 
 afterAll(() => removeTempDirs());
 
@@ -22,4 +25,44 @@ describe("chaos: workers killed with SIGKILL while producers enqueue", () => {
     expect(report.reExecutedAfterKill).toBeGreaterThan(0);
     expect(report.integrity).toBe("ok");
   }, 120_000);
+});
+
+describe("the chaos verdict", () => {
+  it("flags a re-execution no kill explains, two runs under one attempt, a lost task and a result from the wrong run", async () => {
+    const path = join(makeTempDir("chaos-verdict-"), "verdict.db");
+    const client = new QueueClient({ path });
+    const ids = (await client.enqueueMany(Array.from({ length: 5 }, (_, n) => ({ type: "work", payload: { n } })))).map(
+      (result) => result.task.id,
+    );
+    const [explained, unexplained, twice, wrongResult, unfinished] = ids as [number, number, number, number, number];
+    const finish = client.db.connection.prepare(
+      "UPDATE tasks SET status = 'completed', attempts = ?, result = ?, finished_at = 1 WHERE id = ?",
+    );
+    finish.run(2, JSON.stringify({ pid: 200, attempt: 2 }), explained);
+    finish.run(2, JSON.stringify({ pid: 200, attempt: 2 }), unexplained);
+    finish.run(1, JSON.stringify({ pid: 200, attempt: 1 }), twice);
+    finish.run(2, JSON.stringify({ pid: 100, attempt: 1 }), wrongResult);
+    await client.close();
+    const run = (taskId: number, attempt: number, pid: number): Execution => ({ phase: "started", taskId, attempt, pid });
+    const executions = [
+      run(explained, 1, 100),
+      run(explained, 2, 200),
+      run(unexplained, 1, 300),
+      run(unexplained, 2, 200),
+      run(twice, 1, 200),
+      run(twice, 1, 300),
+      run(wrongResult, 1, 100),
+      run(wrongResult, 2, 200),
+    ];
+    const verdict = verifyExecutions(path, executions, new Set([100]), 5, 25);
+    expect(verdict.problems).toEqual([
+      expect.stringContaining(`task ${unexplained} ran again after attempt 1 in 300, which was not killed`),
+      expect.stringContaining(`task ${twice} ran twice under one attempt number`),
+      expect.stringContaining(`task ${twice} ran again after attempt 1 in 200, which was not killed`),
+      expect.stringContaining(`task ${twice}: result`),
+      expect.stringContaining(`task ${wrongResult}: result`),
+      expect.stringContaining(`task ${unfinished} ended queued`),
+    ]);
+    expect(verdict).toMatchObject({ completed: 4, integrity: "ok", reExecutedAfterKill: 4, tasksReExecuted: 4 });
+  });
 });

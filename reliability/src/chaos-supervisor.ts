@@ -50,7 +50,7 @@ export function chaosOptionsFromEnv(dir: string, env: NodeJS.ProcessEnv = proces
     producers: number("CHAOS_PRODUCERS", 2),
     durationMs: number("CHAOS_DURATION_MS", 10_000),
     killIntervalMs: number("CHAOS_KILL_INTERVAL_MS", 400),
-    leaseMs: number("CHAOS_LEASE_MS", 1_500),
+    leaseMs: number("CHAOS_LEASE_MS", 3_000),
     concurrency: number("CHAOS_CONCURRENCY", 4),
     workMs: number("CHAOS_WORK_MS", 5),
     cliEvery: number("CHAOS_CLI_EVERY", 3),

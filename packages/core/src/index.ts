@@ -22,6 +22,7 @@ export {
   type TempStore,
 } from "./pragmas.js";
 export {
+  buildClaimProbeSql,
   buildClaimSql,
   CLAIM_RETURNING,
   type ClaimedRow,

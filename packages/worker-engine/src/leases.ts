@@ -3,6 +3,7 @@
 // fail or extend a task, and a late answer after the lease was lost changes nothing.
 import { randomUUID } from "node:crypto";
 import {
+  buildClaimProbeSql,
   buildClaimSql,
   claimedTaskRow,
   claimTasks,
@@ -61,6 +62,26 @@ function claimSql(request: ClaimRequest): string {
     claimSqlCache.set(key, sql);
   }
   return sql;
+}
+
+const probeSql = {
+  all: buildClaimProbeSql({ types: false, capabilities: true }),
+  types: buildClaimProbeSql({ types: true, capabilities: true }),
+};
+
+/**
+ * Whether a claim with these filters would take anything now (a due task, or an expired lease to
+ * recover). A read: it takes no write lock.
+ */
+export function hasClaimable(db: QueueDatabase, request: Pick<ClaimRequest, "types" | "capabilities">): boolean {
+  const types = request.types !== undefined;
+  const sql = types ? probeSql.types : probeSql.all;
+  const row = db.statement<{ claimable: number }>(sql).get({
+    now: db.clock.now(),
+    capabilities: JSON.stringify(request.capabilities),
+    ...(types ? { types: JSON.stringify(request.types) } : {}),
+  });
+  return row?.claimable === 1;
 }
 
 /**

@@ -24,7 +24,7 @@ import { backoffDelay } from "./backoff.js";
 import { isPermanentError, toTaskError } from "./errors.js";
 import type { WorkerEvents } from "./events.js";
 import type { TaskContext, TaskHandler } from "./handlers.js";
-import { type ClaimedTask, claim, completeMany, extend, type Failure, fail, type Lease } from "./leases.js";
+import { type ClaimedTask, claim, completeMany, extend, type Failure, fail, hasClaimable, type Lease } from "./leases.js";
 import { AUTO_PREFETCH_BELOW_MS, type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.js";
 
 type AbortReason = "cancel" | "timeout" | "lease-lost" | "shutdown";
@@ -117,12 +117,15 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   #drained?: () => void;
   #nextDue: number | null = null;
   #dataVersion = -1;
+  /** The idle poll's next wait: short while other processes are writing, doubling up to pollIntervalMs. */
+  #pollDelay: number;
 
   constructor(options: WorkerOptions<Types>) {
     super();
     this.options = resolveWorkerOptions(options as WorkerOptions<object>);
     this.id = this.options.workerId;
     this.#handlers = Object.freeze({ ...(options.handlers as Record<string, TaskHandler>) });
+    this.#pollDelay = this.#shortestPoll();
     this.#ownsDb = options.db === undefined;
     this.db = options.db ?? openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
   }
@@ -211,7 +214,9 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
-      const limit = Math.max(0, room);
+      // An outcome past its deadline is recorded at once; a claim waits for room for a batch (the
+      // buffer still holds tasks then, so no slot is idle meanwhile).
+      const limit = room >= batch ? room : 0;
       let claimed = 0;
       try {
         claimed = await this.#tick(limit);
@@ -300,6 +305,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       throw error;
     }
     this.#dataVersion = dataVersion;
+    if (claimed.length > 0) this.#pollDelay = this.#shortestPoll();
     for (const event of events) event();
     for (const task of claimed) this.#buffered.push(task);
     this.#startBuffered();
@@ -599,12 +605,46 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     }
   }
 
-  /** Idle: check cheaply (PRAGMA data_version) for commits by other connections, and for due times. */
+  /**
+   * Idle: check cheaply (PRAGMA data_version) for commits by other connections, and for due times.
+   * Polls adaptively: after another process writes, the next checks come soon (a twentieth of
+   * pollIntervalMs), and each quiet check doubles the wait up to pollIntervalMs. A write is looked
+   * into with a read-only probe of the claim's own conditions, so the write lock is taken only
+   * when there is something to claim.
+   */
   async #idle(): Promise<void> {
     while (this.#state === "running") {
-      if (await this.#sleep(this.options.pollIntervalMs)) return;
-      if (this.#readDataVersion() !== this.#dataVersion) return;
+      if (await this.#sleep(this.#pollDelay)) return;
+      const version = this.#readDataVersion();
+      if (version !== this.#dataVersion) {
+        this.#dataVersion = version;
+        this.#pollDelay = this.#shortestPoll();
+        if (this.#probe()) return;
+        continue;
+      }
       if (this.#nextDue !== null && this.db.clock.now() >= this.#nextDue) return;
+      this.#pollDelay = Math.min(this.options.pollIntervalMs, this.#pollDelay * 2);
+    }
+  }
+
+  #shortestPoll(): number {
+    return Math.max(1, Math.round(this.options.pollIntervalMs / 20));
+  }
+
+  /**
+   * True if a claim would take something now; otherwise notes when the next task falls due. On a
+   * read error, true: the tick reports it.
+   */
+  #probe(): boolean {
+    try {
+      return this.db.read((tx) => {
+        if (hasClaimable(tx, { types: this.options.types, capabilities: this.options.capabilities })) return true;
+        const due = nextDueTime(tx);
+        this.#nextDue = due !== null && due > tx.clock.now() ? due : null;
+        return false;
+      });
+    } catch {
+      return true;
     }
   }
 

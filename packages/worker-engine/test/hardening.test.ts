@@ -36,6 +36,27 @@ describe("Worker hardening", () => {
     expect(transaction.mock.calls.length).toBeLessThanOrEqual(3);
   });
 
+  it("while other processes write work it cannot take, an idle worker reads but takes no write lock; it claims what it can take at once", async () => {
+    const { client, db, worker } = harness({ realTime: true });
+    const foreign = new Database(db.path);
+    const insert = foreign.prepare("INSERT INTO tasks (type, run_after, created_at, updated_at) VALUES (?, ?, ?, ?)");
+    const transaction = vi.spyOn(db, "transaction");
+    const w = worker({ pollIntervalMs: 10, handlers: { mine: () => "taken" } });
+    await w.start();
+    for (let n = 0; n < 20; n++) {
+      const now = Date.now();
+      insert.run("not-mine", now - 1, now, now);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // Registration and the first empty claim only: 20 foreign commits were looked into with reads.
+    expect(transaction.mock.calls.length).toBeLessThanOrEqual(3);
+    const now = Date.now();
+    insert.run("mine", now - 1, now, now);
+    await eventually(async () => (await client.counts()).completed === 1, 5_000);
+    expect((await client.counts()).queued).toBe(20);
+    foreign.close();
+  });
+
   it("a cancel requested while running wins when the attempt then fails", async () => {
     const { client, worker } = harness({ realTime: true });
     const { task } = await client.enqueue("t", null, { maxAttempts: 5 });

@@ -108,10 +108,7 @@ const CAPABILITY_FILTER =
  * care sort the rows.
  */
 export function buildClaimSql(shape: ClaimShape, filters: ClaimFilters = { types: false, capabilities: false }): string {
-  const conditions = ["status = 'queued'", "run_after <= :now", ...PAUSE_FILTERS];
-  if (filters.types) conditions.push(TYPE_FILTER);
-  if (filters.capabilities) conditions.push(CAPABILITY_FILTER);
-  const where = conditions.join("\n    AND ");
+  const where = claimConditions(filters);
   if (shape.index !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(shape.index)) {
     throw new RangeError(`buildClaimSql: ${JSON.stringify(shape.index)} is not an index name`);
   }
@@ -132,6 +129,25 @@ RETURNING ${CLAIM_RETURNING}`;
 ${update}
 WHERE id IN (SELECT id FROM candidates ORDER BY ${shape.orderBy} LIMIT :limit)
 RETURNING ${CLAIM_RETURNING}`;
+}
+
+/** Which queued tasks a claim may take: due, not paused, and matching the filters. */
+function claimConditions(filters: ClaimFilters): string {
+  const conditions = ["status = 'queued'", "run_after <= :now", ...PAUSE_FILTERS];
+  if (filters.types) conditions.push(TYPE_FILTER);
+  if (filters.capabilities) conditions.push(CAPABILITY_FILTER);
+  return conditions.join("\n    AND ");
+}
+
+/**
+ * A read-only question with the claim's own conditions: would a claim with these filters take
+ * anything now (a due task, or an expired lease to recover)? Answers `claimable` 0 or 1 without
+ * taking the write lock, so an idle worker can look often and write only when there is work.
+ * Parameters: `:now`, and `:types` / `:capabilities` when those filters are on.
+ */
+export function buildClaimProbeSql(filters: ClaimFilters): string {
+  return `SELECT EXISTS (SELECT 1 FROM tasks INDEXED BY ${QUEUED_BY_RUN_AFTER_INDEX} WHERE ${claimConditions(filters)})
+  OR EXISTS (SELECT 1 FROM tasks INDEXED BY tasks_leased_by_expiry WHERE status = 'leased' AND lease_until <= :now) AS claimable`;
 }
 
 /** Task counts per status; answered from the (status, type) index without reading the table. */

@@ -251,53 +251,54 @@ describe("the database file deleted or replaced under a running worker", () => {
 });
 
 describe("the database locked by a long foreign transaction", () => {
-  it("enqueue gets BUSY; a running worker reports BUSY, keeps running and finishes its tasks once the lock is released", async () => {
-    const path = tempDbPath();
-    const busy = { pragmas: { busyTimeoutMs: 20 }, busyRetry: { budgetMs: 300, initialDelayMs: 2, maxDelayMs: 50 } };
-    const client = new QueueClient({ path, open: busy });
-    closers.push(() => client.close());
-    const release = gate();
-    const executed: number[] = [];
-    const { worker, errors } = startWorker({
-      path,
-      open: busy,
-      concurrency: 10,
-      pollIntervalMs: 20,
-      heartbeatMs: 100,
-      leaseMs: 30_000,
-      handlers: {
-        work: async (payload, ctx) => {
-          executed.push(ctx.task.id);
-          if ((payload as { n: number }).n < 5) await release.wait;
+  it.each(["IMMEDIATE", "EXCLUSIVE"])(
+    "BEGIN %s held past the budget: enqueue gets BUSY; a running worker reports BUSY, keeps running and finishes its tasks once the lock is released",
+    async (mode) => {
+      const path = tempDbPath();
+      const busy = { pragmas: { busyTimeoutMs: 20 }, busyRetry: { budgetMs: 300, initialDelayMs: 2, maxDelayMs: 50 } };
+      const client = new QueueClient({ path, open: busy });
+      closers.push(() => client.close());
+      const release = gate();
+      const executed: number[] = [];
+      const { worker, errors } = startWorker({
+        path,
+        open: busy,
+        concurrency: 10,
+        pollIntervalMs: 20,
+        heartbeatMs: 100,
+        leaseMs: 30_000,
+        handlers: {
+          work: async (payload, ctx) => {
+            executed.push(ctx.task.id);
+            if ((payload as { n: number }).n < 5) await release.wait;
+          },
         },
-      },
-    });
-    await worker.start();
-    await client.enqueueMany(items(5));
-    await until(() => executed.length === 5, "5 tasks running");
+      });
+      await worker.start();
+      await client.enqueueMany(items(5));
+      await until(() => executed.length === 5, "5 tasks running");
 
-    const foreign = new Database(path);
-    foreign.prepare("BEGIN IMMEDIATE").run();
-    foreign.prepare("INSERT INTO queue_pauses (type, paused_at) VALUES ('foreign', 0)").run();
-    const started = Date.now();
-    const failure = await client.enqueue("work", { n: 100 }).catch((error: unknown) => error);
-    expect(isQueueError(failure, "BUSY")).toBe(true);
-    expect((failure as Error).message).toMatch(/busyRetry\.budgetMs/);
-    release.open(); // the running tasks finish while the lock is held: their completions must wait
-    await until(() => errors.length >= 2, "the worker to report the lock");
-    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-    foreign.prepare("ROLLBACK").run();
-    foreign.close();
+      const foreign = new Database(path);
+      foreign.prepare(`BEGIN ${mode}`).run();
+      foreign.prepare("INSERT INTO queue_pauses (type, paused_at) VALUES ('foreign', 0)").run();
+      const failure = await client.enqueue("work", { n: 100 }).catch((error: unknown) => error);
+      expect(isQueueError(failure, "BUSY")).toBe(true);
+      expect((failure as Error).message).toMatch(/busyRetry\.budgetMs/);
+      release.open(); // the running tasks finish while the lock is held: their completions must wait
+      await until(() => errors.length >= 2, "the worker to report the lock");
+      foreign.prepare("ROLLBACK").run();
+      foreign.close();
 
-    expect(errors.every((error) => isQueueError(error, "BUSY"))).toBe(true);
-    expect(worker.state).toBe("running");
-    await client.enqueueMany(items(20, 5));
-    await until(async () => (await client.counts()).completed === 25, "every task completed after the lock");
-    expect(new Set(executed).size).toBe(25);
-    expect(executed).toHaveLength(25);
-    await worker.stop();
-    expect(integrity(path)).toBe("ok");
-  });
+      expect(errors.every((error) => isQueueError(error, "BUSY"))).toBe(true);
+      expect(worker.state).toBe("running");
+      await client.enqueueMany(items(20, 5));
+      await until(async () => (await client.counts()).completed === 25, "every task completed after the lock");
+      expect(new Set(executed).size).toBe(25);
+      expect(executed).toHaveLength(25);
+      await worker.stop();
+      expect(integrity(path)).toBe("ok");
+    },
+  );
 });
 
 describe("clock jumps (injected clock)", () => {

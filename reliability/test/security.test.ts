@@ -74,6 +74,9 @@ describe("(a) SQL is parameterised", () => {
     "packages/core/src/sql/claim.ts: shape.window.orderBy": "ORDER BY of a scheduling strategy: code, never request data",
     "packages/core/src/sql/claim.ts: shape.window.size": "checked to be a positive integer just before",
     "packages/core/src/sql/claim.ts: CLAIM_RETURNING": "column list constant",
+    "packages/core/src/sql/claim.ts: QUEUED_BY_RUN_AFTER_INDEX": "index name constant",
+    "packages/core/src/sql/claim.ts: claimConditions(filters)":
+      "conditions joined from constants (status, run_after, pause, type and capability filters)",
     "packages/core/src/sql/logs.ts: TASK_LOG_COLUMNS": "column list constant",
     "packages/core/src/sql/maintenance.ts: TASK_COLUMNS": "column list constant",
     "packages/core/src/sql/maintenance.ts: TASK_LOG_COLUMNS": "column list constant",

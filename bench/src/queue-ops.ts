@@ -80,12 +80,14 @@ export async function processMultiProcess(path: string, rows: number, processes:
       const check = () => (output.includes("ready\n") ? resolve() : setTimeout(check, 5));
       check();
     });
-    const done = new Promise<{ stats: { completed: number }; errors: string[]; finishedAt: number }>((resolve, reject) => {
-      child.once("close", (code) => {
-        if (code !== 0) reject(new Error(`worker process exited with ${code}`));
-        else resolve(JSON.parse(output.slice(output.indexOf("ready\n") + 6)));
-      });
-    });
+    const done = new Promise<{ stats: { completed: number }; errors: string[]; finishedAt: number; executions: number }>(
+      (resolve, reject) => {
+        child.once("close", (code) => {
+          if (code !== 0) reject(new Error(`worker process exited with ${code}`));
+          else resolve(JSON.parse(output.slice(output.indexOf("ready\n") + 6)));
+        });
+      },
+    );
     return { child, ready, done };
   });
   await Promise.all(children.map((entry) => entry.ready));
@@ -95,7 +97,9 @@ export async function processMultiProcess(path: string, rows: number, processes:
   const elapsed = Math.max(...reports.map((report) => report.finishedAt)) - begin;
   const completed = reports.reduce((sum, report) => sum + report.stats.completed, 0);
   const errors = reports.flatMap((report) => report.errors);
-  if (completed !== rows || errors.length > 0)
-    throw new Error(`worker processes completed ${completed} of ${rows}; errors: ${errors.join("; ")}`);
+  // Every task ran exactly once: handler executions across the processes, not only completions.
+  const executions = reports.reduce((sum, report) => sum + report.executions, 0);
+  if (completed !== rows || executions !== rows || errors.length > 0)
+    throw new Error(`worker processes completed ${completed} of ${rows} in ${executions} executions; errors: ${errors.join("; ")}`);
   return (rows / elapsed) * 1000;
 }

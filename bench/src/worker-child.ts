@@ -5,11 +5,16 @@ import { createInterface } from "node:readline";
 import { Worker } from "@queue/worker-engine";
 
 const [path, concurrency] = process.argv.slice(2);
+let executions = 0;
 const worker = new Worker({
   path: path as string,
   concurrency: Number(concurrency),
   pollIntervalMs: 5,
-  handlers: { bench: () => undefined },
+  handlers: {
+    bench: () => {
+      executions += 1;
+    },
+  },
 });
 const errors: string[] = [];
 worker.on("error", (error) => errors.push(String(error)));
@@ -20,4 +25,4 @@ lines.close();
 const stats = await worker.runUntilEmpty();
 // When the work was done, before the process tears down, on the clock the parent reads too.
 const finishedAt = Date.now();
-process.stdout.write(`${JSON.stringify({ stats, errors, finishedAt })}\n`);
+process.stdout.write(`${JSON.stringify({ stats, errors, finishedAt, executions })}\n`);

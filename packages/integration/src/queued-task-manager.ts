@@ -154,6 +154,8 @@ export class QueuedTaskManager implements TaskManager {
     this.#embedded = embedded === false ? false : embedded === true ? {} : embedded;
     // With an embedded worker, events record the runs this process executes and the timer only
     // has to catch runs finished elsewhere; without one, the timer is how runs are noticed.
+    // No run of this manager is pending yet: a sync is due only once another connection writes.
+    this.#syncedVersion = this.#dataVersion();
     this.#timer = setInterval(() => this.#sync(false), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
     this.#timer.unref();
   }
@@ -344,7 +346,7 @@ export class QueuedTaskManager implements TaskManager {
    */
   #sync(force = true): void {
     if (this.#pending.size === 0 || !this.db.isOpen) return;
-    const version = this.db.statement<{ data_version: number }>("PRAGMA data_version").get()?.data_version ?? -1;
+    const version = this.#dataVersion();
     if (!force && version === this.#syncedVersion && this.#skippedSyncs < FULL_SYNC_EVERY) {
       this.#skippedSyncs += 1;
       return;
@@ -358,6 +360,10 @@ export class QueuedTaskManager implements TaskManager {
       .all(JSON.stringify([...this.#pending].map(keyOf)));
     for (const row of rows) this.#apply(row);
     this.#wakeWaiters();
+  }
+
+  #dataVersion(): number {
+    return this.db.statement<{ data_version: number }>("PRAGMA data_version").get()?.data_version ?? -1;
   }
 
   /** Brings one run's registry entry in line with its task's state. */

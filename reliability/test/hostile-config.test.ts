@@ -6,12 +6,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "@queue/cli";
 import { openQueueDatabase, QueueError, selectTask, taskFromRow } from "@queue/core";
 import { resolveTaskExecutionConfig } from "@queue/integration";
 import { loadWorkerConfig, validateWorkerConfig, WORKER_CONFIG_KEYS } from "@queue/scheduling";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { cli } from "../src/cli-in-process.js";
 import {
   finiteNumber,
   hostileJson,
@@ -157,30 +157,6 @@ describe("hostile configuration", () => {
     }
   });
 });
-
-/** Runs the CLI in-process; returns its exit code and what it wrote. */
-async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const writeOut = process.stdout.write;
-  const writeErr = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(["node", "queue", ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-    process.exitCode = undefined;
-  }
-}
 
 describe("hostile command lines", () => {
   const dbPath = join(dir, "cli.db");

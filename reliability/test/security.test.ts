@@ -6,13 +6,13 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { main } from "@queue/cli";
 import { QueueClient } from "@queue/client";
 import { isQueueError, openQueueDatabase, QueueError, type TaskError } from "@queue/core";
 import { backup, integrityCheck, restoreBackup } from "@queue/maintenance";
 import { QueueMetrics, serveMetrics, TaskLogger } from "@queue/observability";
 import { PermanentError, Worker } from "@queue/worker-engine";
 import { afterAll, describe, expect, it } from "vitest";
+import { cli } from "../src/cli-in-process.js";
 import { prototypeIsPolluted } from "../src/hostile-values.js";
 import { findSqlBuiltFromValues } from "../src/security-sql-scan.js";
 
@@ -21,29 +21,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let counter = 0;
 const freshPath = (name = "queue.db") => join(dir, `${counter++}-${name}`);
 const mode = (file: string) => statSync(file).mode & 0o777;
-
-/** Runs the CLI in-process; returns its exit code and what it wrote. */
-async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const writeOut = process.stdout.write;
-  const writeErr = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await main(["node", "queue", ...args]), stdout, stderr };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-    process.exitCode = undefined;
-  }
-}
 
 describe("(a) SQL is parameterised", () => {
   const packagesDir = fileURLToPath(new URL("../../packages/", import.meta.url));

@@ -107,11 +107,14 @@ export class BackgroundTaskManager implements TaskManager {
   }
 
   async close(): Promise<void> {
-    this.#intake.close();
-    for (const active of this.#active.values()) active.controller.abort(new Error("The task manager is closing."));
-    await this.waitAll();
-    this.registry.save();
-    this.#markClosed();
+    try {
+      this.#intake.close();
+      for (const active of this.#active.values()) active.controller.abort(new Error("The task manager is closing."));
+      await this.waitAll();
+      this.registry.save();
+    } finally {
+      this.#markClosed();
+    }
   }
 
   #finish(runId: string, outcome: Pick<Run, "status"> & Partial<Pick<Run, "exitCode" | "error">>): void {

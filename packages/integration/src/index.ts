@@ -23,7 +23,14 @@ export {
   type QueuedRunRecord,
 } from "./migration.js";
 export { type ExecutionPattern, type OrchestrationRequest, type OrchestrationResult, TaskOrchestrator } from "./orchestrator.js";
-export { QueuedTaskManager, type QueuedTaskManagerOptions, RUN_TASK_TYPE_PREFIX, runHandlers, runTaskType } from "./queued-task-manager.js";
+export {
+  type EmbeddedWorkerTuning,
+  QueuedTaskManager,
+  type QueuedTaskManagerOptions,
+  RUN_TASK_TYPE_PREFIX,
+  runHandlers,
+  runTaskType,
+} from "./queued-task-manager.js";
 export { type RollbackReport, rollbackToInMemory, validateMigration } from "./rollback.js";
 export { FINAL_RUN_STATUSES, isFinal, type Run, type RunRequest, type RunStatus, runStatusOf } from "./run.js";
 export { RunRegistry, type RunRegistryEvents, type RunRegistryOptions } from "./run-registry.js";

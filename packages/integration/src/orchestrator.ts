@@ -41,9 +41,14 @@ let sequence = 0;
  */
 export class TaskOrchestrator {
   readonly manager: TaskManager;
+  /** Settles the runs still awaited when the manager closes. */
+  readonly #waiting = new Set<() => void>();
 
   constructor(manager: TaskManager) {
     this.manager = manager;
+    manager.closed.then(() => {
+      for (const settle of [...this.#waiting]) settle();
+    });
   }
 
   choosePattern(request: OrchestrationRequest): ExecutionPattern {
@@ -113,14 +118,18 @@ export class TaskOrchestrator {
     const current = registry.get(run.id);
     if (current !== undefined && isFinal(current.status)) return Promise.resolve(current);
     return new Promise((resolve, reject) => {
+      const done = () => {
+        off();
+        this.#waiting.delete(onClosed);
+      };
       const off = registry.on("change", (changed) => {
         if (changed.id === run.id && isFinal(changed.status)) {
-          off();
+          done();
           resolve(changed);
         }
       });
-      this.manager.closed.then(() => {
-        off();
+      const onClosed = () => {
+        done();
         const last = registry.get(run.id);
         if (last !== undefined && isFinal(last.status)) resolve(last);
         else
@@ -129,7 +138,8 @@ export class TaskOrchestrator {
               details: { runId: run.id, status: last?.status },
             }),
           );
-      });
+      };
+      this.#waiting.add(onClosed);
     });
   }
 }

@@ -23,6 +23,20 @@ interface RunPayload {
   readonly parameters: Record<string, unknown>;
 }
 
+/** Settings of the embedded worker. */
+export interface EmbeddedWorkerTuning {
+  readonly concurrency?: number;
+  readonly leaseMs?: number;
+  readonly heartbeatMs?: number;
+  readonly pollIntervalMs?: number;
+  /**
+   * The worker's claim-ahead (see Worker's `prefetch`). Default "auto" when runs have attempts
+   * to spare, else 0: a claim spends an attempt, and a run claimed ahead by a process that then
+   * dies must not fail without having run.
+   */
+  readonly prefetch?: number | "auto";
+}
+
 export interface QueuedTaskManagerOptions {
   /** An open database (not closed by the manager), or a path to open. */
   readonly db?: QueueDatabase;
@@ -32,9 +46,7 @@ export interface QueuedTaskManagerOptions {
    * Run the registered modules in a worker in this process (default), or leave them to separate
    * `queue work` processes (false). Numbers tune the embedded worker.
    */
-  readonly embeddedWorker?:
-    | boolean
-    | { readonly concurrency?: number; readonly leaseMs?: number; readonly heartbeatMs?: number; readonly pollIntervalMs?: number };
+  readonly embeddedWorker?: boolean | EmbeddedWorkerTuning;
   /**
    * Attempts per run. Default 1, like the in-memory manager; raise it to have failed runs retried
    * with backoff. A run whose process dies (kill -9, power loss) is recovered when its lease expires
@@ -120,9 +132,7 @@ export class QueuedTaskManager implements TaskManager {
   readonly db: QueueDatabase;
   readonly #ownsDb: boolean;
   readonly #client: QueueClient;
-  readonly #embedded:
-    | false
-    | { readonly concurrency?: number; readonly leaseMs?: number; readonly heartbeatMs?: number; readonly pollIntervalMs?: number };
+  readonly #embedded: false | EmbeddedWorkerTuning;
   #worker: Worker | undefined;
   /** The modules the current embedded worker was built for. */
   #workerModules = "";
@@ -183,11 +193,13 @@ export class QueuedTaskManager implements TaskManager {
     const run = this.registry.add({ ...request, status: "queued", createdAt: new Date(this.db.clock.now()).toISOString() });
     this.#pending.add(run.id);
     try {
-      await this.#client.enqueue(
+      const { created } = await this.#client.enqueue(
         runTaskType(run.moduleId),
         { runId: run.id, moduleId: run.moduleId, parameters: run.parameters },
         { idempotencyKey: keyOf(run.id), maxAttempts: this.#maxAttempts, ...(runAt === undefined ? {} : { runAt }) },
       );
+      // The run id was in the file already (a run of an earlier process): read its state now.
+      if (!created) this.#sync();
     } catch (error) {
       this.#pending.delete(run.id);
       this.registry.update(run.id, {
@@ -267,15 +279,18 @@ export class QueuedTaskManager implements TaskManager {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#intake.close();
-    clearInterval(this.#timer);
-    await Promise.all([this.#worker?.stop(), ...this.#retiring]);
-    this.#sync();
-    await this.#client.close();
-    this.registry.save();
-    if (this.#ownsDb) this.db.close();
-    this.#wakeWaiters();
-    this.#markClosed();
+    try {
+      this.#intake.close();
+      clearInterval(this.#timer);
+      await Promise.all([this.#worker?.stop(), ...this.#retiring]);
+      this.#sync();
+      await this.#client.close();
+      this.registry.save();
+      if (this.#ownsDb) this.db.close();
+    } finally {
+      this.#wakeWaiters();
+      this.#markClosed();
+    }
   }
 
   /** Builds (or rebuilds, when modules were added) the embedded worker for the registered modules. */
@@ -293,6 +308,7 @@ export class QueuedTaskManager implements TaskManager {
       // Cancels reach a running handler at the next lease renewal: renew often.
       heartbeatMs: tuning.heartbeatMs ?? 500,
       pollIntervalMs: tuning.pollIntervalMs ?? 20,
+      prefetch: tuning.prefetch ?? (this.#maxAttempts > 1 ? "auto" : 0),
       handlers: Object.fromEntries(
         modules.map((moduleId) => [
           runTaskType(moduleId),

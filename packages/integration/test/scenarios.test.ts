@@ -92,3 +92,23 @@ describe("QueuedTaskManager: reading run state back from the queue", () => {
     await manager.close();
   });
 });
+
+describe("QueuedTaskManager: the embedded worker", () => {
+  it("with one attempt per run, claims no run ahead of a free slot (a crash must not fail runs that never ran)", async () => {
+    const path = tempDbPath();
+    const manager = new QueuedTaskManager({ path, embeddedWorker: { concurrency: 2, pollIntervalMs: 5 } });
+    manager.registerModule("short", () => new Promise((resolve) => setTimeout(resolve, 2)));
+    const watcher = new Database(path, { readonly: true });
+    const leased = watcher.prepare("SELECT count(*) AS n FROM tasks WHERE status = 'leased'");
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, (leased.get() as { n: number }).n)), 1);
+    await Promise.all(Array.from({ length: 60 }, (_, n) => manager.startTask({ id: `short-${n}`, moduleId: "short", parameters: {} })));
+    await manager.waitAll();
+    clearInterval(sampler);
+    watcher.close();
+    expect(manager.registry.byStatus("completed")).toHaveLength(60);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(2);
+    await manager.close();
+  });
+});

@@ -196,6 +196,11 @@ export interface ExtendResult {
   readonly held: ReadonlyMap<number, { readonly cancelRequested: boolean }>;
   /** Task ids whose leases were lost. */
   readonly lost: readonly number[];
+  /**
+   * The leases lost, with their tokens: a task id may appear here for a stale lease while the same
+   * task's current lease (another token) is held.
+   */
+  readonly lostLeases: readonly Lease[];
 }
 
 /** Extends several leases of one worker at once; reports which were lost. */
@@ -216,5 +221,6 @@ export function extend(db: QueueDatabase, leases: readonly Lease[], leaseMs: num
       }
     }
   }
-  return { held, lost: leases.filter((lease) => !current.has(`${lease.taskId}:${lease.token}`)).map((lease) => lease.taskId) };
+  const lostLeases = leases.filter((lease) => !current.has(`${lease.taskId}:${lease.token}`));
+  return { held, lost: lostLeases.map((lease) => lease.taskId), lostLeases };
 }

@@ -47,6 +47,8 @@ interface Running {
   markDecided?: () => void;
   /** Resolves when the handler has really finished; until then it keeps its slot. */
   done?: Promise<void>;
+  /** performance.now() when it was started (claimed-ahead tasks have none until then). */
+  readonly startedAt?: number;
 }
 
 type Outcome =
@@ -203,6 +205,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       this.#startBuffered();
       const free = this.options.concurrency - this.#running.size;
       const prefetch = this.#prefetch();
+      this.#releaseExcess(prefetch);
       const room = free + prefetch - this.#buffered.length;
       // Without prefetch, every free slot is worth a claim; with it, wait until half the buffer is gone.
       const batch = prefetch === 0 ? 1 : Math.ceil(prefetch / 2);
@@ -210,7 +213,11 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       if (room < batch && (outcomeWait === undefined || outcomeWait > 0)) {
         // Wait for a task to finish (or the oldest outcome's deadline), then let the event loop turn
         // once so every task finishing at about the same time is recorded in one transaction.
-        await this.#sleep(outcomeWait === undefined ? undefined : Math.ceil(outcomeWait));
+        // Under "auto", tasks held ahead are looked at again after a while: a handler that has run
+        // long by then turns claiming ahead off, and they go back to the queue.
+        const recheck = this.options.prefetch === "auto" && this.#buffered.length > 0 ? AUTO_PREFETCH_BELOW_MS : undefined;
+        const waits = [outcomeWait, recheck].filter((ms): ms is number => ms !== undefined);
+        await this.#sleep(waits.length === 0 ? undefined : Math.ceil(Math.min(...waits)));
         await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
@@ -242,11 +249,28 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     }
   }
 
-  /** How many tasks to hold beyond free slots now. */
+  /**
+   * How many tasks to hold beyond free slots now. Under "auto", none until handlers are known to be
+   * short, and none while any running handler has already taken longer than that: a long task
+   * among short ones must not keep tasks from other workers for its whole run.
+   */
   #prefetch(): number {
     const { prefetch, concurrency } = this.options;
     if (prefetch !== "auto") return prefetch;
-    return this.#averageRunMs !== undefined && this.#averageRunMs < AUTO_PREFETCH_BELOW_MS ? concurrency : 0;
+    if (this.#averageRunMs === undefined || this.#averageRunMs >= AUTO_PREFETCH_BELOW_MS) return 0;
+    const now = performance.now();
+    for (const running of this.#running.values()) {
+      if (!running.settled && running.startedAt !== undefined && now - running.startedAt >= AUTO_PREFETCH_BELOW_MS) return 0;
+    }
+    return concurrency;
+  }
+
+  /** Hands back tasks held beyond what prefetch allows now, while no slot is free to run them. */
+  #releaseExcess(prefetch: number): void {
+    if (this.#buffered.length <= prefetch || this.#running.size < this.options.concurrency) return;
+    for (const { task, lease } of this.#buffered.splice(prefetch)) {
+      this.#settle({ task, lease }, "fail", { outcome: "release", error: null }, null);
+    }
   }
 
   #startBuffered(): void {
@@ -308,7 +332,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     if (claimed.length > 0) this.#pollDelay = this.#shortestPoll();
     for (const event of events) event();
     for (const task of claimed) this.#buffered.push(task);
-    this.#startBuffered();
+    // Claims of a tick that ends after stop() was called are released untouched by the shutdown.
+    if (this.#state === "running") this.#startBuffered();
     // Rows dead-lettered as undecodable were claimed too: the queue is not empty because of them.
     return claimed.length + discarded;
   }
@@ -387,7 +412,11 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   }
 
   #start(task: Task, lease: Lease): void {
-    const running: Running = { task, lease };
+    // This worker's own earlier attempt lost its lease (the process stalled past it) and the task
+    // was claimed again: tell the old handler before the new attempt takes its entry.
+    const previous = this.#running.get(task.id);
+    if (previous !== undefined && previous.lease.token !== lease.token) this.#abort(previous, "lease-lost");
+    const running: Running = { task, lease, startedAt: performance.now() };
     running.decided = new Promise<void>((resolve) => {
       running.markDecided = resolve;
     });
@@ -430,7 +459,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
           return { error };
         },
       );
-    const startedAt = performance.now();
+    const startedAt = running.startedAt ?? performance.now();
     try {
       const first = await Promise.race([work, aborted]);
       if (first !== ABORTED) {
@@ -579,18 +608,21 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         return leases.length === 0 ? undefined : extend(tx, leases, this.options.leaseMs);
       });
       if (result === undefined) return;
-      const lost = new Set(result.lost);
-      for (const taskId of lost) {
-        const running = this.#running.get(taskId);
-        if (running !== undefined) this.#abort(running, "lease-lost");
+      // Leases are matched by token: a stale lease of a task this worker has since claimed again
+      // must not touch the current attempt.
+      const lost = new Set(result.lostLeases.map((lease) => `${lease.taskId}:${lease.token}`));
+      const isLost = (lease: Lease) => lost.has(`${lease.taskId}:${lease.token}`);
+      for (const lease of result.lostLeases) {
+        const running = this.#running.get(lease.taskId);
+        if (running !== undefined && running.lease.token === lease.token) this.#abort(running, "lease-lost");
       }
       for (const [taskId, state] of result.held) {
         const running = this.#running.get(taskId);
-        if (running !== undefined && state.cancelRequested) this.#abort(running, "cancel");
+        if (running !== undefined && state.cancelRequested && !isLost(running.lease)) this.#abort(running, "cancel");
       }
       // Buffered tasks not started yet: a lost one is dropped, a cancelled one is recorded as such.
       this.#buffered = this.#buffered.filter(({ task, lease }) => {
-        if (lost.has(task.id)) {
+        if (isLost(lease)) {
           this.#leaseLost(task);
           return false;
         }
@@ -622,13 +654,17 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         if (this.#probe()) return;
         continue;
       }
-      if (this.#nextDue !== null && this.db.clock.now() >= this.#nextDue) return;
+      // With no due time known, look: the due time noted may ignore this worker's filters (a paused
+      // or unhandled type's task fell due first), and a delay or retry must not wait for a write.
+      if (this.#nextDue === null ? this.#probe() : this.db.clock.now() >= this.#nextDue) return;
       this.#pollDelay = Math.min(this.options.pollIntervalMs, this.#pollDelay * 2);
     }
   }
 
+  /** A twentieth of pollIntervalMs, but not under 5 ms (nor over pollIntervalMs). */
   #shortestPoll(): number {
-    return Math.max(1, Math.round(this.options.pollIntervalMs / 20));
+    const { pollIntervalMs } = this.options;
+    return Math.min(pollIntervalMs, Math.max(5, Math.round(pollIntervalMs / 20)));
   }
 
   /**

@@ -57,6 +57,28 @@ describe("Worker hardening", () => {
     foreign.close();
   });
 
+  it("runs its own retry when due although the earliest due task in the file is of a paused type", async () => {
+    const { client, worker } = harness({ realTime: true });
+    await client.enqueue("paused-type", null);
+    await client.pause("paused-type");
+    const { task } = await client.enqueue("t", null, { maxAttempts: 2 });
+    let calls = 0;
+    const w = worker({
+      pollIntervalMs: 10,
+      backoff: { initialDelayMs: 50, jitter: 0 },
+      handlers: {
+        t: () => {
+          calls += 1;
+          if (calls === 1) throw new Error("first attempt fails");
+          return "second";
+        },
+      },
+    });
+    await w.start();
+    // No other connection writes: only the worker's own look at the queue can find the retry due.
+    expect(await client.waitFor(task.id, { timeoutMs: 5_000 })).toMatchObject({ status: "completed", attempts: 2 });
+  });
+
   it("a cancel requested while running wins when the attempt then fails", async () => {
     const { client, worker } = harness({ realTime: true });
     const { task } = await client.enqueue("t", null, { maxAttempts: 5 });

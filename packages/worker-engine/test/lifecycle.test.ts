@@ -1,6 +1,6 @@
 import { selectTaskLogs, TASK_COLUMNS, type TaskRow, taskFromRow } from "@queue/core";
 import { priority } from "@queue/scheduling";
-import { backoffDelay, claim, complete, DEFAULT_BACKOFF, fail, PermanentError } from "@queue/worker-engine";
+import { backoffDelay, claim, complete, DEFAULT_BACKOFF, extend, fail, PermanentError } from "@queue/worker-engine";
 import { describe, expect, it } from "vitest";
 import { eventually, harness } from "./helpers.js";
 
@@ -191,6 +191,18 @@ describe("Worker: unknown types, capabilities and pauses", () => {
 
 describe("leases", () => {
   const request = (workerId: string) => ({ workerId, strategy: priority, leaseMs: 1_000, limit: 10, capabilities: [] });
+
+  it("extend() reports a stale lease lost, with its token, beside the same task's current lease", async () => {
+    const { client, clock, db } = harness();
+    const { task } = await client.enqueue("t", null, { maxAttempts: 3 });
+    const [stale] = db.transactionSync((tx) => claim(tx, request("w"))).claimed;
+    clock.advance(1_000);
+    const [current] = db.transactionSync((tx) => claim(tx, request("w"))).claimed;
+    if (stale === undefined || current === undefined) throw new Error("expected two claims");
+    const result = db.transactionSync((tx) => extend(tx, [stale.lease, current.lease], 1_000));
+    expect(result.lostLeases).toEqual([stale.lease]);
+    expect([...result.held.keys()]).toEqual([task.id]);
+  });
 
   it("an expired lease makes the task claimable again, and the attempt counts", async () => {
     const { client, clock, db } = harness();

@@ -110,6 +110,24 @@ describe("Worker: claiming ahead (prefetch)", () => {
     expect(most).toBeLessThanOrEqual(2);
   });
 
+  it('"auto" hands back tasks claimed ahead once every slot holds a handler running longer than 100 ms', async () => {
+    const { client, worker, db } = harness({ realTime: true });
+    await client.enqueueMany(Array.from({ length: 20 }, (_, n) => ({ type: "t", payload: { n, long: false } })));
+    await client.enqueueMany([0, 1].map((n) => ({ type: "t", payload: { n, long: true } })));
+    await client.enqueueMany(Array.from({ length: 5 }, (_, n) => ({ type: "t", payload: { n, long: false } })));
+    let open: () => void = () => undefined;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const handler = async (payload: unknown) => {
+      if ((payload as { long: boolean }).long) await opened;
+    };
+    const w = worker({ concurrency: 2, handlers: { t: handler } });
+    await w.start();
+    // The two long tasks fill both slots; the short ones claimed ahead go back to the queue.
+    await eventually(async () => leasedCount(db) === 2 && (await client.counts()).queued === 5);
+    open();
+    await eventually(async () => (await client.counts()).completed === 27);
+  });
+
   it("rejects a prefetch that is not a count or 'auto'", () => {
     for (const prefetch of [-1, 1.5, Number.NaN, "many"]) {
       expect(() => new Worker({ path: ":memory:", prefetch: prefetch as number, handlers: {} })).toThrow(QueueError);

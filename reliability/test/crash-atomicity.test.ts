@@ -115,15 +115,17 @@ describe("crash atomicity: SIGKILL in the middle of a long operation", () => {
     makeLargeFile(source, 100_000, 400);
     const tasks = inspect(source).counts.queued;
     const calibrationDir = makeTempDir("backup-");
-    const calibrationFile = join(calibrationDir, "queue-2030-01-01T00-00-00-000Z.db");
+    const calibrationFile = join(calibrationDir, "large-2030-01-01T00-00-00-000Z.db");
     const { ms } = await runToCompletion(["backup", source, calibrationFile]);
     expect(verifyBackup(calibrationFile)).toMatchObject({ ok: true, tasks });
+    expect(listBackups(calibrationDir, source).map((entry) => entry.file)).toEqual([calibrationFile]);
     const destinations: string[] = [];
     const result = await crashTrials(
       ms,
       TRIALS,
       (attempt, delay) => {
-        const destination = join(makeTempDir("backup-"), `queue-2030-01-${String(attempt + 2).padStart(2, "0")}T00-00-00-000Z.db`);
+        // Named as backupFileName names backups of large.db, so listBackups must find a finished one.
+        const destination = join(makeTempDir("backup-"), `large-2030-01-${String(attempt + 2).padStart(2, "0")}T00-00-00-000Z.db`);
         destinations[attempt] = destination;
         return killDuring(["backup", source, destination], delay);
       },

@@ -124,12 +124,25 @@ export function listBackups(directory: string, path: string): { file: string; by
     });
 }
 
-/** Deletes all but the newest `keep` backups of `path` in `directory`; returns the files deleted. */
-export function pruneBackups(directory: string, path: string, keep: number): string[] {
+/** A `.partial` file older than this was left by a backup that died (none takes this long). */
+export const STALE_PARTIAL_BACKUP_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Deletes all but the newest `keep` backups of `path` in `directory`, and the `.partial` files of
+ * its backups that died more than {@link STALE_PARTIAL_BACKUP_MS} ago; returns the files deleted.
+ */
+export function pruneBackups(directory: string, path: string, keep: number, now: number = Date.now()): string[] {
   if (!Number.isInteger(keep) || keep < 1)
     throw new QueueError("INVALID_ARGUMENT", `pruneBackups keeps at least one backup; got keep = ${keep}.`);
   const backups = listBackups(directory, path);
   const doomed = backups.slice(0, Math.max(0, backups.length - keep)).map((backup) => backup.file);
+  if (existsSync(directory)) {
+    const partial = new RegExp(`${backupNamePattern(path).source.slice(0, -1)}\\.[0-9a-f]{8}\\.partial$`);
+    for (const name of readdirSync(directory)) {
+      const file = join(directory, name);
+      if (partial.test(name) && now - statSync(file).mtimeMs > STALE_PARTIAL_BACKUP_MS) doomed.push(file);
+    }
+  }
   for (const file of doomed) removeDatabaseFiles(file);
   return doomed;
 }

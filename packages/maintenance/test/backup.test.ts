@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, readdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, readdirSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { QueueClient } from "@queue/client";
@@ -90,6 +90,22 @@ describe("backup and restore", () => {
     expect(existsSync(`${made[0]}-wal`)).toBe(false);
     for (const file of bystanders) expect(existsSync(file)).toBe(true);
     await expect(restoreBackup(made[1] as string, made[1] as string, { force: true })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  });
+
+  it("prunes the .partial files of backups that died a day ago or more, and leaves recent ones (a backup may be running)", async () => {
+    const { db } = harness();
+    const directory = makeTempDir();
+    const kept = join(directory, backupFileName(db.path, new Date(Date.UTC(2030, 0, 1))));
+    await backup(db, kept);
+    const stale = `${join(directory, backupFileName(db.path, new Date(Date.UTC(2030, 0, 2))))}.0a1b2c3d.partial`;
+    const recent = `${join(directory, backupFileName(db.path, new Date(Date.UTC(2030, 0, 3))))}.4e5f6a7b.partial`;
+    const otherDatabase = join(directory, "other-2030-01-02T00-00-00-000Z.db.0a1b2c3d.partial");
+    for (const file of [stale, `${stale}-journal`, recent, otherDatabase]) writeFileSync(file, "");
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+    for (const file of [stale, otherDatabase]) utimesSync(file, twoDaysAgo, twoDaysAgo);
+    expect(pruneBackups(directory, db.path, 1)).toEqual([stale]);
+    expect([stale, `${stale}-journal`].some(existsSync)).toBe(false);
+    for (const file of [kept, recent, otherDatabase]) expect(existsSync(file)).toBe(true);
   });
 
   it("a backup in progress is never under its final name, so a crash mid-backup cannot leave a partial file that passes for a backup", async () => {

@@ -33,7 +33,7 @@ export {
   QUEUED_BY_PRIORITY_INDEX,
   QUEUED_BY_RUN_AFTER_INDEX,
 } from "./sql/claim.js";
-export { deleteTaskLogsBefore, insertTaskLog, selectRecentTaskLogs, selectTaskLogs } from "./sql/logs.js";
+export { deleteTaskLogsBefore, insertLeasedTaskLog, insertTaskLog, selectRecentTaskLogs, selectTaskLogs } from "./sql/logs.js";
 export {
   type ArchivedTaskRow,
   archiveTasks,

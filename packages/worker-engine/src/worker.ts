@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import {
   deregisterWorker,
-  insertTaskLog,
+  insertLeasedTaskLog,
   isQueueError,
   LOG_LEVELS,
   type LogLevel,
@@ -591,7 +591,15 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
           throw new QueueError("INVALID_ARGUMENT", `log() level must be one of ${LOG_LEVELS.join(", ")}; got ${String(level)}.`);
         if (typeof message !== "string") throw new QueueError("INVALID_ARGUMENT", "log() message must be a string.");
         const json = details === undefined ? null : serializeJson(details, { what: "log details", maxBytes: 64 * 1024 });
-        await this.db.transaction((tx) => insertTaskLog(tx, task.id, level, message, json, tx.clock.now()));
+        const written = await this.db.transaction((tx) => insertLeasedTaskLog(tx, lease, level, message, json, tx.clock.now()));
+        if (!written)
+          throw new QueueError(
+            "LEASE_LOST",
+            `Worker ${this.id} no longer holds the lease of task ${task.id}; the log line was not written.`,
+            {
+              details: { taskId: task.id },
+            },
+          );
       },
     };
   }

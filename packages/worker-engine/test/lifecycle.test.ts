@@ -294,4 +294,32 @@ describe("leases", () => {
     expect(lost).toEqual([task.id]);
     expect(await client.get(task.id)).toMatchObject({ status: "leased", lockedBy: "thief", attempts: 2 });
   });
+
+  it("a handler that lost its lease cannot write into the task's log: log() rejects with LEASE_LOST", async () => {
+    const { client, worker, db } = harness({ realTime: true });
+    const { task } = await client.enqueue("long", null);
+    let proceed: () => void = () => undefined;
+    const stalled = new Promise<void>((resolve) => (proceed = resolve));
+    const logged: unknown[] = [];
+    const w = worker({
+      leaseMs: 60_000,
+      heartbeatMs: 30_000,
+      handlers: {
+        long: async (_payload, ctx) => {
+          await ctx.log("info", "started");
+          await stalled;
+          logged.push(await ctx.log("info", "after the lease was lost").catch((error: unknown) => error));
+        },
+      },
+    });
+    await w.start();
+    await eventually(() => w.activeTaskIds.includes(task.id));
+    db.connection.prepare("UPDATE tasks SET lease_until = 0 WHERE id = ?").run(task.id);
+    const thief = { workerId: "thief", strategy: priority, leaseMs: 60_000, limit: 10, capabilities: [] };
+    expect(db.transactionSync((tx) => claim(tx, thief)).claimed).toHaveLength(1);
+    proceed();
+    await eventually(() => logged.length === 1);
+    expect(logged[0]).toMatchObject({ code: "LEASE_LOST" });
+    expect(selectTaskLogs(db, task.id).map((line) => line.message)).toEqual(["started"]);
+  });
 });

@@ -2,6 +2,28 @@ import type { QueueDatabase } from "../database.js";
 import { TASK_LOG_COLUMNS, type TaskLogRow } from "../models/task-log-row.js";
 import type { LogLevel } from "../types.js";
 
+/**
+ * Adds a log line for a task only while `token` holds its lease; returns whether it was written.
+ * A handler whose lease was lost must not write into the log of the attempt that replaced it.
+ */
+export function insertLeasedTaskLog(
+  db: QueueDatabase,
+  lease: { readonly taskId: number; readonly token: string },
+  level: LogLevel,
+  message: string,
+  details: string | null,
+  now: number,
+): boolean {
+  return (
+    db
+      .statement(
+        `INSERT INTO task_logs (task_id, at, level, message, details)
+         SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tasks WHERE id = ? AND lease_token = ? AND status = 'leased')`,
+      )
+      .run(lease.taskId, now, level, message, details, lease.taskId, lease.token).changes === 1
+  );
+}
+
 export function insertTaskLog(
   db: QueueDatabase,
   taskId: number,

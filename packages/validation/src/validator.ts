@@ -1,6 +1,10 @@
 import { statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { isQueueError, openQueueDatabase, type QueueDatabase, resolveDatabasePath } from "@queue/core";
+import { isQueueError, type JournalMode, openQueueDatabase, type QueueDatabase, resolveDatabasePath } from "@queue/core";
+
+/** Journal modes a write connection can open a file in without changing it. */
+const KEPT_JOURNAL_MODES: readonly JournalMode[] = ["wal", "delete", "truncate", "persist"];
+
 import {
   checkErrorHandling,
   checkIntegrity,
@@ -79,7 +83,11 @@ export class QueueValidator {
       run("pragmas", () => checkPragmas(db, this.#given !== undefined));
       let writeProblem: string | undefined;
       try {
-        writer = this.#given ?? openQueueDatabase({ path: this.path, migrate: false });
+        // Validating must not change the file: the write checks keep its journal mode as found.
+        const found = String(db.connection.pragma("journal_mode", { simple: true }));
+        const journalMode = (KEPT_JOURNAL_MODES as readonly string[]).includes(found) ? (found as JournalMode) : undefined;
+        if (this.#given === undefined && journalMode === undefined) writeProblem = `its journal mode is ${found}`;
+        else writer = this.#given ?? openQueueDatabase({ path: this.path, migrate: false, pragmas: { journalMode } });
       } catch (error) {
         writeProblem = (error as Error).message;
       }

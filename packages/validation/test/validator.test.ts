@@ -81,6 +81,11 @@ describe("QueueValidator", () => {
     expect(plans?.status).toBe("fail");
     expect(plans?.message).toMatch(/index tasks_queued_by_priority is missing/);
     expect(plans?.hint).toMatch(/an index is missing/);
+    // The write checks ran, and left the file in the journal mode it was found in.
+    expect(report.checks.find((check) => check.name === "model round trip")?.status).toBe("pass");
+    const after = new Database(path, { readonly: true });
+    expect(after.pragma("journal_mode", { simple: true })).toBe("delete");
+    after.close();
   });
 
   it("refuses to validate a fresh in-memory database by path, with a hint", async () => {

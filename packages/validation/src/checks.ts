@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import {
   buildClaimSql,
   COUNT_BY_STATUS_SQL,
@@ -14,8 +16,9 @@ import {
   taskFromRow,
 } from "@queue/core";
 import { BUILT_IN_STRATEGIES } from "@queue/scheduling";
-import Database from "better-sqlite3";
 import type { CheckStatus } from "./result.js";
+
+const requireHere = createRequire(import.meta.url);
 
 /** What a check returns; the validator adds its name and timing. */
 export interface Finding {
@@ -135,40 +138,63 @@ export function checkModelRoundTrip(writer: QueueDatabase): Finding {
 
 class RollBack extends Error {}
 
-/** A second connection must not see a write before it commits. */
 /**
- * A second connection must not see a write before it commits. Both connections live in this
- * process, so this proves SQLite's isolation as built and configured here, not cross-process file
- * locking (the multi-process tests cover that).
+ * What another process sees while this one holds an uncommitted write: it must not see the write,
+ * and it must not get the write lock. Run in a child process, so file locking between processes is
+ * what is tested (a network file system without working locks fails it), not two connections of
+ * one process.
  */
+const OTHER_PROCESS_PROBE = `
+const Database = require(process.argv[1]);
+const db = new Database(process.argv[2], { timeout: 0 });
+const seen = db.prepare("SELECT count(*) AS n FROM queue_pauses WHERE type = 'queue-validation-isolation'").get().n;
+let locked = false;
+try { db.exec("BEGIN IMMEDIATE"); db.exec("ROLLBACK"); } catch (error) { locked = error.code === "SQLITE_BUSY"; }
+db.close();
+process.stdout.write(JSON.stringify({ seen, locked }));`;
+
 export function checkIsolation(writer: QueueDatabase): Finding {
   if (writer.path === ":memory:") {
     return { status: "warn", message: "not run: an in-memory database has no second connection", hint: "validate a file" };
   }
-  const reader = new Database(writer.path, { readonly: true });
+  let seen: { seen: number; locked: boolean } | undefined;
+  let problem = "";
   try {
-    let seenEarly = -1;
-    try {
-      writer.transactionSync((tx) => {
-        tx.statement("INSERT INTO queue_pauses (type, paused_at) VALUES ('queue-validation-isolation', 0)").run();
-        seenEarly = (
-          reader.prepare("SELECT count(*) AS n FROM queue_pauses WHERE type = 'queue-validation-isolation'").get() as { n: number }
-        ).n;
-        throw new RollBack();
+    writer.transactionSync((tx) => {
+      tx.statement("INSERT INTO queue_pauses (type, paused_at) VALUES ('queue-validation-isolation', 0)").run();
+      const child = spawnSync(process.execPath, ["-e", OTHER_PROCESS_PROBE, requireHere.resolve("better-sqlite3"), writer.path], {
+        encoding: "utf8",
+        timeout: 15_000,
       });
-    } catch (error) {
-      if (!(error instanceof RollBack)) throw error;
-    }
-    return seenEarly === 0
-      ? pass("a second connection does not see uncommitted writes")
-      : {
-          status: "fail",
-          message: "a second connection saw an uncommitted write",
-          hint: "this SQLite build or connection reads uncommitted data (shared cache or read_uncommitted); report it with your setup",
-        };
-  } finally {
-    reader.close();
+      if (child.status === 0) seen = JSON.parse(child.stdout) as { seen: number; locked: boolean };
+      else problem = (child.error?.message ?? child.stderr.trim().split("\n").pop() ?? `exit ${child.status}`).slice(0, 300);
+      throw new RollBack();
+    });
+  } catch (error) {
+    if (!(error instanceof RollBack)) throw error;
   }
+  if (seen === undefined) {
+    return {
+      status: "warn",
+      message: `not run: the second process failed (${problem})`,
+      hint: "run the validator where it may start node",
+    };
+  }
+  if (seen.seen !== 0) {
+    return {
+      status: "fail",
+      message: "another process saw an uncommitted write",
+      hint: "this SQLite build or connection reads uncommitted data; report it with your setup",
+    };
+  }
+  if (!seen.locked) {
+    return {
+      status: "fail",
+      message: "another process took the write lock while this one held it",
+      hint: "file locking does not work here (a network file system?): keep the queue file on a local disk",
+    };
+  }
+  return pass("another process neither sees uncommitted writes nor gets the write lock while it is held");
 }
 
 /** The hot statements must read indexes, never the whole tasks table (by EXPLAIN QUERY PLAN). */

@@ -29,7 +29,8 @@ export function startProgress(label: string, options: { readonly json?: boolean;
       stop: () => bar.stop(),
     };
   }
-  const spinner = ora({ text: label, stream: process.stderr }).start();
+  // discardStdin would put stdin in raw mode, and a payload typed at the terminal could not end.
+  const spinner = ora({ text: label, stream: process.stderr, discardStdin: false }).start();
   return {
     update: (done) => {
       spinner.text = `${label}: ${done}`;

@@ -80,8 +80,41 @@ describe("queue (the binary)", () => {
     expect((await queue(["list", "--status", "dead_letter", "--db", db, "--json"])).json().tasks).toHaveLength(1);
     expect((await queue(["retry", "--dead-letter", "--db", db, "--json"])).json()).toEqual({ retried: 1 });
     expect((await queue(["cancel", "1", "--db", db, "--json"])).json()).toMatchObject({ id: 1, status: "cancelled" });
-    expect((await queue(["pause", "double", "--db", db, "--json"])).json()).toEqual({ paused: ["double"] });
-    expect((await queue(["resume", "double", "--db", db, "--json"])).json()).toEqual({ paused: [] });
+    expect((await queue(["pause", "double", "--db", db, "--json"])).json()).toEqual({ paused: ["double"], changed: true });
+    expect((await queue(["resume", "double", "--db", db, "--json"])).json()).toEqual({ paused: [], changed: true });
+    expect((await queue(["resume", "double", "--db", db])).stdout).toMatch(/Nothing changed: double was not paused/);
+    // A bare resume lifts every pause: the whole queue's and single types'.
+    await queue(["pause", "--db", db]);
+    await queue(["pause", "double", "--db", db]);
+    expect((await queue(["resume", "--db", db, "--json"])).json()).toEqual({ paused: [], changed: true });
+  });
+
+  it("refuses retry and enqueue flags that do not go together, and names a missing task in logs", async () => {
+    const db = tempDbPath();
+    await queue(["init", "--db", db]);
+    for (const args of [
+      ["retry", "5", "--dead-letter"],
+      ["retry", "5", "--type", "t"],
+      ["enqueue", "t", "--ndjson", "--idempotency-key", "k"],
+      ["enqueue", "t", "{}", "--batch", "10"],
+    ]) {
+      const result = await queue([...args, "--db", db]);
+      expect([args.join(" "), result.code]).toEqual([args.join(" "), 2]);
+    }
+    const logs = await queue(["logs", "99", "--db", db]);
+    expect(logs.code).toBe(1);
+    expect(logs.stderr).toMatch(/No task with id 99/);
+  });
+
+  it("an NDJSON enqueue that fails midway says which lines were committed", async () => {
+    const db = tempDbPath();
+    await queue(["init", "--db", db]);
+    const result = await queue(["enqueue", "t", "--ndjson", "--batch", "1", "--db", db], { input: '{"n":1}\n{"n":2}\nbad\n{"n":4}\n' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /Line 3 is not valid JSON.*2 task\(s\) from lines 1 to 2 were committed \(ids 1 to 2\); resume after line 2/s,
+    );
+    expect((await queue(["stats", "--db", db, "--json"])).json()).toMatchObject({ depth: { queued: 2 } });
   });
 
   it("validates, cleans up, checkpoints, checks integrity, backs up and restores", async () => {
@@ -175,6 +208,19 @@ describe("long-running commands and terminal behaviour", () => {
     const result = await worker.done;
     expect(result.code).toBe(0);
     expect((await queue(["workers", "--db", db])).stdout).toContain("No workers registered.");
+  });
+
+  it("`demo` stopped with SIGTERM stops its worker processes too", async () => {
+    const db = join(makeTempDir(), "demo.db");
+    const demo = spawnQueue(["demo", "--tasks", "20000", "--processes", "2", "--db", db]);
+    await waitForOutput(demo.child, /Starting 2 worker processes/, "stdout");
+    const registered = async () => (await queue(["workers", "--db", db, "--json"])).json() as unknown[];
+    for (let tries = 0; (await registered()).length < 2 && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await registered()).toHaveLength(2);
+    demo.child.kill("SIGTERM");
+    expect((await demo.done).code).toBe(143);
+    // The workers stopped gracefully: they deregistered themselves.
+    expect(await registered()).toEqual([]);
   });
 
   it("`stats --watch` refreshes until interrupted", async () => {

@@ -39,6 +39,9 @@ export function registerControl(program: Command, globals: () => GlobalOptions):
     .addHelpText("after", "\nExamples:\n  queue retry 42\n  queue retry --dead-letter --type send-email")
     .action(async (idText: string | undefined, flags: { deadLetter?: boolean; type?: string }) => {
       const options = globals();
+      if (flags.deadLetter && idText !== undefined)
+        throw new UsageError("Give a task id or --dead-letter, not both: --dead-letter retries every dead-lettered task.");
+      if (flags.type !== undefined && !flags.deadLetter) throw new UsageError("--type narrows --dead-letter; add --dead-letter.");
       if (flags.deadLetter) {
         const retried = await withDatabase(options, (db) => retryAllDeadLetters(db, flags.type === undefined ? {} : { type: flags.type }));
         output(options, { retried }, (value) => `Sent ${value.retried} dead-lettered task(s) back to the queue.`);
@@ -60,11 +63,21 @@ export function registerControl(program: Command, globals: () => GlobalOptions):
       .addHelpText("after", `\nExamples:\n  queue ${name} send-email\n  queue ${name}`)
       .action(async (type: string | undefined) => {
         const options = globals();
-        const paused = await withClient(options, async (client) => {
-          await (name === "pause" ? client.pause(type) : client.resume(type));
-          return client.paused();
+        const result = await withClient(options, async (client) => {
+          const before = await client.paused();
+          if (name === "pause") await client.pause(type);
+          // A bare resume lifts every pause, of the whole queue ("*") and of single types.
+          else if (type === undefined) for (const paused of before) await client.resume(paused === "*" ? undefined : paused);
+          else await client.resume(type);
+          const paused = await client.paused();
+          return { paused, changed: JSON.stringify(before) !== JSON.stringify(paused) };
         });
-        output(options, { paused }, (value) => (value.paused.length === 0 ? "Nothing is paused." : `Paused: ${value.paused.join(", ")}`));
+        output(options, result, (value) =>
+          [
+            ...(value.changed ? [] : [`Nothing changed: ${type ?? "the queue"} was ${name === "pause" ? "already" : "not"} paused.`]),
+            value.paused.length === 0 ? "Nothing is paused." : `Paused: ${value.paused.join(", ")}`,
+          ].join("\n"),
+        );
       });
   }
 }

@@ -49,23 +49,32 @@ async function enqueueLines(
   const ids: number[] = [];
   let batch: { type: string; payload: unknown; options: EnqueueOptions }[] = [];
   let lineNumber = 0;
+  let committedThrough = 0;
   const progress = startProgress("enqueueing", { json });
   const flush = async () => {
     if (batch.length === 0) return;
     for (const result of await client.enqueueMany(batch)) ids.push(result.task.id);
     batch = [];
+    committedThrough = lineNumber;
     progress.update(ids.length);
   };
-  for await (const line of lines) {
-    lineNumber += 1;
-    if (line.trim() === "") continue;
-    batch.push({ type, payload: parseJsonArgument(line, `Line ${lineNumber}`), options });
-    if (batch.length >= batchSize) await flush();
-  }
   try {
+    for await (const line of lines) {
+      lineNumber += 1;
+      if (line.trim() === "") continue;
+      batch.push({ type, payload: parseJsonArgument(line, `Line ${lineNumber}`), options });
+      if (batch.length >= batchSize) await flush();
+    }
     await flush();
+  } catch (error) {
+    // Batches already committed stay: say so, and where to resume, instead of only the failure.
+    if (ids.length > 0 && error instanceof Error) {
+      error.message = `${error.message} ${ids.length} task(s) from lines 1 to ${committedThrough} were committed (ids ${ids[0]} to ${ids.at(-1)}); resume after line ${committedThrough}.`;
+    }
+    throw error;
   } finally {
     progress.stop();
+    lines.close();
   }
   return { count: ids.length, ids };
 }
@@ -93,6 +102,11 @@ export function registerEnqueue(program: Command, globals: () => GlobalOptions):
       const options = globals();
       const enqueue = enqueueOptions(flags);
       if (flags.file !== undefined && !flags.ndjson) throw new UsageError("--file reads payloads with --ndjson; add --ndjson.");
+      if (flags.batch !== undefined && !flags.ndjson) throw new UsageError("--batch sizes the transactions of --ndjson; add --ndjson.");
+      if (flags.ndjson && flags.idempotencyKey !== undefined)
+        throw new UsageError(
+          "--idempotency-key names one task; with --ndjson every line would share it. Put the keys in separate enqueue calls.",
+        );
       const client = new QueueClient({ db: openExisting(options) });
       try {
         if (flags.ndjson) {

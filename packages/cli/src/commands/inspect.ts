@@ -128,7 +128,12 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
     .addHelpText("after", "\nExamples:\n  queue logs 42\n  queue logs 42 --json")
     .action(async (idText: string) => {
       const options = globals();
-      const logs = await withDatabase(options, (db) => selectTaskLogs(db, parseInteger(idText, "<id>", 1)).map(taskLogFromRow));
+      const id = parseInteger(idText, "<id>", 1);
+      const logs = await withDatabase(options, (db) => {
+        if (db.statement("SELECT 1 FROM tasks WHERE id = ?").get(id) === undefined)
+          throw Object.assign(new Error(`No task with id ${id}.`), { exitCode: 1 });
+        return selectTaskLogs(db, id).map(taskLogFromRow);
+      });
       output(options, logs, (value) =>
         value.length === 0
           ? "No log lines."

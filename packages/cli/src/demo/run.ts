@@ -58,12 +58,21 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   );
 
   say(`Starting ${options.processes} worker processes (queue work --concurrency 8)...`);
+  const progress = startProgress("tasks finished", { json: options.json, total });
   const workers = Array.from({ length: options.processes }, () =>
     fork(process.argv[1] as string, ["work", "--handlers", HANDLERS, "--db", path, "--concurrency", "8", "--json"], {
       stdio: ["ignore", "ignore", "ignore", "ipc"],
     }),
   );
   const exited = workers.map((worker) => new Promise<void>((resolve) => worker.once("exit", () => resolve())));
+  // Interrupted: stop the worker processes too (they release their leases), then exit as signalled.
+  const interrupted = (signal: NodeJS.Signals) => {
+    progress.stop();
+    for (const worker of workers) worker.kill("SIGTERM");
+    void Promise.all(exited).then(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   const finalCount = () => {
     const counts = db.read((tx) =>
       tx.statement<{ status: string; n: number }>("SELECT status, count(*) AS n FROM tasks GROUP BY status").all(),
@@ -71,7 +80,6 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     return Object.fromEntries(counts.map((row) => [row.status, row.n])) as Record<string, number>;
   };
   const deadline = Date.now() + 55_000;
-  const progress = startProgress("tasks finished", { json: options.json, total });
   let counts = finalCount();
   while (FINAL_TASK_STATUSES.reduce((sum, status) => sum + (counts[status] ?? 0), 0) < total && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -79,6 +87,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     progress.update(FINAL_TASK_STATUSES.reduce((sum, status) => sum + (counts[status] ?? 0), 0));
   }
   progress.stop();
+  process.off("SIGINT", interrupted);
+  process.off("SIGTERM", interrupted);
   for (const worker of workers) worker.kill("SIGTERM");
   await Promise.all(exited);
   const seconds = (Date.now() - started) / 1000;

@@ -97,6 +97,8 @@ describe("queue (the binary)", () => {
       ["retry", "5", "--type", "t"],
       ["enqueue", "t", "--ndjson", "--idempotency-key", "k"],
       ["enqueue", "t", "{}", "--batch", "10"],
+      ["stats", "--watch", "0"],
+      ["stats", "--window", "0"],
     ]) {
       const result = await queue([...args, "--db", db]);
       expect([args.join(" "), result.code]).toEqual([args.join(" "), 2]);

@@ -27,6 +27,9 @@ function statsText(snapshot: ReturnType<QueueMetrics["snapshot"]>): string {
   return lines.join("\n");
 }
 
+/** The shortest refresh of `stats --watch`. */
+const MIN_WATCH_MS = 100;
+
 export function registerInspect(program: Command, globals: () => GlobalOptions): void {
   program
     .command("stats")
@@ -36,28 +39,46 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
     .addHelpText("after", "\nExamples:\n  queue stats\n  queue stats --json\n  queue stats --watch 1s")
     .action(async (flags: { window?: string; watch?: string | boolean }) => {
       const options = globals();
+      const windowMs = flags.window === undefined ? undefined : parseDuration(flags.window, "--window");
+      if (windowMs !== undefined && windowMs < 1)
+        throw new UsageError(`--window must be at least 1ms; got ${JSON.stringify(flags.window)}.`);
+      const every = typeof flags.watch === "string" ? parseDuration(flags.watch, "--watch") : 2_000;
+      if (every < MIN_WATCH_MS)
+        throw new UsageError(`--watch refreshes at most every ${MIN_WATCH_MS}ms; got ${JSON.stringify(flags.watch)}.`);
       const db = openExisting(options);
-      const metrics = new QueueMetrics(db, flags.window === undefined ? {} : { windowMs: parseDuration(flags.window, "--window") });
+      const metrics = new QueueMetrics(db, windowMs === undefined ? {} : { windowMs });
+      const watching = flags.watch !== undefined && flags.watch !== false;
       const show = () => {
         const snapshot = metrics.snapshot();
-        output(options, { ...snapshot, health: healthSummary(snapshot) }, () => statsText(snapshot));
+        const value = { ...snapshot, health: healthSummary(snapshot) };
+        // Watching with --json: one compact document per line (NDJSON), which tools can read as a stream.
+        if (watching && options.json) process.stdout.write(`${JSON.stringify(value)}\n`);
+        else output(options, value, () => statsText(snapshot));
       };
       if (flags.watch === undefined || flags.watch === false) {
         show();
         db.close();
         return;
       }
-      const every = typeof flags.watch === "string" ? parseDuration(flags.watch, "--watch") : 2_000;
+      let stopped = false;
       await new Promise<void>((resolve) => {
-        const timer = setInterval(() => {
+        let timer: NodeJS.Timeout | undefined;
+        const stop = () => {
+          stopped = true;
+          clearInterval(timer);
+          resolve();
+        };
+        // A reader that went away (`| head`) ends the watch quietly.
+        process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+          if (error.code === "EPIPE") stop();
+          else throw error;
+        });
+        timer = setInterval(() => {
+          if (stopped) return;
           if (process.stdout.isTTY && !options.json) process.stdout.write("\x1b[2J\x1b[H");
           show();
         }, every);
         show();
-        const stop = () => {
-          clearInterval(timer);
-          resolve();
-        };
         process.once("SIGINT", stop).once("SIGTERM", stop);
       });
       db.close();

@@ -103,6 +103,8 @@ describe("queue (the binary)", () => {
       const result = await queue([...args, "--db", db]);
       expect([args.join(" "), result.code]).toEqual([args.join(" "), 2]);
     }
+    const demo = await queue(["demo", "--db", db]);
+    expect([demo.code, demo.stderr]).toEqual([2, expect.stringMatching(/creates a fresh queue file.*exists/)]);
     const logs = await queue(["logs", "99", "--db", db]);
     expect(logs.code).toBe(1);
     expect(logs.stderr).toMatch(/No task with id 99/);

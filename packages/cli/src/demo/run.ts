@@ -1,5 +1,5 @@
 import { fork } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { extname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type EnqueueItem, QueueClient } from "@queue/client";
@@ -7,6 +7,7 @@ import { FINAL_TASK_STATUSES, openQueueDatabase } from "@queue/core";
 import { healthSummary, QueueMetrics } from "@queue/observability";
 import { QueueValidator } from "@queue/validation";
 import { color } from "../context.js";
+import { UsageError } from "../errors.js";
 import { startProgress } from "../progress.js";
 
 export interface DemoOptions {
@@ -44,6 +45,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     if (!options.json) process.stdout.write(`${line}\n`);
   };
   const path = options.db ?? join(process.cwd(), "queue-demo", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}.db`);
+  // The demo's summary and its end condition count every task in the file: it needs a fresh one.
+  if (existsSync(path)) throw new UsageError(`The demo creates a fresh queue file, and ${path} exists; give --db a new path.`);
   mkdirSync(join(path, ".."), { recursive: true });
   const db = openQueueDatabase({ path });
   const client = new QueueClient({ db });

@@ -34,6 +34,7 @@ describe("queue (the binary)", () => {
     expect(shown.json()).toMatchObject({ task: { id: 1 }, logs: [] });
     const listed = await queue(["list", "--db", db, "--limit", "1", "--json"]);
     expect(listed.json()).toMatchObject({ tasks: [{ id: 2 }], nextCursor: "2" });
+    expect((await queue(["list", "--db", db, "--limit", "1"])).stdout).toMatch(/more: --cursor 2/);
     expect((await queue(["list", "--db", db])).stdout).toMatch(/^\s+2\s+queued\s+double/m);
   });
 

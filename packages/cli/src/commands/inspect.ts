@@ -6,9 +6,17 @@ import { color, type GlobalOptions, openExisting, output, withDatabase } from ".
 import { UsageError } from "../errors.js";
 import { parseDuration, parseInteger } from "../parse.js";
 
+/**
+ * Text from tasks and handlers, made safe for one terminal line: control characters (newlines,
+ * escape sequences) are shown escaped, never interpreted by the terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, (character) => JSON.stringify(character).slice(1, -1));
+}
+
 function taskLine(task: Task): string {
-  const error = task.error === null ? "" : `  ${color.red(task.error.message)}`;
-  return `${String(task.id).padStart(6)}  ${task.status.padEnd(11)}  ${task.type}  p${task.priority}  attempts ${task.attempts}/${task.maxAttempts}${error}`;
+  const error = task.error === null ? "" : `  ${color.red(printable(task.error.message))}`;
+  return `${String(task.id).padStart(6)}  ${task.status.padEnd(11)}  ${printable(task.type)}  p${task.priority}  attempts ${task.attempts}/${task.maxAttempts}${error}`;
 }
 
 function statsText(snapshot: ReturnType<QueueMetrics["snapshot"]>): string {
@@ -105,7 +113,14 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
           limit: flags.limit === undefined ? 20 : parseInteger(flags.limit, "--limit", 1, 1_000),
           ...(flags.cursor === undefined ? {} : { cursor: flags.cursor }),
         });
-        output(options, page, (value) => (value.tasks.length === 0 ? "No tasks." : value.tasks.map(taskLine).join("\n")));
+        output(options, page, (value) =>
+          value.tasks.length === 0
+            ? "No tasks."
+            : [
+                ...value.tasks.map(taskLine),
+                ...(value.nextCursor === undefined ? [] : [color.dim(`more: --cursor ${value.nextCursor}`)]),
+              ].join("\n"),
+        );
       } finally {
         client.db.close();
       }
@@ -130,10 +145,10 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
             `payload: ${JSON.stringify(task.payload)}`,
             `created ${task.createdAt.toISOString()}, runs after ${task.runAfter.toISOString()}${task.finishedAt === null ? "" : `, finished ${task.finishedAt.toISOString()}`}`,
             ...(task.result === null ? [] : [`result: ${JSON.stringify(task.result)}`]),
-            ...(task.error?.stack === undefined ? [] : [color.dim(task.error.stack)]),
+            ...(task.error?.stack === undefined ? [] : [color.dim(task.error.stack.split("\n").map(printable).join("\n"))]),
             ...logs.map(
               (log) =>
-                `${log.at.toISOString()} ${log.level.padEnd(5)} ${log.message}${log.details === null ? "" : ` ${JSON.stringify(log.details)}`}`,
+                `${log.at.toISOString()} ${log.level.padEnd(5)} ${printable(log.message)}${log.details === null ? "" : ` ${JSON.stringify(log.details)}`}`,
             ),
           ].join("\n"),
         );
@@ -158,7 +173,7 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
       output(options, logs, (value) =>
         value.length === 0
           ? "No log lines."
-          : value.map((log) => `${log.at.toISOString()} ${log.level.padEnd(5)} ${log.message}`).join("\n"),
+          : value.map((log) => `${log.at.toISOString()} ${log.level.padEnd(5)} ${printable(log.message)}`).join("\n"),
       );
     });
 

@@ -243,8 +243,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         return;
       }
       if (limit === 0) continue;
-      // The queue ran dry (or only outcomes were due): start what is buffered, then poll for new work.
-      this.#startBuffered();
+      // The queue ran dry: poll for new work (the tick has started what it claimed).
       await this.#idle();
     }
   }
@@ -496,7 +495,6 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       this.#settle(running, "fail", { outcome: "dead_letter", error: JSON.stringify(taskError) }, taskError);
       return;
     }
-    running.settled = true;
     this.#queueOutcome({ running, kind: "complete", result, value });
   }
 
@@ -530,14 +528,14 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     }
   }
 
-  /** Queues an outcome for the next tick's transaction. */
+  /** Marks the attempt settled and queues its outcome for the next tick's transaction. */
   #queueOutcome(outcome: Outcome): void {
+    outcome.running.settled = true;
     if (this.#outcomes.length === 0) this.#outcomesSince = performance.now();
     this.#outcomes.push(outcome);
   }
 
   #settle(running: Running, kind: "fail", failure: Failure, error: TaskError | null): void {
-    running.settled = true;
     this.#queueOutcome({ running, kind, failure, error });
   }
 
@@ -559,6 +557,10 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
 
   #context(running: Running): TaskContext {
     const { task, lease } = running;
+    const leaseLost = (consequence = "") =>
+      new QueueError("LEASE_LOST", `Worker ${this.id} no longer holds the lease of task ${task.id}${consequence}.`, {
+        details: { taskId: task.id },
+      });
     return {
       task,
       get signal() {
@@ -570,9 +572,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         const result = await this.db.transaction((tx) => extend(tx, [lease], this.options.leaseMs));
         if (result.lost.length > 0) {
           this.#abort(running, "lease-lost");
-          throw new QueueError("LEASE_LOST", `Worker ${this.id} no longer holds the lease of task ${task.id}.`, {
-            details: { taskId: task.id },
-          });
+          throw leaseLost();
         }
         if (result.held.get(task.id)?.cancelRequested) this.#abort(running, "cancel");
       },
@@ -581,10 +581,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
           throw new QueueError("INVALID_ARGUMENT", `progress() expects a finite number; got ${String(value)}.`);
         }
         const held = await this.db.transaction((tx) => setTaskProgress(tx, task.id, lease.token, value, tx.clock.now()));
-        if (!held)
-          throw new QueueError("LEASE_LOST", `Worker ${this.id} no longer holds the lease of task ${task.id}.`, {
-            details: { taskId: task.id },
-          });
+        if (!held) throw leaseLost();
       },
       log: async (level: LogLevel, message: string, details?: unknown) => {
         if (!LOG_LEVELS.includes(level))
@@ -592,14 +589,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         if (typeof message !== "string") throw new QueueError("INVALID_ARGUMENT", "log() message must be a string.");
         const json = details === undefined ? null : serializeJson(details, { what: "log details", maxBytes: 64 * 1024 });
         const written = await this.db.transaction((tx) => insertLeasedTaskLog(tx, lease, level, message, json, tx.clock.now()));
-        if (!written)
-          throw new QueueError(
-            "LEASE_LOST",
-            `Worker ${this.id} no longer holds the lease of task ${task.id}; the log line was not written.`,
-            {
-              details: { taskId: task.id },
-            },
-          );
+        if (!written) throw leaseLost("; the log line was not written");
       },
     };
   }

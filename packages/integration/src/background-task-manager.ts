@@ -1,5 +1,6 @@
 import { QueueError } from "@queue/core";
-import { IntakeGate, type IntakeState, type PausedIntakeMode, type PauseIntakeOptions } from "./intake.js";
+import type { PausedIntakeMode } from "./intake.js";
+import { ManagerLifecycle } from "./manager-lifecycle.js";
 import { type Run, type RunRequest, scheduledTimeOf } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
 import { exitCodeOf, type ModuleHandler, type RunProgress, type TaskManager } from "./task-manager.js";
@@ -10,19 +11,15 @@ interface Active {
 }
 
 /** The in-memory baseline: runs execute as promises in this process and are lost on a restart. */
-export class BackgroundTaskManager implements TaskManager {
+export class BackgroundTaskManager extends ManagerLifecycle implements TaskManager {
   readonly kind = "in-memory";
-  readonly closed: Promise<void>;
-  #markClosed: () => void = () => undefined;
   readonly registry: RunRegistry;
   readonly #modules = new Map<string, ModuleHandler>();
   readonly #active = new Map<string, Active>();
-  readonly #intake: IntakeGate;
 
   constructor(registry: RunRegistry = new RunRegistry(), options: { readonly pausedIntake?: PausedIntakeMode } = {}) {
+    super(options.pausedIntake);
     this.registry = registry;
-    this.#intake = new IntakeGate(options.pausedIntake);
-    this.closed = new Promise((resolve) => (this.#markClosed = resolve));
   }
 
   registerModule(moduleId: string, handler: ModuleHandler): void {
@@ -38,7 +35,7 @@ export class BackgroundTaskManager implements TaskManager {
     if (handler === undefined)
       throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
     const scheduled = scheduledTimeOf(request);
-    await this.#intake.admit();
+    await this.intake.admit();
     const now = () => new Date(this.registry.clock.now()).toISOString();
     const delayMs = scheduled === undefined ? 0 : scheduled - this.registry.clock.now();
     const run = this.registry.add(
@@ -94,27 +91,12 @@ export class BackgroundTaskManager implements TaskManager {
     return this.#active.has(runId);
   }
 
-  pauseIntake(options?: PauseIntakeOptions): void {
-    this.#intake.pause(options);
-  }
-
-  resumeIntake(): void {
-    this.#intake.resume();
-  }
-
-  intakeState(): IntakeState {
-    return this.#intake.state();
-  }
-
-  async close(): Promise<void> {
-    try {
-      this.#intake.close();
+  close(): Promise<void> {
+    return this.closing(async () => {
       for (const active of this.#active.values()) active.controller.abort(new Error("The task manager is closing."));
       await this.waitAll();
       this.registry.save();
-    } finally {
-      this.#markClosed();
-    }
+    });
   }
 
   #finish(runId: string, outcome: Pick<Run, "status"> & Partial<Pick<Run, "exitCode" | "error">>): void {

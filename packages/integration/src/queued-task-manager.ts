@@ -1,7 +1,8 @@
 import { QueueClient } from "@queue/client";
 import { openQueueDatabase, type QueueDatabase, QueueError, type Task, type TaskError, type TaskStatus } from "@queue/core";
 import { PermanentError, Worker } from "@queue/worker-engine";
-import { IntakeGate, type IntakeState, type PausedIntakeMode, type PauseIntakeOptions } from "./intake.js";
+import type { PausedIntakeMode } from "./intake.js";
+import { ManagerLifecycle } from "./manager-lifecycle.js";
 import { isFinal, type Run, type RunRequest, runStatusOf, scheduledTimeOf } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
 import { exitCodeOf, type ModuleHandler, type RunProgress, type TaskManager } from "./task-manager.js";
@@ -124,10 +125,8 @@ interface TaskState {
  * The same interface as BackgroundTaskManager, backed by the durable queue: runs survive restarts,
  * can be executed by workers in other processes, and are retried and recovered like any task.
  */
-export class QueuedTaskManager implements TaskManager {
+export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   readonly kind = "queue";
-  readonly closed: Promise<void>;
-  #markClosed: () => void = () => undefined;
   readonly registry: RunRegistry;
   readonly db: QueueDatabase;
   readonly #ownsDb: boolean;
@@ -143,7 +142,6 @@ export class QueuedTaskManager implements TaskManager {
   readonly #pending = new Set<string>();
   readonly #timer: NodeJS.Timeout;
   readonly #maxAttempts: number;
-  readonly #intake: IntakeGate;
   #started: Promise<void> | undefined;
   #waiters: (() => void)[] = [];
   #closed = false;
@@ -153,13 +151,12 @@ export class QueuedTaskManager implements TaskManager {
   #skippedSyncs = 0;
 
   constructor(options: QueuedTaskManagerOptions = {}) {
+    super(options.pausedIntake);
     this.#ownsDb = options.db === undefined;
     this.db = options.db ?? openQueueDatabase(options.path === undefined ? {} : { path: options.path });
     this.registry = options.registry ?? new RunRegistry({ clock: this.db.clock });
     this.#client = new QueueClient({ db: this.db });
     this.#maxAttempts = options.maxAttempts ?? 1;
-    this.#intake = new IntakeGate(options.pausedIntake);
-    this.closed = new Promise((resolve) => (this.#markClosed = resolve));
     const embedded = options.embeddedWorker ?? true;
     this.#embedded = embedded === false ? false : embedded === true ? {} : embedded;
     // With an embedded worker, events record the runs this process executes and the timer only
@@ -188,7 +185,7 @@ export class QueuedTaskManager implements TaskManager {
       throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
     }
     const runAt = scheduledTimeOf(request);
-    await this.#intake.admit();
+    await this.intake.admit();
     await this.#ensureWorker();
     const run = this.registry.add({ ...request, status: "queued", createdAt: new Date(this.db.clock.now()).toISOString() });
     this.#pending.add(run.id);
@@ -264,32 +261,20 @@ export class QueuedTaskManager implements TaskManager {
     return this.#pending.has(runId) && this.getActiveTaskIds().includes(runId);
   }
 
-  pauseIntake(options?: PauseIntakeOptions): void {
-    this.#intake.pause(options);
-  }
-
-  resumeIntake(): void {
-    this.#intake.resume();
-  }
-
-  intakeState(): IntakeState {
-    return this.#intake.state();
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      this.#intake.close();
-      clearInterval(this.#timer);
-      await Promise.all([this.#worker?.stop(), ...this.#retiring]);
-      this.#sync();
-      await this.#client.close();
-      this.registry.save();
-      if (this.#ownsDb) this.db.close();
+      await this.closing(async () => {
+        clearInterval(this.#timer);
+        await Promise.all([this.#worker?.stop(), ...this.#retiring]);
+        this.#sync();
+        await this.#client.close();
+        this.registry.save();
+        if (this.#ownsDb) this.db.close();
+      });
     } finally {
       this.#wakeWaiters();
-      this.#markClosed();
     }
   }
 

@@ -76,26 +76,44 @@ describe("Worker: claiming ahead (prefetch)", () => {
     expect(calls).toEqual([1]);
   });
 
-  it('"auto" claims ahead for short tasks, so every claim while the queue is full takes a batch', async () => {
+  /** Runs 2,000 short async tasks at concurrency 50; returns the size of every claim and the most tasks leased at once. */
+  async function shortTasks(prefetch: number | "auto") {
     const { client, worker, db } = harness();
     await client.enqueueMany(Array.from({ length: 2_000 }, (_, n) => ({ type: "short", payload: n })));
     const transaction = db.transaction.bind(db);
     const claims: number[] = [];
+    let mostLeased = 0;
     vi.spyOn(db, "transaction").mockImplementation(((work: (tx: QueueDatabase) => unknown) =>
       transaction((tx) => {
         const result = work(tx);
-        if (Array.isArray(result) && result.length > 0) claims.push(result.length);
+        if (Array.isArray(result) && result.length > 0) {
+          claims.push(result.length);
+          mostLeased = Math.max(mostLeased, leasedCount(tx));
+        }
         return result;
       })) as typeof db.transaction);
     // Short async tasks that finish a few at a time, not all in one turn of the event loop.
     const short = (n: unknown) => new Promise((resolve) => setTimeout(resolve, (n as number) % 3));
-    const stats = await worker({ concurrency: 50, handlers: { short } }).runUntilEmpty();
+    const stats = await worker({ concurrency: 50, prefetch, handlers: { short } }).runUntilEmpty();
     expect(stats.completed).toBe(2_000);
+    return { claims, mostLeased };
+  }
+
+  it("with a prefetch, every claim while the queue is full takes a batch", async () => {
+    const { claims } = await shortTasks(50);
     expect(claims.reduce((sum, n) => sum + n, 0)).toBe(2_000);
-    // The first claim fills the slots; from then on each refills at least half the buffer (25),
-    // but the last, which takes what is left.
-    expect(claims[0]).toBe(50);
+    // The first claim fills the slots and the buffer; from then on each refills at least half the
+    // buffer (25), but the last, which takes what is left.
+    expect(claims[0]).toBe(100);
     expect(Math.min(...claims.slice(1, -1))).toBeGreaterThanOrEqual(25);
+  });
+
+  it('"auto" claims ahead once handlers prove short: more tasks leased than slots', async () => {
+    // Not the exact batch sizes: "auto" rightly stops claiming ahead (and hands tasks back) while a
+    // handler has run for 100 ms, which a loaded machine can cause even for these short tasks.
+    const { claims, mostLeased } = await shortTasks("auto");
+    expect(claims[0]).toBe(50);
+    expect(mostLeased).toBeGreaterThanOrEqual(75);
   });
 
   it('"auto" claims nothing ahead while handlers take longer than 100 ms', async () => {

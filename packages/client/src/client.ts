@@ -19,6 +19,7 @@ import {
   selectTask,
   startEnqueueSpan,
   type Task,
+  type TaskRow,
   type TaskSpan,
   type TaskStatus,
   taskFromRow,
@@ -262,6 +263,9 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     });
     notifyLocalWorkers(this.db.path);
     return results.map(({ row, created }) => {
+      // A new row holds what was just validated and written: it is decoded only if the caller
+      // reads it (many never do). An existing row is decoded now, so a bad one fails this item.
+      if (created) return { ok: true, value: decodedOnRead(row) };
       try {
         return { ok: true, value: { task: taskFromRow(row), created } };
       } catch (error) {
@@ -273,6 +277,18 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
   #assertOpen(): void {
     if (this.#closed) throw new QueueError("CLOSED", "This QueueClient is closed; create a new one.");
   }
+}
+
+/** The result of a fresh insert, its task decoded from the row the first time it is read. */
+function decodedOnRead(row: TaskRow): EnqueueResult {
+  let task: Task | undefined;
+  return Object.freeze({
+    created: true,
+    get task(): Task {
+      task ??= taskFromRow(row);
+      return task;
+    },
+  });
 }
 
 /** Ends the enqueue span when the write settles, with the task id or the error. */

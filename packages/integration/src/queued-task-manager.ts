@@ -121,6 +121,16 @@ interface TaskState {
   readonly result: string | null;
 }
 
+/** A run's task as a worker event or a read of the row reports it; error and result decoded on demand. */
+interface RunState {
+  readonly key: string;
+  readonly status: TaskStatus;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  error(): string | undefined;
+  result(): unknown;
+}
+
 /**
  * The same interface as BackgroundTaskManager, backed by the durable queue: runs survive restarts,
  * can be executed by workers in other processes, and are retried and recovered like any task.
@@ -135,6 +145,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   #worker: Worker | undefined;
   /** The modules the current embedded worker was built for. */
   #workerModules = "";
+  /** How many modules it was built for: modules are only ever added, so a new count means a new module. */
+  #workerModuleCount = 0;
   /** Workers replaced after more modules were registered, finishing their running tasks. */
   readonly #retiring: Promise<void>[] = [];
   readonly #modules = new Map<string, ModuleHandler>();
@@ -281,6 +293,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   /** Builds (or rebuilds, when modules were added) the embedded worker for the registered modules. */
   #ensureWorker(): Promise<void> {
     if (this.#embedded === false || this.#closed) return Promise.resolve();
+    // The usual case, on every startTask: a worker already runs every registered module.
+    if (this.#worker !== undefined && this.#workerModuleCount === this.#modules.size) return this.#started ?? Promise.resolve();
     const modules = [...this.#modules.keys()].sort();
     const key = JSON.stringify(modules);
     if (this.#worker !== undefined && this.#workerModules === key) return this.#started ?? Promise.resolve();
@@ -310,6 +324,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     });
     this.#worker = worker;
     this.#workerModules = key;
+    this.#workerModuleCount = modules.length;
     // The replaced worker stops claiming at once and finishes what it is running.
     if (previous !== undefined) this.#retiring.push(previous.stop());
     this.#started = worker.start();
@@ -321,10 +336,10 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     this.#apply({
       key: task.idempotencyKey,
       status: task.status,
-      started_at: task.startedAt?.getTime() ?? null,
-      finished_at: task.finishedAt?.getTime() ?? null,
-      error: task.error === null ? null : JSON.stringify(task.error),
-      result: task.result === null ? null : JSON.stringify(task.result),
+      startedAt: task.startedAt?.getTime() ?? null,
+      finishedAt: task.finishedAt?.getTime() ?? null,
+      error: () => task.error?.message,
+      result: () => task.result,
     });
     this.#wakeWaiters();
   }
@@ -359,7 +374,16 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
         `SELECT idempotency_key AS key, status, started_at, finished_at, error, result FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))`,
       )
       .all(JSON.stringify([...this.#pending].map(keyOf)));
-    for (const row of rows) this.#apply(row);
+    for (const row of rows) {
+      this.#apply({
+        key: row.key,
+        status: row.status,
+        startedAt: row.started_at,
+        finishedAt: row.finished_at,
+        error: () => (row.error === null ? undefined : (JSON.parse(row.error) as TaskError).message),
+        result: () => JSON.parse(row.result ?? "null"),
+      });
+    }
     this.#wakeWaiters();
   }
 
@@ -368,25 +392,23 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   }
 
   /** Brings one run's registry entry in line with its task's state. */
-  #apply(row: TaskState): void {
-    const runId = row.key.slice("run:".length);
+  #apply(state: RunState): void {
+    const runId = state.key.slice("run:".length);
     const run = this.registry.get(runId);
     if (run === undefined || !this.#pending.has(runId)) return;
-    const status = runStatusOf(row.status);
+    const status = runStatusOf(state.status);
     if (status === run.status && !isFinal(status)) return;
-    const patch: Partial<Run> = { status };
-    if (row.started_at !== null && run.startedAt === undefined) Object.assign(patch, { startedAt: new Date(row.started_at).toISOString() });
+    const patch: { -readonly [K in keyof Run]?: Run[K] } = { status };
+    if (state.startedAt !== null && run.startedAt === undefined) patch.startedAt = new Date(state.startedAt).toISOString();
     if (isFinal(status)) {
-      const finishedAt = row.finished_at ?? this.db.clock.now();
-      const startedAt = row.started_at ?? finishedAt;
-      const error = row.error === null ? undefined : (JSON.parse(row.error) as TaskError).message;
-      const exitCode = status === "completed" ? exitCodeOf(JSON.parse(row.result ?? "null")) : status === "failed" ? 1 : undefined;
-      Object.assign(patch, {
-        finishedAt: new Date(finishedAt).toISOString(),
-        durationMs: finishedAt - startedAt,
-        exitCode,
-        ...(status === "failed" && error !== undefined ? { error } : {}),
-      });
+      const finishedAt = state.finishedAt ?? this.db.clock.now();
+      patch.finishedAt = new Date(finishedAt).toISOString();
+      patch.durationMs = finishedAt - (state.startedAt ?? finishedAt);
+      patch.exitCode = status === "completed" ? exitCodeOf(state.result()) : status === "failed" ? 1 : undefined;
+      if (status === "failed") {
+        const error = state.error();
+        if (error !== undefined) patch.error = error;
+      }
       this.#pending.delete(runId);
     }
     this.registry.update(runId, patch);

@@ -118,6 +118,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   #onSignal?: () => void;
   #drained?: () => void;
   #nextDue: number | null = null;
+  /** The last claim took all it asked for: more tasks are probably waiting. */
+  #backlog = true;
   #dataVersion = -1;
   /** The idle poll's next wait: short while other processes are writing, doubling up to pollIntervalMs. */
   #pollDelay: number;
@@ -226,8 +228,20 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       const limit = room >= batch ? room : 0;
       let claimed = 0;
       try {
-        claimed = await this.#tick(limit);
+        // Refill the free slots first and record the finished tasks in a second transaction just
+        // after: their record then overlaps the new handlers instead of delaying their start.
+        // Only while the queue has a backlog: otherwise the claim finds nothing and costs a transaction.
+        const recordAfter = limit > 0 && this.#outcomes.length > 0 && this.#backlog;
+        claimed = await this.#tick(limit, { record: !recordAfter });
+        if (limit > 0) this.#backlog = claimed >= limit;
+        if (recordAfter) {
+          await new Promise((resolve) => setImmediate(resolve));
+          await this.#tick(0);
+        }
         errorDelay = this.options.pollIntervalMs;
+        // What was just recorded may have made tasks claimable (a retry due at once): look again
+        // before deciding the queue is empty.
+        if (recordAfter) continue;
       } catch (error) {
         this.emit("error", error);
         await this.#sleep(errorDelay);
@@ -280,14 +294,15 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   }
 
   /**
-   * One write transaction: record finished tasks, recover expired leases, claim up to `limit`.
-   * Events are emitted only after the commit. Returns how many rows the claim took.
+   * One write transaction: record finished tasks (unless `record` is false), recover expired
+   * leases, claim up to `limit`. Claimed tasks start right after the commit, then the events are
+   * emitted. Returns how many rows the claim took.
    */
-  async #tick(limit: number): Promise<number> {
-    if (limit <= 0 && this.#outcomes.length === 0) return 0;
+  async #tick(limit: number, { record = true } = {}): Promise<number> {
+    if (limit <= 0 && (this.#outcomes.length === 0 || !record)) return 0;
     // Take the pending outcomes: handlers that finish while this commits add to a fresh list.
-    const outcomes = this.#outcomes;
-    this.#outcomes = [];
+    const outcomes = record ? this.#outcomes : [];
+    if (record) this.#outcomes = [];
     let events: (() => void)[] = [];
     let dataVersion = this.#dataVersion;
     let discarded = 0;
@@ -329,10 +344,10 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     }
     this.#dataVersion = dataVersion;
     if (claimed.length > 0) this.#pollDelay = this.#shortestPoll();
-    for (const event of events) event();
     for (const task of claimed) this.#buffered.push(task);
     // Claims of a tick that ends after stop() was called are released untouched by the shutdown.
     if (this.#state === "running") this.#startBuffered();
+    for (const event of events) event();
     // Rows dead-lettered as undecodable were claimed too: the queue is not empty because of them.
     return claimed.length + discarded;
   }

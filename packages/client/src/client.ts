@@ -282,13 +282,13 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
 /** The result of a fresh insert, its task decoded from the row the first time it is read. */
 function decodedOnRead(row: TaskRow): EnqueueResult {
   let task: Task | undefined;
-  return Object.freeze({
+  return {
     created: true,
     get task(): Task {
       task ??= taskFromRow(row);
       return task;
     },
-  });
+  };
 }
 
 /** Ends the enqueue span when the write settles, with the task id or the error. */

@@ -11,7 +11,7 @@ interface Pending<Item, Result> {
 
 /**
  * Collects the writes submitted in one turn of the event loop and commits them in shared
- * transactions (at most `maxBatch` items each). A promise resolves only after its item's
+ * transactions (at most `maxBatch` items each, with a turn of the event loop between them). A promise resolves only after its item's
  * transaction committed. Flushes run one after another, so items commit in the order they were
  * submitted. `write` rejects only when its transaction failed; then, unless the failure was lock
  * contention, the items are retried one per transaction so that one bad item fails alone. What goes
@@ -55,6 +55,9 @@ export class GroupCommitter<Item, Result> {
     this.#pending = [];
     this.#scheduled = false;
     for (let start = 0; start < pending.length; start += this.#maxBatch) {
+      // Between batches the event loop gets a turn: a burst of thousands of writes must not hold
+      // timers, I/O and local workers for the whole of it.
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
       await this.#commit(pending.slice(start, start + this.#maxBatch));
     }
   }

@@ -17,6 +17,8 @@ export interface SpanLike {
 interface OtelApi {
   trace: {
     getTracer(name: string): { startSpan(name: string, options: Record<string, unknown>, context?: unknown): SpanLike };
+    getTracerProvider(): { getDelegateTracer?(name: string): unknown };
+    getSpan(context: unknown): SpanLike | undefined;
     setSpan(context: unknown, span: SpanLike): unknown;
     setSpanContext(context: unknown, spanContext: Record<string, unknown>): unknown;
   };
@@ -36,6 +38,17 @@ function otel(): OtelApi | undefined {
     }
   }
   return api ?? undefined;
+}
+
+/**
+ * True when a span made now could matter: a tracer provider is registered, or there is a trace to
+ * continue (an active span, or the task's producer). Otherwise the API's proxy would hand out a
+ * fresh no-op tracer and span for every task, for nothing.
+ */
+function worthASpan(otelApi: OtelApi, name: string, parent: unknown, traceParent: string | null): boolean {
+  if (traceParent !== null || otelApi.trace.getSpan(parent) !== undefined) return true;
+  const provider = otelApi.trace.getTracerProvider();
+  return typeof provider.getDelegateTracer !== "function" || provider.getDelegateTracer(name) !== undefined;
 }
 
 const TRACE_PARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -75,6 +88,7 @@ export function startEnqueueSpan(type: string): TaskSpan | undefined {
   const otelApi = otel();
   if (otelApi === undefined) return undefined;
   const parent = otelApi.context.active();
+  if (!worthASpan(otelApi, "@queue/client", parent, null)) return undefined;
   const span = otelApi.trace.getTracer("@queue/client").startSpan(
     `${type} send`,
     {
@@ -91,6 +105,7 @@ export function startProcessSpan(task: { id: number; type: string; attempts: num
   const otelApi = otel();
   if (otelApi === undefined) return undefined;
   let parent = otelApi.context.active();
+  if (!worthASpan(otelApi, "@queue/worker-engine", parent, task.traceParent)) return undefined;
   const match = task.traceParent === null ? null : TRACE_PARENT.exec(task.traceParent);
   if (match !== null) {
     parent = otelApi.trace.setSpanContext(parent, {

@@ -72,6 +72,11 @@ export class IntakeGate {
     };
   }
 
+  /** True while paused: a new run must go through admit(). */
+  get paused(): boolean {
+    return this.#pause !== undefined;
+  }
+
   /** Resolves when a new run may start: at once when open, after resume when holding; throws when rejecting. */
   admit(): Promise<void> {
     if (this.#pause === undefined) return Promise.resolve();

@@ -5,9 +5,9 @@ import { QueueClient } from "@queue/client";
 import { openQueueDatabase, type QueueDatabase, SCHEMA_VERSION, TASK_COLUMNS, type TaskRow, taskFromRow } from "@queue/core";
 import { backup, backupFileName } from "@queue/maintenance";
 import { QueueValidator, type ValidationReport } from "@queue/validation";
-import { RUN_TASK_TYPE_PREFIX, runTaskType } from "./queued-task-manager.js";
 import { isFinal, type Run } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
+import { RUN_TASK_TYPE_PREFIX, resolveRunAttempts, runKey, runTaskInput } from "./run-task.js";
 
 export interface InitializeQueueResult {
   readonly path: string;
@@ -58,26 +58,23 @@ export async function migrateInflightRuns(options: {
   readonly from: RunRegistry | string;
   readonly db: QueueDatabase;
   readonly dryRun?: boolean;
+  /** As QueuedTaskManager's options of the same names. */
   readonly maxAttempts?: number;
+  readonly crashRecoveries?: number;
 }): Promise<MigrationReport> {
+  const attempts = resolveRunAttempts(options);
   const runs = runsOf(options.from);
   const inflight = runs.filter((run) => !isFinal(run.status));
   const present = new Set(
     options.db
       .statement<{ key: string }>("SELECT idempotency_key AS key FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))")
-      .all(JSON.stringify(inflight.map((run) => `run:${run.id}`)))
+      .all(JSON.stringify(inflight.map((run) => runKey(run.id))))
       .map((row) => row.key.slice("run:".length)),
   );
   const toMigrate = inflight.filter((run) => !present.has(run.id));
   if (!options.dryRun && toMigrate.length > 0) {
     const client = new QueueClient({ db: options.db });
-    await client.enqueueMany(
-      toMigrate.map((run) => ({
-        type: runTaskType(run.moduleId),
-        payload: { runId: run.id, moduleId: run.moduleId, parameters: run.parameters },
-        options: { idempotencyKey: `run:${run.id}`, maxAttempts: options.maxAttempts ?? 1 },
-      })),
-    );
+    await client.enqueueMany(toMigrate.map((run) => runTaskInput(run, attempts)));
     await client.close();
   }
   return {

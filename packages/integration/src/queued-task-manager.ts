@@ -1,28 +1,23 @@
 import { QueueClient } from "@queue/client";
 import { openQueueDatabase, type QueueDatabase, QueueError, type Task, type TaskError, type TaskStatus } from "@queue/core";
-import { PermanentError, Worker } from "@queue/worker-engine";
+import { Worker } from "@queue/worker-engine";
 import type { PausedIntakeMode } from "./intake.js";
 import { ManagerLifecycle } from "./manager-lifecycle.js";
 import { isFinal, type Run, type RunRequest, runStatusOf, scheduledTimeOf } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
-import { exitCodeOf, type ModuleHandler, type RunProgress, type TaskManager } from "./task-manager.js";
+import {
+  executeRun,
+  type RunAttempts,
+  type RunPayload,
+  type RunWorkerContext,
+  resolveRunAttempts,
+  runKey,
+  runTaskInput,
+  runTaskType,
+} from "./run-task.js";
+import { exitCodeOf, type ModuleHandler, type TaskManager } from "./task-manager.js";
 
-/** The task type that carries runs through the queue. */
-export const RUN_TASK_TYPE_PREFIX = "integration.run:";
-
-/**
- * The task type of a module's runs. Each module has its own, so a worker claims only the modules it
- * has registered: workers are never handed runs they cannot execute.
- */
-export function runTaskType(moduleId: string): string {
-  return `${RUN_TASK_TYPE_PREFIX}${moduleId}`;
-}
-
-interface RunPayload {
-  readonly runId: string;
-  readonly moduleId: string;
-  readonly parameters: Record<string, unknown>;
-}
+export { RUN_TASK_TYPE_PREFIX, runHandlers, runTaskType } from "./run-task.js";
 
 /** Settings of the embedded worker. */
 export interface EmbeddedWorkerTuning {
@@ -49,68 +44,25 @@ export interface QueuedTaskManagerOptions {
    */
   readonly embeddedWorker?: boolean | EmbeddedWorkerTuning;
   /**
-   * Attempts per run. Default 1, like the in-memory manager; raise it to have failed runs retried
-   * with backoff. A run whose process dies (kill -9, power loss) is recovered when its lease expires
-   * only if an attempt is left: set 2 or more for crash recovery.
+   * Attempts a failing run gets. Default 1: a run that throws is failed, as in memory; raise it to
+   * have failed runs retried with backoff.
    */
   readonly maxAttempts?: number;
+  /**
+   * Further attempts kept for a run whose process dies mid-run (kill -9, power loss): such a run is
+   * picked up again once its lease expires, by this process after a restart or by another worker.
+   * Failures never use them. Default 1; 0 makes runs at-most-once: a run whose process died is
+   * failed, and the embedded worker then claims no run ahead of a free slot.
+   */
+  readonly crashRecoveries?: number;
   /** How often run state is read back from the queue (runs finished by other processes). Default 1 s with an embedded worker, else 100 ms. */
   readonly syncIntervalMs?: number;
   /** While intake is paused: refuse new runs ("reject", the default) or hold them until resumed. */
   readonly pausedIntake?: PausedIntakeMode;
 }
 
-const keyOf = (runId: string) => `run:${runId}`;
-
 /** The periodic sync reads the queue at least once in this many intervals, written to or not. */
 const FULL_SYNC_EVERY = 10;
-
-interface WorkerContext {
-  readonly signal: AbortSignal;
-  progress(value: number): Promise<void>;
-}
-
-/** Runs one queued run with its registered module; shared by the manager and `runHandlers`. */
-async function executeRun(
-  modules: ReadonlyMap<string, ModuleHandler>,
-  payload: RunPayload,
-  context: WorkerContext,
-  registry: RunRegistry | undefined,
-  now: number,
-): Promise<{ exitCode: number }> {
-  const handler = modules.get(payload.moduleId);
-  if (handler === undefined) throw new PermanentError(`No module ${JSON.stringify(payload.moduleId)} is registered in this process.`);
-  registry?.update(payload.runId, { status: "running", startedAt: new Date(now).toISOString() });
-  const reportProgress = async (update: RunProgress) => {
-    if (update.progress !== undefined) await context.progress(update.progress);
-    registry?.update(payload.runId, update);
-  };
-  // The signal is handed on lazily: most modules never read it, and each one costs an AbortController.
-  const result = await handler(payload.parameters, {
-    runId: payload.runId,
-    get signal() {
-      return context.signal;
-    },
-    reportProgress,
-  });
-  return { exitCode: exitCodeOf(result) };
-}
-
-/**
- * Worker handlers that run registered modules, for `queue work` processes:
- *   export default runHandlers({ "import-users": async (parameters, { signal }) => { ... } });
- */
-export function runHandlers(
-  modules: Readonly<Record<string, ModuleHandler>>,
-): Record<string, (payload: unknown, context: WorkerContext) => Promise<{ exitCode: number }>> {
-  const map = new Map(Object.entries(modules));
-  return Object.fromEntries(
-    [...map.keys()].map((moduleId) => [
-      runTaskType(moduleId),
-      (payload: unknown, context: WorkerContext) => executeRun(map, payload as RunPayload, context, undefined, Date.now()),
-    ]),
-  );
-}
 
 interface TaskState {
   readonly key: string;
@@ -147,13 +99,15 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   #workerModules = "";
   /** How many modules it was built for: modules are only ever added, so a new count means a new module. */
   #workerModuleCount = 0;
+  /** The current worker has started and runs every registered module. */
+  #workerReady = false;
   /** Workers replaced after more modules were registered, finishing their running tasks. */
   readonly #retiring: Promise<void>[] = [];
   readonly #modules = new Map<string, ModuleHandler>();
   /** Runs started here that the registry does not yet show as finished. */
   readonly #pending = new Set<string>();
   readonly #timer: NodeJS.Timeout;
-  readonly #maxAttempts: number;
+  readonly #attempts: RunAttempts;
   #started: Promise<void> | undefined;
   #waiters: (() => void)[] = [];
   #closed = false;
@@ -164,11 +118,12 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
 
   constructor(options: QueuedTaskManagerOptions = {}) {
     super(options.pausedIntake);
+    // Checked before the file is opened, so a bad setting leaves nothing open.
+    this.#attempts = resolveRunAttempts(options);
     this.#ownsDb = options.db === undefined;
     this.db = options.db ?? openQueueDatabase(options.path === undefined ? {} : { path: options.path });
     this.registry = options.registry ?? new RunRegistry({ clock: this.db.clock });
     this.#client = new QueueClient({ db: this.db });
-    this.#maxAttempts = options.maxAttempts ?? 1;
     const embedded = options.embeddedWorker ?? true;
     this.#embedded = embedded === false ? false : embedded === true ? {} : embedded;
     // With an embedded worker, events record the runs this process executes and the timer only
@@ -180,6 +135,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   }
 
   registerModule(moduleId: string, handler: ModuleHandler): void {
+    // A new module needs a worker built for it before the next run starts.
+    if (!this.#modules.has(moduleId)) this.#workerReady = false;
     this.#modules.set(moduleId, handler);
     // The embedded worker starts (or is rebuilt to claim the new module's runs too) once the
     // registrations made in this tick are done, so runs left queued by an earlier process resume
@@ -197,16 +154,14 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
     }
     const runAt = scheduledTimeOf(request);
-    await this.intake.admit();
-    await this.#ensureWorker();
+    // Neither wait is needed in the usual case (intake open, worker running): each would cost a turn.
+    if (this.intake.paused) await this.intake.admit();
+    if (!this.#workerReady) await this.#ensureWorker();
     const run = this.registry.add({ ...request, status: "queued", createdAt: new Date(this.db.clock.now()).toISOString() });
     this.#pending.add(run.id);
     try {
-      const { created } = await this.#client.enqueue(
-        runTaskType(run.moduleId),
-        { runId: run.id, moduleId: run.moduleId, parameters: run.parameters },
-        { idempotencyKey: keyOf(run.id), maxAttempts: this.#maxAttempts, ...(runAt === undefined ? {} : { runAt }) },
-      );
+      const task = runTaskInput(run, this.#attempts, runAt);
+      const { created } = await this.#client.enqueue(task.type, task.payload, task.options);
       // The run id was in the file already (a run of an earlier process): read its state now.
       if (!created) this.#sync();
     } catch (error) {
@@ -224,7 +179,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   async cancelTask(runId: string): Promise<boolean> {
     const task = this.db
       .statement<{ id: number; status: TaskStatus }>("SELECT id, status FROM tasks WHERE idempotency_key = ?")
-      .get(keyOf(runId));
+      .get(runKey(runId));
     if (task === undefined || isFinal(runStatusOf(task.status))) return false;
     try {
       await this.#client.cancel(task.id);
@@ -265,7 +220,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       .statement<{ key: string }>(
         `SELECT idempotency_key AS key FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?)) AND status IN ('queued', 'leased')`,
       )
-      .all(JSON.stringify([...this.#pending].map(keyOf)))
+      .all(JSON.stringify([...this.#pending].map(runKey)))
       .map((row) => row.key.slice("run:".length));
   }
 
@@ -307,11 +262,11 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       // Cancels reach a running handler at the next lease renewal: renew often.
       heartbeatMs: tuning.heartbeatMs ?? 500,
       pollIntervalMs: tuning.pollIntervalMs ?? 20,
-      prefetch: tuning.prefetch ?? (this.#maxAttempts > 1 ? "auto" : 0),
+      prefetch: tuning.prefetch ?? (this.#attempts.maxAttempts + this.#attempts.crashRecoveries > 1 ? "auto" : 0),
       handlers: Object.fromEntries(
         modules.map((moduleId) => [
           runTaskType(moduleId),
-          (payload: unknown, context: WorkerContext) => this.#execute(payload as RunPayload, context),
+          (payload: unknown, context: RunWorkerContext) => this.#execute(payload as RunPayload, context),
         ]),
       ),
     });
@@ -327,7 +282,10 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     this.#workerModuleCount = modules.length;
     // The replaced worker stops claiming at once and finishes what it is running.
     if (previous !== undefined) this.#retiring.push(previous.stop());
-    this.#started = worker.start();
+    this.#workerReady = false;
+    this.#started = worker.start().then(() => {
+      if (this.#worker === worker) this.#workerReady = true;
+    });
     return this.#started;
   }
 
@@ -344,7 +302,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     this.#wakeWaiters();
   }
 
-  #execute(payload: RunPayload, context: WorkerContext): Promise<{ exitCode: number }> {
+  #execute(payload: RunPayload, context: RunWorkerContext): Promise<{ exitCode: number }> {
     return executeRun(
       this.#modules,
       payload,
@@ -373,7 +331,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       .statement<TaskState>(
         `SELECT idempotency_key AS key, status, started_at, finished_at, error, result FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))`,
       )
-      .all(JSON.stringify([...this.#pending].map(keyOf)));
+      .all(JSON.stringify([...this.#pending].map(runKey)));
     for (const row of rows) {
       this.#apply({
         key: row.key,

@@ -37,7 +37,7 @@ export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
 
   add(run: Run): Run {
     if (this.#runs.has(run.id)) throw new QueueError("INVALID_ARGUMENT", `A run with id ${run.id} is already registered.`);
-    return this.#set(run);
+    return this.#set({ ...run });
   }
 
   update(id: string, patch: Partial<Omit<Run, "id">>): Run {
@@ -111,9 +111,10 @@ export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
     }
   }
 
-  #set(run: Run): Run {
-    const frozen = Object.freeze({ ...run });
-    this.#runs.set(run.id, frozen);
+  /** Stores a fresh copy (made by the caller, so it is copied once), frozen. */
+  #set(copy: Run): Run {
+    const frozen = Object.freeze(copy);
+    this.#runs.set(frozen.id, frozen);
     this.#scheduleSave();
     this.emit("change", frozen);
     return frozen;

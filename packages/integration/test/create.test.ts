@@ -90,6 +90,36 @@ describe("QueuedTaskManager specifics", () => {
     expect(calls).toBe(2);
     await manager.close();
   });
+
+  it("fails a failing run at its last attempt although a crash recovery is kept, with the module's own error", async () => {
+    const path = tempDbPath();
+    for (const maxAttempts of [1, 3]) {
+      const manager = new QueuedTaskManager({ path, maxAttempts, embeddedWorker: { pollIntervalMs: 5 }, syncIntervalMs: 10 });
+      let calls = 0;
+      manager.registerModule("broken", async () => {
+        calls += 1;
+        throw new TypeError(`broken ${calls}`);
+      });
+      const run = await manager.startTask({ id: `broken-${maxAttempts}`, moduleId: "broken", parameters: {} });
+      await manager.waitAll();
+      expect(calls).toBe(maxAttempts);
+      expect(manager.registry.get(run.id)).toMatchObject({ status: "failed", error: `broken ${maxAttempts}`, exitCode: 1 });
+      const task = manager.db
+        .statement<{ attempts: number; max_attempts: number; name: string }>(
+          "SELECT attempts, max_attempts, error ->> '$.name' AS name FROM tasks WHERE idempotency_key = ?",
+        )
+        .get(`run:${run.id}`);
+      expect(task).toEqual({ attempts: maxAttempts, max_attempts: maxAttempts + 1, name: "TypeError" });
+      await manager.close();
+    }
+  });
+
+  it("refuses attempt settings that are not whole numbers in range, saying which", () => {
+    const path = tempDbPath();
+    expect(() => new QueuedTaskManager({ path, crashRecoveries: -1 })).toThrow(/crashRecoveries must be a whole number from 0 to 100/);
+    expect(() => new QueuedTaskManager({ path, crashRecoveries: 1.5 })).toThrow(/crashRecoveries/);
+    expect(() => new QueuedTaskManager({ path, maxAttempts: 0 })).toThrow(/maxAttempts must be a whole number of at least 1/);
+  });
 });
 
 describe("QueuedTaskManager close", () => {

@@ -43,8 +43,8 @@ describe("QueuedTaskManager with separate worker processes", () => {
   it("a run whose worker is killed with SIGKILL mid-run completes in another worker after its lease expires", async () => {
     const path = tempDbPath();
     const marker = join(makeTempDir(), "first-attempt.pid");
-    // Crash recovery needs a second attempt: the first one is lost with the process.
-    const manager = new QueuedTaskManager({ path, embeddedWorker: false, syncIntervalMs: 20, maxAttempts: 2 });
+    // The default keeps one attempt for a crash: the first one is lost with the process.
+    const manager = new QueuedTaskManager({ path, embeddedWorker: false, syncIntervalMs: 20 });
     const run = await manager.startTask({ id: "crash-1", moduleId: "hang-once", parameters: { marker } });
     const doomed = spawnTypeScript(CLI, ["work", "--handlers", MODULES, "--db", path, "--lease-ms", "600"], { env: { NO_COLOR: "1" } });
     await until(() => existsSync(marker) && manager.registry.get(run.id)?.status === "running", 30_000);
@@ -94,9 +94,9 @@ describe("QueuedTaskManager: reading run state back from the queue", () => {
 });
 
 describe("QueuedTaskManager: the embedded worker", () => {
-  it("with one attempt per run, claims no run ahead of a free slot (a crash must not fail runs that never ran)", async () => {
+  it("with no crash recoveries, claims no run ahead of a free slot (a crash must not fail runs that never ran)", async () => {
     const path = tempDbPath();
-    const manager = new QueuedTaskManager({ path, embeddedWorker: { concurrency: 2, pollIntervalMs: 5 } });
+    const manager = new QueuedTaskManager({ path, crashRecoveries: 0, embeddedWorker: { concurrency: 2, pollIntervalMs: 5 } });
     // A run claimed ahead would be leased before its module started. (A run that has finished
     // stays leased until its outcome is recorded, just after the claim that refills its slot.)
     const started = new Set<string>();

@@ -20,6 +20,20 @@ export function isPermanentError(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[PERMANENT_BRAND] === true;
 }
 
+/**
+ * Makes a thrown value permanent (see PermanentError) while keeping what it says: an Error is
+ * branded in place, so its name, message and stack are recorded as they are; anything else is
+ * wrapped in a PermanentError.
+ */
+export function markPermanent(error: unknown): unknown {
+  if (isPermanentError(error)) return error;
+  if (error instanceof Error && Object.isExtensible(error)) {
+    Object.defineProperty(error, PERMANENT_BRAND, { value: true });
+    return error;
+  }
+  return new PermanentError(toTaskError(error).message, { cause: error });
+}
+
 const STACK_LINES = 8;
 
 /** What is kept of a thrown value: name, message, code, and the first lines of the stack. */

@@ -1,5 +1,5 @@
 export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from "./backoff.js";
-export { isPermanentError, PermanentError, toTaskError } from "./errors.js";
+export { isPermanentError, markPermanent, PermanentError, toTaskError } from "./errors.js";
 export type { WorkerEvents } from "./events.js";
 export type { TaskContext, TaskHandler, TaskHandlers } from "./handlers.js";
 export {

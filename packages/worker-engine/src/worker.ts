@@ -36,17 +36,17 @@ interface Running {
   controller?: AbortController;
   reason?: AbortReason;
   abortError?: Error;
-  /** Settles the race between the handler and an abort. */
+  /** Called by #abort: starts the grace period (once the handler is running and has not settled). */
   wakeAbort?: () => void;
   /** The last value the handler reported through ctx.progress(). */
   progress?: number;
   /** Its outcome is decided; the lease is no longer renewed through this entry. */
   settled?: boolean;
-  /** Resolves once the outcome is decided (a handler ignoring its abort may run on after that). */
-  decided?: Promise<void>;
-  markDecided?: () => void;
-  /** Resolves when the handler has really finished; until then it keeps its slot. */
-  done?: Promise<void>;
+  /** The outcome is decided (a handler ignoring its abort may run on after that). */
+  decided?: boolean;
+  /** Resolves once decided; made only when someone waits (shutdown). */
+  whenDecided?: Promise<void>;
+  onDecided?: () => void;
   /** performance.now() when it was started (claimed-ahead tasks have none until then). */
   readonly startedAt?: number;
 }
@@ -73,7 +73,6 @@ export interface StopOptions {
   readonly timeoutMs?: number;
 }
 
-const ABORTED = Symbol("aborted");
 const MAX_ERROR_DELAY_MS = 5_000;
 /** The longest a recorded outcome waits for more to share its transaction. */
 const MAX_OUTCOME_DELAY_MS = 20;
@@ -204,7 +203,9 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   async #loop(): Promise<void> {
     let errorDelay = this.options.pollIntervalMs;
     while (this.#state === "running") {
-      this.#startBuffered();
+      // Let the handlers just started from the buffer begin (they are invoked in a microtask)
+      // before a tick's transaction holds the thread: their waits then overlap it.
+      if (this.#startBuffered() > 0) await Promise.resolve();
       const free = this.options.concurrency - this.#running.size;
       const prefetch = this.#prefetch();
       this.#releaseExcess(prefetch);
@@ -230,8 +231,10 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       try {
         // Refill the free slots first and record the finished tasks in a second transaction just
         // after: their record then overlaps the new handlers instead of delaying their start.
-        // Only while the queue has a backlog: otherwise the claim finds nothing and costs a transaction.
-        const recordAfter = limit > 0 && this.#outcomes.length > 0 && this.#backlog;
+        // Only while the queue has a backlog (otherwise the claim finds nothing and costs a
+        // transaction), and only without claim-ahead (with it, the freed slots are refilled from
+        // the tasks held ahead, and one transaction does both).
+        const recordAfter = limit > 0 && prefetch === 0 && this.#outcomes.length > 0 && this.#backlog;
         claimed = await this.#tick(limit, { record: !recordAfter });
         if (limit > 0) this.#backlog = claimed >= limit;
         if (recordAfter) {
@@ -250,8 +253,11 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       }
       if (limit > 0 && claimed >= limit) continue;
       // Handlers that ignored their abort past the grace keep a slot but have no outcome to wait for.
-      const undecided = [...this.#running.values()].filter((running) => !running.settled).length;
-      const empty = claimed === 0 && undecided === 0 && this.#buffered.length === 0 && this.#outcomes.length === 0;
+      const empty =
+        claimed === 0 &&
+        this.#buffered.length === 0 &&
+        this.#outcomes.length === 0 &&
+        [...this.#running.values()].every((running) => running.settled);
       if (this.#drained !== undefined && empty) {
         this.#drained();
         return;
@@ -286,11 +292,15 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     }
   }
 
-  #startBuffered(): void {
+  /** Starts buffered tasks while slots are free; returns how many. */
+  #startBuffered(): number {
+    let started = 0;
     while (this.#buffered.length > 0 && this.#running.size < this.options.concurrency) {
       const next = this.#buffered.shift() as ClaimedTask;
       this.#start(next.task, next.lease);
+      started += 1;
     }
+    return started;
   }
 
   /**
@@ -431,20 +441,25 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     const previous = this.#running.get(task.id);
     if (previous !== undefined && previous.lease.token !== lease.token) this.#abort(previous, "lease-lost");
     const running: Running = { task, lease, startedAt: performance.now() };
-    running.decided = new Promise<void>((resolve) => {
-      running.markDecided = resolve;
-    });
     this.#running.set(task.id, running);
     this.stats.claimed += 1;
     if (this.listenerCount("claimed") > 0) this.emit("claimed", task);
-    running.done = this.#execute(running).finally(() => {
-      if (this.#running.get(task.id) === running) this.#running.delete(task.id);
-      this.#signal();
-    });
+    this.#execute(running);
   }
 
-  async #execute(running: Running): Promise<void> {
+  /**
+   * Runs the handler. Whichever comes first decides the outcome: the handler settling, or an abort
+   * (cancel, timeout, shutdown, lost lease), after which the handler gets the grace period to stop.
+   * The slot is freed only when the handler has really finished. Written with callbacks rather
+   * than async/await and Promise.race: this runs for every task.
+   */
+  #execute(running: Running): void {
     const { task } = running;
+    // The slot is held until the handler has ended, even past an abort's grace.
+    const release = () => {
+      if (this.#running.get(task.id) === running) this.#running.delete(task.id);
+      this.#signal();
+    };
     // Own properties only: a task type such as "constructor" must not find Object's.
     const handler = Object.hasOwn(this.#handlers, task.type) ? this.#handlers[task.type] : undefined;
     if (handler === undefined) {
@@ -453,51 +468,72 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         message: `No handler for task type ${JSON.stringify(task.type)} on worker ${this.id}. Register one, or leave this type to workers that handle it (the \`types\` option).`,
       };
       this.#settle(running, "fail", { outcome: "dead_letter", error: JSON.stringify(error) }, error);
+      this.#markDecided(running);
+      queueMicrotask(release);
       return;
     }
     const timeout = task.timeoutMs === null ? undefined : setTimeout(() => this.#abort(running, "timeout"), task.timeoutMs);
-    const aborted = new Promise<typeof ABORTED>((resolve) => {
-      running.wakeAbort = () => resolve(ABORTED);
-    });
     const span = startProcessSpan(task);
     const invoke = () => handler(task.payload, this.#context(running));
-    const work = Promise.resolve()
-      .then(() => (span === undefined ? invoke() : span.run(invoke)))
+    const startedAt = running.startedAt ?? performance.now();
+    let first: "handler" | "abort" | undefined;
+    const handlerFirst = () => {
+      if (first !== undefined) return false;
+      first = "handler";
+      const ms = performance.now() - startedAt;
+      this.#averageRunMs = this.#averageRunMs === undefined ? ms : this.#averageRunMs * 0.9 + ms * 0.1;
+      return true;
+    };
+    const ended = Promise.resolve()
+      .then(span === undefined ? invoke : () => span.run(invoke))
       .then(
         (value) => {
           span?.end();
-          return { value };
+          if (handlerFirst()) this.#settleSuccess(running, value);
         },
         (error: unknown) => {
           span?.end(error);
-          return { error };
+          if (!handlerFirst()) return;
+          if (running.reason !== undefined) this.#settleAborted(running, error);
+          else this.#settleFailure(running, error);
         },
-      );
-    const startedAt = running.startedAt ?? performance.now();
-    try {
-      const first = await Promise.race([work, aborted]);
-      if (first !== ABORTED) {
-        const ms = performance.now() - startedAt;
-        this.#averageRunMs = this.#averageRunMs === undefined ? ms : this.#averageRunMs * 0.9 + ms * 0.1;
-        if (!("error" in first)) this.#settleSuccess(running, first.value);
-        else if (running.reason !== undefined) this.#settleAborted(running, first.error);
-        else this.#settleFailure(running, first.error);
-        return;
-      }
-      // Aborted (cancel, timeout, shutdown, lost lease): give the handler time to stop before the
-      // task may run again, then record the outcome. A handler that ignores its signal past the
-      // grace keeps its slot until it does stop, so the worker never runs more than `concurrency`.
-      const stopped = await settlesWithin(work, this.options.abortGraceMs);
-      this.#settleAborted(running, running.abortError);
-      running.markDecided?.();
-      if (!stopped) {
-        this.#signal(); // the outcome is ready to record although the handler has not ended
-        await work;
-      }
-    } finally {
-      clearTimeout(timeout);
-      running.markDecided?.();
-    }
+      )
+      .then(() => {
+        clearTimeout(timeout);
+        if (first !== "handler") return;
+        this.#markDecided(running);
+        release();
+      });
+    running.wakeAbort = () => {
+      if (first !== undefined) return;
+      first = "abort";
+      // Give the handler time to stop before the task may run again, then record the outcome. A
+      // handler that ignores its signal past the grace keeps its slot until it does stop, so the
+      // worker never runs more than `concurrency`.
+      void settlesWithin(ended, this.options.abortGraceMs).then(async (stopped) => {
+        this.#settleAborted(running, running.abortError);
+        this.#markDecided(running);
+        if (!stopped) {
+          this.#signal(); // the outcome is ready to record although the handler has not ended
+          await ended;
+        }
+        release();
+      });
+    };
+  }
+
+  #markDecided(running: Running): void {
+    running.decided = true;
+    running.onDecided?.();
+  }
+
+  /** Resolves once the attempt's outcome is decided. */
+  #whenDecided(running: Running): Promise<void> {
+    if (running.decided) return Promise.resolve();
+    running.whenDecided ??= new Promise<void>((resolve) => {
+      running.onDecided = resolve;
+    });
+    return running.whenDecided;
   }
 
   #settleSuccess(running: Running, value: unknown): void {
@@ -744,7 +780,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     const graceful = options.graceful ?? true;
     const timeoutMs = options.timeoutMs ?? this.options.shutdownTimeoutMs;
     // Wait for outcomes to be decided, not for handlers that ignore their abort to end.
-    const settled = () => Promise.all([...this.#running.values()].map((running) => running.decided));
+    const settled = () => Promise.all([...this.#running.values()].map((running) => this.#whenDecided(running)));
     if (graceful && this.#running.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([settled(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);

@@ -1,0 +1,133 @@
+// How a run travels through the queue: its task type, payload and attempts, and how a worker runs
+// it with the registered module. Shared by QueuedTaskManager, `runHandlers` and the migration tools.
+import type { EnqueueOptions } from "@queue/client";
+import { QueueError } from "@queue/core";
+import { markPermanent, PermanentError } from "@queue/worker-engine";
+import type { Run } from "./run.js";
+import type { RunRegistry } from "./run-registry.js";
+import { exitCodeOf, type ModuleHandler, type RunProgress } from "./task-manager.js";
+
+/** The task type that carries runs through the queue. */
+export const RUN_TASK_TYPE_PREFIX = "integration.run:";
+
+/**
+ * The task type of a module's runs. Each module has its own, so a worker claims only the modules it
+ * has registered: workers are never handed runs they cannot execute.
+ */
+export function runTaskType(moduleId: string): string {
+  return `${RUN_TASK_TYPE_PREFIX}${moduleId}`;
+}
+
+/** The idempotency key of a run's task. */
+export function runKey(runId: string): string {
+  return `run:${runId}`;
+}
+
+export interface RunPayload {
+  readonly runId: string;
+  readonly moduleId: string;
+  readonly parameters: Record<string, unknown>;
+  /**
+   * A failure on this attempt or a later one is final. The task's further attempts are kept for
+   * runs whose process died. Absent in tasks written by earlier versions: every attempt may retry.
+   */
+  readonly failAfter?: number;
+}
+
+/** How many times a run may be attempted. */
+export interface RunAttempts {
+  /** Attempts a run that fails gets (1: a failure is final, as in memory). */
+  readonly maxAttempts: number;
+  /** Further attempts kept for a run whose process died mid-run (0: such a run is failed). */
+  readonly crashRecoveries: number;
+}
+
+export const DEFAULT_RUN_ATTEMPTS: RunAttempts = Object.freeze({ maxAttempts: 1, crashRecoveries: 1 });
+
+/** Checks the attempt settings of a manager or migration; a clear INVALID_CONFIG error otherwise. */
+export function resolveRunAttempts(options: { readonly maxAttempts?: number; readonly crashRecoveries?: number }): RunAttempts {
+  const maxAttempts = options.maxAttempts ?? DEFAULT_RUN_ATTEMPTS.maxAttempts;
+  const crashRecoveries = options.crashRecoveries ?? DEFAULT_RUN_ATTEMPTS.crashRecoveries;
+  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
+    throw new QueueError("INVALID_CONFIG", `maxAttempts must be a whole number of at least 1; got ${String(maxAttempts)}.`);
+  }
+  if (!Number.isSafeInteger(crashRecoveries) || crashRecoveries < 0 || crashRecoveries > 100) {
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `crashRecoveries must be a whole number from 0 to 100 (0: a run whose process dies is failed); got ${String(crashRecoveries)}.`,
+    );
+  }
+  return { maxAttempts, crashRecoveries };
+}
+
+/** The task that carries `run`: its type, payload and enqueue options. */
+export function runTaskInput(
+  run: Pick<Run, "id" | "moduleId" | "parameters">,
+  attempts: RunAttempts,
+  runAt?: number,
+): { readonly type: string; readonly payload: RunPayload; readonly options: EnqueueOptions } {
+  return {
+    type: runTaskType(run.moduleId),
+    payload: { runId: run.id, moduleId: run.moduleId, parameters: run.parameters, failAfter: attempts.maxAttempts },
+    options: {
+      idempotencyKey: runKey(run.id),
+      maxAttempts: attempts.maxAttempts + attempts.crashRecoveries,
+      ...(runAt === undefined ? {} : { runAt }),
+    },
+  };
+}
+
+/** What a run needs from the worker's task context. */
+export interface RunWorkerContext {
+  readonly task: { readonly attempts: number };
+  readonly signal: AbortSignal;
+  progress(value: number): Promise<void>;
+}
+
+/** Runs one queued run with its registered module; shared by the manager and `runHandlers`. */
+export async function executeRun(
+  modules: ReadonlyMap<string, ModuleHandler>,
+  payload: RunPayload,
+  context: RunWorkerContext,
+  registry: RunRegistry | undefined,
+  now: number,
+): Promise<{ exitCode: number }> {
+  const handler = modules.get(payload.moduleId);
+  if (handler === undefined) throw new PermanentError(`No module ${JSON.stringify(payload.moduleId)} is registered in this process.`);
+  registry?.update(payload.runId, { status: "running", startedAt: new Date(now).toISOString() });
+  const reportProgress = async (update: RunProgress) => {
+    if (update.progress !== undefined) await context.progress(update.progress);
+    registry?.update(payload.runId, update);
+  };
+  let result: unknown;
+  try {
+    // The signal is handed on lazily: most modules never read it, and each one costs an AbortController.
+    result = await handler(payload.parameters, {
+      runId: payload.runId,
+      get signal() {
+        return context.signal;
+      },
+      reportProgress,
+    });
+  } catch (error) {
+    // The attempts beyond failAfter are for crashes: a failure uses none of them.
+    throw payload.failAfter !== undefined && context.task.attempts >= payload.failAfter ? markPermanent(error) : error;
+  }
+  return { exitCode: exitCodeOf(result) };
+}
+
+/**
+ * Worker handlers that run registered modules, for `queue work` processes:
+ *   export default runHandlers({ "import-users": async (parameters, { signal }) => { ... } });
+ */
+export function runHandlers(
+  modules: Readonly<Record<string, ModuleHandler>>,
+): Record<string, (payload: unknown, context: RunWorkerContext) => Promise<{ exitCode: number }>> {
+  const map = new Map(Object.entries(modules));
+  return Object.fromEntries(
+    [...map.keys()].map((moduleId) => [
+      runTaskType(moduleId),
+      (payload: unknown, context: RunWorkerContext) => executeRun(map, payload as RunPayload, context, undefined, Date.now()),
+    ]),
+  );
+}

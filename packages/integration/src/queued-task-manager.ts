@@ -166,6 +166,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       if (!created) this.#sync();
     } catch (error) {
       this.#pending.delete(run.id);
+      this.#wakeIfDrained();
       this.registry.update(run.id, {
         status: "failed",
         error: (error as Error).message,
@@ -299,7 +300,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       error: () => task.error?.message,
       result: () => task.result,
     });
-    this.#wakeWaiters();
+    this.#wakeIfDrained();
   }
 
   #execute(payload: RunPayload, context: RunWorkerContext): Promise<{ exitCode: number }> {
@@ -342,7 +343,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
         result: () => JSON.parse(row.result ?? "null"),
       });
     }
-    this.#wakeWaiters();
+    this.#wakeIfDrained();
   }
 
   #dataVersion(): number {
@@ -374,5 +375,10 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
 
   #wakeWaiters(): void {
     for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  /** waitAll() only waits for this: waking it at every finished run would cost a timer each. */
+  #wakeIfDrained(): void {
+    if (this.#pending.size === 0) this.#wakeWaiters();
   }
 }

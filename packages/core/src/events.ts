@@ -4,15 +4,12 @@
  * not be brought down by the code that watches them.
  */
 export class TypedEmitter<Events extends { [K in keyof Events]: (...args: never[]) => void }> {
-  readonly #listeners = new Map<keyof Events, Set<Events[keyof Events]>>();
+  /** Each event's listeners, replaced (never changed) when one is added or removed, so emit needs no copy. */
+  readonly #listeners = new Map<keyof Events, readonly Events[keyof Events][]>();
 
   on<K extends keyof Events>(event: K, listener: Events[K]): () => void {
-    let set = this.#listeners.get(event);
-    if (set === undefined) {
-      set = new Set();
-      this.#listeners.set(event, set);
-    }
-    set.add(listener);
+    const current = this.#listeners.get(event) ?? [];
+    if (!current.includes(listener)) this.#listeners.set(event, [...current, listener]);
     return () => this.off(event, listener);
   }
 
@@ -25,17 +22,21 @@ export class TypedEmitter<Events extends { [K in keyof Events]: (...args: never[
   }
 
   off<K extends keyof Events>(event: K, listener: Events[K]): void {
-    this.#listeners.get(event)?.delete(listener);
+    const current = this.#listeners.get(event);
+    if (current === undefined || !current.includes(listener)) return;
+    const rest = current.filter((each) => each !== listener);
+    if (rest.length === 0) this.#listeners.delete(event);
+    else this.#listeners.set(event, rest);
   }
 
   listenerCount<K extends keyof Events>(event: K): number {
-    return this.#listeners.get(event)?.size ?? 0;
+    return this.#listeners.get(event)?.length ?? 0;
   }
 
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
-    const set = this.#listeners.get(event);
-    if (set === undefined) return;
-    for (const listener of [...set]) {
+    const listeners = this.#listeners.get(event);
+    if (listeners === undefined) return;
+    for (const listener of listeners) {
       try {
         (listener as (...args: Parameters<Events[K]>) => void)(...args);
       } catch (error) {

@@ -1,7 +1,7 @@
 import { QueueError } from "@queue/core";
 import type { PausedIntakeMode } from "./intake.js";
 import { ManagerLifecycle } from "./manager-lifecycle.js";
-import { type Run, type RunRequest, scheduledTimeOf } from "./run.js";
+import { isoTime, type Run, type RunRequest, scheduledTimeOf } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
 import { exitCodeOf, type ModuleHandler, type RunProgress, type TaskManager } from "./task-manager.js";
 
@@ -36,7 +36,7 @@ export class BackgroundTaskManager extends ManagerLifecycle implements TaskManag
       throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
     const scheduled = scheduledTimeOf(request);
     await this.intake.admit();
-    const now = () => new Date(this.registry.clock.now()).toISOString();
+    const now = () => isoTime(this.registry.clock.now());
     const delayMs = scheduled === undefined ? 0 : scheduled - this.registry.clock.now();
     const run = this.registry.add(
       delayMs > 0
@@ -103,7 +103,7 @@ export class BackgroundTaskManager extends ManagerLifecycle implements TaskManag
     const run = this.registry.get(runId);
     const finishedAt = this.registry.clock.now();
     const startedAt = run?.startedAt === undefined ? finishedAt : Date.parse(run.startedAt);
-    this.registry.update(runId, { ...outcome, finishedAt: new Date(finishedAt).toISOString(), durationMs: finishedAt - startedAt });
+    this.registry.update(runId, { ...outcome, finishedAt: isoTime(finishedAt), durationMs: finishedAt - startedAt });
   }
 }
 

@@ -3,12 +3,13 @@ import { openQueueDatabase, type QueueDatabase, QueueError, type Task, type Task
 import { Worker } from "@queue/worker-engine";
 import type { PausedIntakeMode } from "./intake.js";
 import { ManagerLifecycle } from "./manager-lifecycle.js";
-import { isFinal, type Run, type RunRequest, runStatusOf, scheduledTimeOf } from "./run.js";
+import { isFinal, isoTime, type Run, type RunRequest, runStatusOf, scheduledTimeOf } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
 import {
   executeRun,
   type RunAttempts,
   type RunPayload,
+  type RunResult,
   type RunWorkerContext,
   resolveRunAttempts,
   runKey,
@@ -73,14 +74,13 @@ interface TaskState {
   readonly result: string | null;
 }
 
-/** A run's task as a worker event or a read of the row reports it; error and result decoded on demand. */
-interface RunState {
-  readonly key: string;
-  readonly status: TaskStatus;
-  readonly startedAt: number | null;
-  readonly finishedAt: number | null;
-  error(): string | undefined;
-  result(): unknown;
+function resultOf(source: Task | TaskState): unknown {
+  return "payload" in source ? source.result : JSON.parse(source.result ?? "null");
+}
+
+function errorMessageOf(source: Task | TaskState): string | undefined {
+  if ("payload" in source) return source.error?.message;
+  return source.error === null ? undefined : (JSON.parse(source.error) as TaskError).message;
 }
 
 /**
@@ -157,7 +157,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     // Neither wait is needed in the usual case (intake open, worker running): each would cost a turn.
     if (this.intake.paused) await this.intake.admit();
     if (!this.#workerReady) await this.#ensureWorker();
-    const run = this.registry.add({ ...request, status: "queued", createdAt: new Date(this.db.clock.now()).toISOString() });
+    const run = this.registry.add({ ...request, status: "queued", createdAt: isoTime(this.db.clock.now()) });
     this.#pending.add(run.id);
     try {
       const task = runTaskInput(run, this.#attempts, runAt);
@@ -170,7 +170,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       this.registry.update(run.id, {
         status: "failed",
         error: (error as Error).message,
-        finishedAt: new Date(this.db.clock.now()).toISOString(),
+        finishedAt: isoTime(this.db.clock.now()),
       });
       throw error;
     }
@@ -291,19 +291,13 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   }
 
   #record(task: Task): void {
-    if (typeof task.idempotencyKey !== "string" || !task.idempotencyKey.startsWith("run:")) return;
-    this.#apply({
-      key: task.idempotencyKey,
-      status: task.status,
-      startedAt: task.startedAt?.getTime() ?? null,
-      finishedAt: task.finishedAt?.getTime() ?? null,
-      error: () => task.error?.message,
-      result: () => task.result,
-    });
+    const key = task.idempotencyKey;
+    if (typeof key !== "string" || !key.startsWith("run:")) return;
+    this.#apply(key, task.status, task.startedAt?.getTime() ?? null, task.finishedAt?.getTime() ?? null, task);
     this.#wakeIfDrained();
   }
 
-  #execute(payload: RunPayload, context: RunWorkerContext): Promise<{ exitCode: number }> {
+  #execute(payload: RunPayload, context: RunWorkerContext): Promise<RunResult> {
     return executeRun(
       this.#modules,
       payload,
@@ -333,16 +327,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
         `SELECT idempotency_key AS key, status, started_at, finished_at, error, result FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))`,
       )
       .all(JSON.stringify([...this.#pending].map(runKey)));
-    for (const row of rows) {
-      this.#apply({
-        key: row.key,
-        status: row.status,
-        startedAt: row.started_at,
-        finishedAt: row.finished_at,
-        error: () => (row.error === null ? undefined : (JSON.parse(row.error) as TaskError).message),
-        result: () => JSON.parse(row.result ?? "null"),
-      });
-    }
+    for (const row of rows) this.#apply(row.key, row.status, row.started_at, row.finished_at, row);
     this.#wakeIfDrained();
   }
 
@@ -350,22 +335,26 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     return this.db.statement<{ data_version: number }>("PRAGMA data_version").get()?.data_version ?? -1;
   }
 
-  /** Brings one run's registry entry in line with its task's state. */
-  #apply(state: RunState): void {
-    const runId = state.key.slice("run:".length);
+  /**
+   * Brings one run's registry entry in line with its task's state, as a worker event (`source` a
+   * Task) or a read of the row reported it. Error and result are decoded only for a finished run.
+   */
+  #apply(key: string, taskStatus: TaskStatus, startedAt: number | null, finishedAt: number | null, source: Task | TaskState): void {
+    const runId = key.slice("run:".length);
     const run = this.registry.get(runId);
     if (run === undefined || !this.#pending.has(runId)) return;
-    const status = runStatusOf(state.status);
-    if (status === run.status && !isFinal(status)) return;
+    const status = runStatusOf(taskStatus);
+    const final = isFinal(status);
+    if (status === run.status && !final) return;
     const patch: { -readonly [K in keyof Run]?: Run[K] } = { status };
-    if (state.startedAt !== null && run.startedAt === undefined) patch.startedAt = new Date(state.startedAt).toISOString();
-    if (isFinal(status)) {
-      const finishedAt = state.finishedAt ?? this.db.clock.now();
-      patch.finishedAt = new Date(finishedAt).toISOString();
-      patch.durationMs = finishedAt - (state.startedAt ?? finishedAt);
-      patch.exitCode = status === "completed" ? exitCodeOf(state.result()) : status === "failed" ? 1 : undefined;
+    if (startedAt !== null && run.startedAt === undefined) patch.startedAt = isoTime(startedAt);
+    if (final) {
+      const endedAt = finishedAt ?? this.db.clock.now();
+      patch.finishedAt = isoTime(endedAt);
+      patch.durationMs = endedAt - (startedAt ?? endedAt);
+      patch.exitCode = status === "completed" ? exitCodeOf(resultOf(source)) : status === "failed" ? 1 : undefined;
       if (status === "failed") {
-        const error = state.error();
+        const error = errorMessageOf(source);
         if (error !== undefined) patch.error = error;
       }
       this.#pending.delete(runId);

@@ -3,7 +3,7 @@
 import type { EnqueueOptions } from "@queue/client";
 import { QueueError } from "@queue/core";
 import { markPermanent, PermanentError } from "@queue/worker-engine";
-import type { Run } from "./run.js";
+import { isoTime, type Run } from "./run.js";
 import type { RunRegistry } from "./run-registry.js";
 import { exitCodeOf, type ModuleHandler, type RunProgress } from "./task-manager.js";
 
@@ -91,10 +91,10 @@ export async function executeRun(
   context: RunWorkerContext,
   registry: RunRegistry | undefined,
   now: number,
-): Promise<{ exitCode: number }> {
+): Promise<RunResult> {
   const handler = modules.get(payload.moduleId);
   if (handler === undefined) throw new PermanentError(`No module ${JSON.stringify(payload.moduleId)} is registered in this process.`);
-  registry?.update(payload.runId, { status: "running", startedAt: new Date(now).toISOString() });
+  registry?.update(payload.runId, { status: "running", startedAt: isoTime(now) });
   const reportProgress = async (update: RunProgress) => {
     if (update.progress !== undefined) await context.progress(update.progress);
     registry?.update(payload.runId, update);
@@ -113,8 +113,13 @@ export async function executeRun(
     // The attempts beyond failAfter are for crashes: a failure uses none of them.
     throw payload.failAfter !== undefined && context.task.attempts >= payload.failAfter ? markPermanent(error) : error;
   }
-  return { exitCode: exitCodeOf(result) };
+  const exitCode = exitCodeOf(result);
+  // Nothing is stored for the usual exit code 0: a completed run without a result exited with 0.
+  return exitCode === 0 ? undefined : { exitCode };
 }
+
+/** What a run's task stores as its result: its exit code, unless that is 0. */
+export type RunResult = { readonly exitCode: number } | undefined;
 
 /**
  * Worker handlers that run registered modules, for `queue work` processes:
@@ -122,7 +127,7 @@ export async function executeRun(
  */
 export function runHandlers(
   modules: Readonly<Record<string, ModuleHandler>>,
-): Record<string, (payload: unknown, context: RunWorkerContext) => Promise<{ exitCode: number }>> {
+): Record<string, (payload: unknown, context: RunWorkerContext) => Promise<RunResult>> {
   const map = new Map(Object.entries(modules));
   return Object.fromEntries(
     [...map.keys()].map((moduleId) => [

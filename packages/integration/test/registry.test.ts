@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TASK_STATUSES, TestClock } from "@queue/core";
-import { RunRegistry, runStatusOf } from "@queue/integration";
+import { FINAL_RUN_STATUSES, isFinal, isoTime, RunRegistry, runStatusOf } from "@queue/integration";
 import { makeTempDir, removeTempDirs } from "@queue/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -82,5 +82,20 @@ describe("RunRegistry", () => {
 describe("runStatusOf", () => {
   it("maps every task status to a run status", () => {
     expect(TASK_STATUSES.map(runStatusOf)).toEqual(["queued", "running", "completed", "failed", "cancelled"]);
+  });
+});
+
+describe("isFinal", () => {
+  it("is true exactly for FINAL_RUN_STATUSES", () => {
+    const statuses = TASK_STATUSES.map(runStatusOf);
+    expect(statuses.filter(isFinal)).toEqual([...FINAL_RUN_STATUSES]);
+  });
+});
+
+describe("isoTime", () => {
+  it("formats like toISOString, for the same millisecond twice and for a different one after", () => {
+    for (const ms of [0, 1_700_000_000_123, 1_700_000_000_123, 1_700_000_000_124, -1]) {
+      expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+    }
   });
 });

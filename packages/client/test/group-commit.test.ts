@@ -33,4 +33,28 @@ describe("group commit", () => {
     expect(a.task.id).toBeLessThan(b.task.id);
     holder.close();
   });
+
+  it("lets the event loop turn between the batches of a large burst, and keeps their order", async () => {
+    const { db } = openTemp();
+    const client = new QueueClient({ db });
+    const transactions: number[] = [];
+    const original = db.transaction.bind(db);
+    db.transaction = ((fn: (tx: typeof db) => unknown) => {
+      transactions.push(performance.now());
+      return original(fn);
+    }) as typeof db.transaction;
+    // A timer due at once must run before the burst's last batch is written, not after all of it.
+    let timerRanAfterBatches = -1;
+    setTimeout(() => {
+      timerRanAfterBatches = transactions.length;
+    }, 0);
+    const results = await Promise.all(Array.from({ length: 2_000 }, (_, n) => client.enqueue("t", n)));
+    expect(transactions.length).toBe(4); // 512 per transaction
+    expect(timerRanAfterBatches).toBeGreaterThan(0);
+    expect(timerRanAfterBatches).toBeLessThan(4);
+    expect(results.map((result) => result.task.payload)).toEqual(Array.from({ length: 2_000 }, (_, n) => n));
+    const ids = results.map((result) => result.task.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    await client.close();
+  });
 });

@@ -170,6 +170,61 @@ describe("Worker: claiming ahead (prefetch)", () => {
     await eventually(async () => (await client.counts()).completed === 27);
   });
 
+  it("starts a task held ahead before the next transaction, so its wait overlaps that transaction", async () => {
+    const { client, worker, db } = harness({ realTime: true });
+    await client.enqueueMany(Array.from({ length: 4 }, (_, n) => ({ type: "t", payload: n })));
+    const events: string[] = [];
+    const original = db.transaction.bind(db);
+    db.transaction = ((fn: (tx: QueueDatabase) => unknown) => {
+      events.push("tx");
+      return original(fn);
+    }) as typeof db.transaction;
+    const w = worker({
+      concurrency: 1,
+      prefetch: 1,
+      handlers: {
+        t: (payload) => {
+          events.push(`start:${String(payload)}`);
+          return new Promise<void>((resolve) =>
+            setTimeout(() => {
+              events.push(`end:${String(payload)}`);
+              resolve();
+            }, 5),
+          );
+        },
+      },
+    });
+    await w.runUntilEmpty();
+    // Tasks 1 to 3 each waited in the buffer for the one before to end.
+    for (const n of [1, 2, 3]) {
+      const between = events.slice(events.indexOf(`end:${n - 1}`), events.indexOf(`start:${n}`));
+      expect(between, events.join(" ")).not.toContain("tx");
+    }
+  });
+
+  it("without claim-ahead and with a backlog, refills a freed slot first and records the finished task right after", async () => {
+    const { client, worker, db } = harness({ realTime: true });
+    await client.enqueueMany(Array.from({ length: 3 }, (_, n) => ({ type: "t", payload: n })));
+    const events: string[] = [];
+    const status = (n: number) =>
+      db.statement<{ status: string }>("SELECT status FROM tasks WHERE json_extract(payload, '$') = ?").get(n)?.status;
+    const w = worker({
+      concurrency: 1,
+      prefetch: 0,
+      handlers: {
+        t: (payload) => {
+          const n = payload as number;
+          // The task before this one has finished but is recorded only after this one started.
+          events.push(`start:${n}${n > 0 ? `(before:${String(status(n - 1))})` : ""}`);
+          return new Promise<void>((resolve) => setTimeout(resolve, 5));
+        },
+      },
+    });
+    await w.runUntilEmpty();
+    expect(events.filter((event) => event.startsWith("start:"))).toEqual(["start:0", "start:1(before:leased)", "start:2(before:leased)"]);
+    expect([0, 1, 2].map(status)).toEqual(["completed", "completed", "completed"]);
+  });
+
   it("rejects a prefetch that is not a count or 'auto'", () => {
     for (const prefetch of [-1, 1.5, Number.NaN, "many"]) {
       expect(() => new Worker({ path: ":memory:", prefetch: prefetch as number, handlers: {} })).toThrow(QueueError);

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { openQueueDatabase, type QueueDatabase, resolveDatabasePath } from "@queue/core";
 import pc from "picocolors";
+import { UsageError } from "./errors.js";
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -10,6 +11,11 @@ export interface GlobalOptions {
 }
 
 export function databasePath(options: GlobalOptions): string {
+  if (options.db !== undefined && options.db.trim() === "") {
+    throw new UsageError(
+      `--db needs a path; it was given an empty one. Omit --db to use QUEUE_DB_PATH or the default (${resolveDatabasePath()}).`,
+    );
+  }
   return resolveDatabasePath({ path: options.db });
 }
 

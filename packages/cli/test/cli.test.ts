@@ -111,6 +111,25 @@ describe("queue (the binary)", () => {
     expect(logs.stderr).toMatch(/No task with id 99/);
   });
 
+  it("enqueue speaks of flags, refuses a payload beside --ndjson and an empty --db, and skips a byte order mark", async () => {
+    const db = tempDbPath();
+    await queue(["init", "--db", db]);
+    const both = await queue(["enqueue", "t", "null", "--delay", "1m", "--run-at", "2030-01-01T00:00:00Z", "--db", db]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/Give either --run-at or --delay, not both/);
+    expect(both.stderr).not.toMatch(/delayMs|runAt/);
+    const payloadAndLines = await queue(["enqueue", "t", '{"n":1}', "--ndjson", "--db", db], { input: '{"n":2}\n' });
+    expect(payloadAndLines.code).toBe(2);
+    expect(payloadAndLines.stderr).toMatch(/--ndjson reads the payloads from stdin.*drop the payload argument/);
+    const emptyDb = await queue(["stats", "--db", ""]);
+    expect(emptyDb.code).toBe(2);
+    expect(emptyDb.stderr).toMatch(/--db needs a path; it was given an empty one/);
+    const bom = await queue(["enqueue", "t", "--ndjson", "--db", db, "--json"], { input: '\uFEFF{"n":1}\n{"n":2}\n' });
+    expect(bom.code).toBe(0);
+    expect(bom.json()).toMatchObject({ count: 2 });
+    expect((await queue(["stats", "--db", db, "--json"])).json()).toMatchObject({ depth: { queued: 2 } });
+  });
+
   it("an NDJSON enqueue that fails midway says which lines were committed", async () => {
     const db = tempDbPath();
     await queue(["init", "--db", db]);

@@ -35,6 +35,25 @@ function enqueueOptions(flags: EnqueueFlags): EnqueueOptions {
   return options;
 }
 
+/** The flag behind each enqueue option, so that the client's messages speak of what was typed. */
+const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
+  priority: "--priority",
+  delayMs: "--delay",
+  runAt: "--run-at",
+  maxAttempts: "--max-attempts",
+  idempotencyKey: "--idempotency-key",
+  timeoutMs: "--timeout",
+};
+
+function inFlagTerms(error: unknown): unknown {
+  if (error instanceof Error) {
+    error.message = error.message
+      .replace(/\bEnqueue option (\w+)/g, (whole, name: string) => FLAG_OF_OPTION[name] ?? whole)
+      .replace("Give either runAt or delayMs, not both.", "Give either --run-at or --delay, not both.");
+  }
+  return error;
+}
+
 /** Reads one JSON payload per line (blank lines skipped) and enqueues them in batches. */
 async function enqueueLines(
   client: QueueClient,
@@ -59,8 +78,10 @@ async function enqueueLines(
     progress.update(ids.length);
   };
   try {
-    for await (const line of lines) {
+    for await (const read of lines) {
       lineNumber += 1;
+      // A byte order mark (files saved by some Windows editors) is not part of the first payload.
+      const line = lineNumber === 1 && read.startsWith("\uFEFF") ? read.slice(1) : read;
       if (line.trim() === "") continue;
       batch.push({ type, payload: parseJsonArgument(line, `Line ${lineNumber}`), options });
       if (batch.length >= batchSize) await flush();
@@ -84,7 +105,7 @@ export function registerEnqueue(program: Command, globals: () => GlobalOptions):
     .command("enqueue")
     .description("add a task; or many, one JSON payload per line, with --ndjson")
     .argument("<type>", "the task type (the handler that runs it)")
-    .argument("[payload]", "the payload as JSON", "null")
+    .argument("[payload]", "the payload as JSON (default null)")
     .option("--priority <n>", "lower runs first under the priority strategy")
     .option("--delay <duration>", "do not run before this long from now (30s, 15m, 2h)")
     .option("--run-at <iso>", "do not run before this time")
@@ -98,9 +119,13 @@ export function registerEnqueue(program: Command, globals: () => GlobalOptions):
       "after",
       `\nExamples:\n  queue enqueue send-email '{"to":"ada@example.com"}' --max-attempts 5\n  queue enqueue report null --delay 1h --idempotency-key report-2030-01-01\n  seq 1 1000 | jq -c '{n: .}' | queue enqueue resize --ndjson`,
     )
-    .action(async (type: string, payloadText: string, flags: EnqueueFlags) => {
+    .action(async (type: string, payloadText: string | undefined, flags: EnqueueFlags) => {
       const options = globals();
       const enqueue = enqueueOptions(flags);
+      if (flags.ndjson && payloadText !== undefined)
+        throw new UsageError(
+          "--ndjson reads the payloads from stdin (or --file), one per line; drop the payload argument, or drop --ndjson to add this one task.",
+        );
       if (flags.file !== undefined && !flags.ndjson) throw new UsageError("--file reads payloads with --ndjson; add --ndjson.");
       if (flags.batch !== undefined && !flags.ndjson) throw new UsageError("--batch sizes the transactions of --ndjson; add --ndjson.");
       if (flags.ndjson && flags.idempotencyKey !== undefined)
@@ -110,11 +135,16 @@ export function registerEnqueue(program: Command, globals: () => GlobalOptions):
       const client = new QueueClient({ db: openExisting(options) });
       try {
         if (flags.ndjson) {
-          const result = await enqueueLines(client, type, flags, enqueue, options.json ?? false);
+          const result = await enqueueLines(client, type, flags, enqueue, options.json ?? false).catch((error: unknown) => {
+            throw inFlagTerms(error);
+          });
           output(options, result, (value) => `Enqueued ${value.count} ${type} task(s).`);
           return;
         }
-        const { task, created } = await client.enqueue(type, parseJsonArgument(payloadText, "The payload"), enqueue);
+        const payload = parseJsonArgument(payloadText ?? "null", "The payload");
+        const { task, created } = await client.enqueue(type, payload, enqueue).catch((error: unknown) => {
+          throw inFlagTerms(error);
+        });
         output(options, { task, created }, () =>
           created
             ? `Enqueued task ${task.id} (${task.type}).`

@@ -6,7 +6,7 @@ import { type EnqueueItem, QueueClient } from "@queue/client";
 import { FINAL_TASK_STATUSES, openQueueDatabase } from "@queue/core";
 import { healthSummary, QueueMetrics } from "@queue/observability";
 import { QueueValidator } from "@queue/validation";
-import { color } from "../context.js";
+import { color, databasePath } from "../context.js";
 import { UsageError } from "../errors.js";
 import { startProgress } from "../progress.js";
 
@@ -44,7 +44,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const say = (line: string) => {
     if (!options.json) process.stdout.write(`${line}\n`);
   };
-  const path = options.db ?? join(process.cwd(), "queue-demo", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}.db`);
+  const path =
+    options.db === undefined
+      ? join(process.cwd(), "queue-demo", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}.db`)
+      : databasePath(options);
   // The demo's summary and its end condition count every task in the file: it needs a fresh one.
   if (existsSync(path)) throw new UsageError(`The demo creates a fresh queue file, and ${path} exists; give --db a new path.`);
   mkdirSync(join(path, ".."), { recursive: true });

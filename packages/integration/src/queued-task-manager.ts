@@ -285,7 +285,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     if (previous !== undefined) this.#retiring.push(previous.stop());
     this.#workerReady = false;
     this.#started = worker.start().then(() => {
-      if (this.#worker === worker) this.#workerReady = true;
+      // Not if a module was registered meanwhile: that one needs the next worker.
+      if (this.#worker === worker && this.#workerModuleCount === this.#modules.size) this.#workerReady = true;
     });
     return this.#started;
   }

@@ -21,16 +21,14 @@ export function isPermanentError(error: unknown): boolean {
 }
 
 /**
- * Makes a thrown value permanent (see PermanentError) while keeping what it says: an Error is
- * branded in place, so its name, message and stack are recorded as they are; anything else is
- * wrapped in a PermanentError.
+ * A permanent version of a thrown value (see PermanentError) that says what it said: an Error
+ * comes back as an object whose prototype is that error, so its name, message, stack and code read
+ * through unchanged, while the error itself is left as it was (it may be thrown again elsewhere);
+ * anything else is wrapped in a PermanentError.
  */
 export function markPermanent(error: unknown): unknown {
   if (isPermanentError(error)) return error;
-  if (error instanceof Error && Object.isExtensible(error)) {
-    Object.defineProperty(error, PERMANENT_BRAND, { value: true });
-    return error;
-  }
+  if (error instanceof Error) return Object.create(error, { [PERMANENT_BRAND]: { value: true } }) as Error;
   return new PermanentError(toTaskError(error).message, { cause: error });
 }
 
@@ -38,14 +36,21 @@ const STACK_LINES = 8;
 
 /** What is kept of a thrown value: name, message, code, and the first lines of the stack. */
 export function toTaskError(error: unknown): TaskError {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return {
-      name: error.name,
-      message: error.message,
-      ...(error.stack === undefined ? {} : { stack: error.stack.split("\n").slice(0, STACK_LINES).join("\n") }),
-      ...(typeof code === "string" ? { code } : {}),
-    };
+  // Never throws: it describes whatever a handler threw, including values String() fails on and
+  // errors whose name, message or stack are not strings.
+  try {
+    if (error instanceof Error) {
+      const { name, message, stack } = error;
+      const code = (error as { code?: unknown }).code;
+      return {
+        name: typeof name === "string" ? name : "Error",
+        message: typeof message === "string" ? message : String(message),
+        ...(typeof stack === "string" ? { stack: stack.split("\n").slice(0, STACK_LINES).join("\n") } : {}),
+        ...(typeof code === "string" ? { code } : {}),
+      };
+    }
+    return { name: "NonError", message: typeof error === "string" ? error : `A non-Error value was thrown: ${String(error)}` };
+  } catch {
+    return { name: "NonError", message: "A value was thrown that cannot be described (converting it to a string failed)." };
   }
-  return { name: "NonError", message: typeof error === "string" ? error : `A non-Error value was thrown: ${String(error)}` };
 }

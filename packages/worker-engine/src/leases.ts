@@ -35,6 +35,12 @@ export interface ClaimRequest {
   readonly types?: readonly string[] | undefined;
   /** The worker's capabilities; tasks requiring others are skipped. */
   readonly capabilities: readonly string[];
+  /**
+   * Recover expired leases first (default true). A worker that has finished tasks not yet recorded
+   * claims without it, and recovers once it has recorded them: otherwise a lease that ran out
+   * while the outcome waited would hand a finished task to another run.
+   */
+  readonly recover?: boolean;
 }
 
 export interface ClaimedTask {
@@ -91,7 +97,7 @@ export function hasClaimable(db: QueueDatabase, request: Pick<ClaimRequest, "typ
 export function claim(db: QueueDatabase, request: ClaimRequest): ClaimOutcome {
   const now = db.clock.now();
   const recovered: Task[] = [];
-  for (const row of recoverExpiredLeases(db, now)) {
+  for (const row of request.recover === false ? [] : recoverExpiredLeases(db, now)) {
     try {
       recovered.push(taskFromRow(row));
     } catch {

@@ -239,7 +239,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         if (limit > 0) this.#backlog = claimed >= limit;
         if (recordAfter) {
           await new Promise((resolve) => setImmediate(resolve));
-          await this.#tick(0);
+          // Expired leases are recovered here, after this worker's own outcomes are recorded.
+          await this.#tick(0, { recover: true });
         }
         errorDelay = this.options.pollIntervalMs;
         // What was just recorded may have made tasks claimable (a retry due at once): look again
@@ -305,10 +306,12 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
 
   /**
    * One write transaction: record finished tasks (unless `record` is false), recover expired
-   * leases, claim up to `limit`. Claimed tasks start right after the commit, then the events are
+   * leases (with `recover`, by default whenever it records and claims), claim up to `limit`. Claimed tasks start right after the commit, then the events are
    * emitted. Returns how many rows the claim took.
    */
-  async #tick(limit: number, { record = true } = {}): Promise<number> {
+  async #tick(limit: number, options: { readonly record?: boolean; readonly recover?: boolean } = {}): Promise<number> {
+    const record = options.record ?? true;
+    const recover = options.recover ?? (record && limit > 0);
     if (limit <= 0 && (this.#outcomes.length === 0 || !record)) return 0;
     // Take the pending outcomes: handlers that finish while this commits add to a fresh list.
     const outcomes = record ? this.#outcomes : [];
@@ -320,12 +323,13 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     try {
       claimed = await this.db.transaction((tx) => {
         events = this.#record(tx, outcomes);
-        if (limit <= 0) return [];
+        if (limit <= 0 && !recover) return [];
         const result = claim(tx, {
           workerId: this.id,
           strategy: this.options.strategy,
           leaseMs: this.options.leaseMs,
-          limit,
+          limit: Math.max(0, limit),
+          recover,
           types: this.options.types,
           capabilities: this.options.capabilities,
         });
@@ -484,18 +488,26 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       this.#averageRunMs = this.#averageRunMs === undefined ? ms : this.#averageRunMs * 0.9 + ms * 0.1;
       return true;
     };
+    const endSpan = (error?: unknown) => {
+      try {
+        span?.end(error);
+      } catch {
+        // Tracing must not keep a task from being recorded.
+      }
+    };
     const ended = Promise.resolve()
       .then(span === undefined ? invoke : () => span.run(invoke))
       .then(
         (value) => {
-          span?.end();
-          if (handlerFirst()) this.#settleSuccess(running, value);
+          endSpan();
+          if (handlerFirst()) this.#decide(running, () => this.#settleSuccess(running, value));
         },
         (error: unknown) => {
-          span?.end(error);
+          endSpan(error);
           if (!handlerFirst()) return;
-          if (running.reason !== undefined) this.#settleAborted(running, error);
-          else this.#settleFailure(running, error);
+          this.#decide(running, () =>
+            running.reason !== undefined ? this.#settleAborted(running, error) : this.#settleFailure(running, error),
+          );
         },
       )
       .then(() => {
@@ -511,7 +523,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       // handler that ignores its signal past the grace keeps its slot until it does stop, so the
       // worker never runs more than `concurrency`.
       void settlesWithin(ended, this.options.abortGraceMs).then(async (stopped) => {
-        this.#settleAborted(running, running.abortError);
+        this.#decide(running, () => this.#settleAborted(running, running.abortError));
         this.#markDecided(running);
         if (!stopped) {
           this.#signal(); // the outcome is ready to record although the handler has not ended
@@ -520,6 +532,23 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         release();
       });
     };
+  }
+
+  /**
+   * Runs a settle step; should it throw (it only formats what the handler returned or threw), the
+   * attempt is dead-lettered with what went wrong instead, so its slot and lease are never held
+   * without an outcome.
+   */
+  #decide(running: Running, settle: () => void): void {
+    try {
+      settle();
+    } catch (caught) {
+      const error = {
+        name: "OutcomeError",
+        message: `The outcome of task ${running.task.id} could not be recorded: ${toTaskError(caught).message}`,
+      };
+      this.#settle(running, "fail", { outcome: "dead_letter", error: JSON.stringify(error) }, error);
+    }
   }
 
   #markDecided(running: Running): void {

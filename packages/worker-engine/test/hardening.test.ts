@@ -1,3 +1,4 @@
+import { isPermanentError, markPermanent, toTaskError } from "@queue/worker-engine";
 import Database from "better-sqlite3";
 import { describe, expect, it, vi } from "vitest";
 import { eventually, harness } from "./helpers.js";
@@ -118,6 +119,36 @@ describe("Worker hardening", () => {
     expect(poison).toEqual({ status: "dead_letter", name: "InvalidData" });
   });
 
+  it("a handler that throws a value that cannot be described still frees its slot, is recorded, and the worker stops", async () => {
+    const { client, worker } = harness({ realTime: true });
+    const { task } = await client.enqueue("odd", null, { maxAttempts: 1 });
+    const unprintable = Object.create(null) as object; // String() throws on it
+    const w = worker({ handlers: { odd: async () => Promise.reject(unprintable) } });
+    const stats = await w.runUntilEmpty();
+    expect(stats.deadLettered).toBe(1);
+    expect(w.activeTaskIds).toEqual([]);
+    expect(await client.get(task.id)).toMatchObject({ status: "dead_letter", error: { name: "NonError" } });
+  }, 15_000);
+
+  it("records its own finished task before recovering expired leases, even when the lease ran out meanwhile", async () => {
+    const { client, worker, clock } = harness();
+    await client.enqueueMany([0, 1, 2].map((n) => ({ type: "t", payload: n, options: { maxAttempts: 1 } })));
+    const w = worker({
+      concurrency: 1,
+      prefetch: 0,
+      leaseMs: 1_000,
+      handlers: {
+        t: async (payload) => {
+          // The process stalls past its lease while running the first task, then finishes it.
+          if (payload === 0) clock.advance(5_000);
+        },
+      },
+    });
+    const stats = await w.runUntilEmpty();
+    expect(stats).toMatchObject({ completed: 3, leaseLost: 0, deadLettered: 0 });
+    expect((await client.list({ status: "completed" })).tasks).toHaveLength(3);
+  });
+
   it("never runs a timed-out attempt beside its retry: the handler gets a grace period to stop", async () => {
     const { client, worker } = harness({ realTime: true });
     const { task } = await client.enqueue("slow", null, { timeoutMs: 50, maxAttempts: 3 });
@@ -151,5 +182,19 @@ describe("Worker hardening", () => {
     await eventually(() => w.activeTaskIds.length === 1);
     await w.stop({ graceful: false });
     await expect(draining).resolves.toMatchObject({ claimed: 1 });
+  });
+});
+
+describe("markPermanent", () => {
+  it("makes a permanent error that reads as the original, and leaves the original as it was", () => {
+    const original = Object.assign(new TypeError("bad input"), { code: "E_BAD" });
+    const permanent = markPermanent(original);
+    expect(isPermanentError(permanent)).toBe(true);
+    expect(isPermanentError(original)).toBe(false);
+    expect(permanent).toBeInstanceOf(TypeError);
+    expect(toTaskError(permanent)).toEqual(toTaskError(original));
+    expect(toTaskError(permanent)).toMatchObject({ name: "TypeError", message: "bad input", code: "E_BAD" });
+    expect(markPermanent(permanent)).toBe(permanent);
+    expect(toTaskError(markPermanent("plain text"))).toMatchObject({ name: "PermanentError", message: "plain text" });
   });
 });

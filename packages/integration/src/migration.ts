@@ -7,7 +7,7 @@ import { backup, backupFileName } from "@queue/maintenance";
 import { QueueValidator, type ValidationReport } from "@queue/validation";
 import { isFinal, type Run } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
-import { RUN_TASK_TYPE_PREFIX, resolveRunAttempts, runKey, runTaskInput } from "./run-task.js";
+import { RUN_TASK_TYPE_PREFIX, resolveRunAttempts, runIdOfKey, runKey, runTaskInput } from "./run-task.js";
 
 export interface InitializeQueueResult {
   readonly path: string;
@@ -69,7 +69,7 @@ export async function migrateInflightRuns(options: {
     options.db
       .statement<{ key: string }>("SELECT idempotency_key AS key FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))")
       .all(JSON.stringify(inflight.map((run) => runKey(run.id))))
-      .map((row) => row.key.slice("run:".length)),
+      .map((row) => runIdOfKey(row.key)),
   );
   const toMigrate = inflight.filter((run) => !present.has(run.id));
   if (!options.dryRun && toMigrate.length > 0) {

@@ -7,11 +7,13 @@ import { isFinal, isoTime, type Run, type RunRequest, runStatusOf, scheduledTime
 import { RunRegistry } from "./run-registry.js";
 import {
   executeRun,
+  RUN_KEY_PREFIX,
   type RunAttempts,
   type RunPayload,
   type RunResult,
   type RunWorkerContext,
   resolveRunAttempts,
+  runIdOfKey,
   runKey,
   runTaskInput,
   runTaskType,
@@ -95,9 +97,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   readonly #client: QueueClient;
   readonly #embedded: false | EmbeddedWorkerTuning;
   #worker: Worker | undefined;
-  /** The modules the current embedded worker was built for. */
-  #workerModules = "";
-  /** How many modules it was built for: modules are only ever added, so a new count means a new module. */
+  /** How many modules the current embedded worker was built for: modules are only ever added, so a new count means a new module. */
   #workerModuleCount = 0;
   /** The current worker has started and runs every registered module. */
   #workerReady = false;
@@ -222,7 +222,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
         `SELECT idempotency_key AS key FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?)) AND status IN ('queued', 'leased')`,
       )
       .all(JSON.stringify([...this.#pending].map(runKey)))
-      .map((row) => row.key.slice("run:".length));
+      .map((row) => runIdOfKey(row.key));
   }
 
   isTaskActive(runId: string): boolean {
@@ -252,8 +252,6 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     // The usual case, on every startTask: a worker already runs every registered module.
     if (this.#worker !== undefined && this.#workerModuleCount === this.#modules.size) return this.#started ?? Promise.resolve();
     const modules = [...this.#modules.keys()].sort();
-    const key = JSON.stringify(modules);
-    if (this.#worker !== undefined && this.#workerModules === key) return this.#started ?? Promise.resolve();
     const previous = this.#worker;
     const tuning = this.#embedded;
     const worker = new Worker({
@@ -279,7 +277,6 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       this.#syncedVersion = -1;
     });
     this.#worker = worker;
-    this.#workerModules = key;
     this.#workerModuleCount = modules.length;
     // The replaced worker stops claiming at once and finishes what it is running.
     if (previous !== undefined) this.#retiring.push(previous.stop());
@@ -293,7 +290,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
 
   #record(task: Task): void {
     const key = task.idempotencyKey;
-    if (typeof key !== "string" || !key.startsWith("run:")) return;
+    if (typeof key !== "string" || !key.startsWith(RUN_KEY_PREFIX)) return;
     this.#apply(key, task.status, task.startedAt?.getTime() ?? null, task.finishedAt?.getTime() ?? null, task);
     this.#wakeIfDrained();
   }
@@ -341,7 +338,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
    * Task) or a read of the row reported it. Error and result are decoded only for a finished run.
    */
   #apply(key: string, taskStatus: TaskStatus, startedAt: number | null, finishedAt: number | null, source: Task | TaskState): void {
-    const runId = key.slice("run:".length);
+    const runId = runIdOfKey(key);
     const run = this.registry.get(runId);
     if (run === undefined || !this.#pending.has(runId)) return;
     const status = runStatusOf(taskStatus);

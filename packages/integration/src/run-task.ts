@@ -18,9 +18,17 @@ export function runTaskType(moduleId: string): string {
   return `${RUN_TASK_TYPE_PREFIX}${moduleId}`;
 }
 
+/** What begins the idempotency key of every run's task. */
+export const RUN_KEY_PREFIX = "run:";
+
 /** The idempotency key of a run's task. */
 export function runKey(runId: string): string {
-  return `run:${runId}`;
+  return `${RUN_KEY_PREFIX}${runId}`;
+}
+
+/** The run id in a run's idempotency key (one made by runKey). */
+export function runIdOfKey(key: string): string {
+  return key.slice(RUN_KEY_PREFIX.length);
 }
 
 export interface RunPayload {

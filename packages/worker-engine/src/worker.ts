@@ -306,8 +306,9 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
 
   /**
    * One write transaction: record finished tasks (unless `record` is false), recover expired
-   * leases (with `recover`, by default whenever it records and claims), claim up to `limit`. Claimed tasks start right after the commit, then the events are
-   * emitted. Returns how many rows the claim took.
+   * leases (with `recover`, by default whenever it records and claims), claim up to `limit`.
+   * Claimed tasks start right after the commit, then the events are emitted. Returns how many rows
+   * the claim took.
    */
   async #tick(limit: number, options: { readonly record?: boolean; readonly recover?: boolean } = {}): Promise<number> {
     const record = options.record ?? true;
@@ -328,7 +329,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
           workerId: this.id,
           strategy: this.options.strategy,
           leaseMs: this.options.leaseMs,
-          limit: Math.max(0, limit),
+          limit,
           recover,
           types: this.options.types,
           capabilities: this.options.capabilities,

@@ -24,7 +24,7 @@ export function leaseNext(db: QueueDatabase, workerId = "test-worker"): { id: nu
     claimTasks(tx, buildClaimSql({ orderBy: "run_after, id" }), { now, leaseUntil: now + 30_000, token, workerId, limit: 1 }),
   );
   const row = rows[0];
-  return row === undefined ? undefined : { id: row.id, token };
+  return row === undefined ? undefined : { id: row[0], token };
 }
 
 export { tempDbPath };

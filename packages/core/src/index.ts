@@ -24,8 +24,9 @@ export {
 export {
   buildClaimProbeSql,
   buildClaimSql,
+  CLAIM_COLUMNS,
   CLAIM_RETURNING,
-  type ClaimedRow,
+  type ClaimedValues,
   type ClaimFilters,
   type ClaimShape,
   COUNT_BY_STATUS_SQL,

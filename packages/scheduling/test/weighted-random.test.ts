@@ -15,7 +15,8 @@ function enqueue(priority: number, at: number): number {
 
 function claimOne(now: number): { id: number; priority: number } | undefined {
   const rows = claimTasks(db, buildClaimSql(weightedRandom.shape), { now, leaseUntil: now + 1, token: "t", workerId: "w", limit: 1 });
-  return rows[0];
+  const row = rows[0];
+  return row === undefined ? undefined : { id: row[0], priority: row[2] };
 }
 
 describe("weighted_random", () => {

@@ -126,7 +126,7 @@ export function claim(db: QueueDatabase, request: ClaimRequest): ClaimOutcome {
       const reason = { name: "InvalidData", message: (error as Error).message };
       releaseLeasedTask(
         db,
-        { id: row.id, token, status: "dead_letter", error: JSON.stringify(reason), runAfter: now, refundAttempt: false },
+        { id: row[0], token, status: "dead_letter", error: JSON.stringify(reason), runAfter: now, refundAttempt: false },
         now,
       );
     }

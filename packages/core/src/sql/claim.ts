@@ -1,51 +1,72 @@
 import type { TaskRow } from "../models/task-row.js";
 
 /**
- * What a claim returns: the columns a queued task can differ in. The others are known without
- * reading them back (the claim just wrote them, or a queued task always has them), and every
- * returned column costs: RETURNING all 22 made claims about a third slower.
+ * What a claim returns, in this order: the columns a queued task can differ in. The others are
+ * known without reading them back (the claim just wrote them, or a queued task always has them),
+ * and every returned column costs: RETURNING all 22 made claims about a third slower.
  */
-export const CLAIM_RETURNING =
-  "id, type, priority, payload, attempts, max_attempts, run_after, idempotency_key, timeout_ms, required_capabilities, error, progress, created_at, trace_parent";
+export const CLAIM_COLUMNS = [
+  "id",
+  "type",
+  "priority",
+  "payload",
+  "attempts",
+  "max_attempts",
+  "run_after",
+  "idempotency_key",
+  "timeout_ms",
+  "required_capabilities",
+  "error",
+  "progress",
+  "created_at",
+  "trace_parent",
+] as const;
 
-export type ClaimedRow = Pick<
-  TaskRow,
-  | "id"
-  | "type"
-  | "priority"
-  | "payload"
-  | "attempts"
-  | "max_attempts"
-  | "run_after"
-  | "idempotency_key"
-  | "timeout_ms"
-  | "required_capabilities"
-  | "error"
-  | "progress"
-  | "created_at"
-  | "trace_parent"
->;
+export const CLAIM_RETURNING = CLAIM_COLUMNS.join(", ");
 
 /**
- * The full row of a task just claimed, from what the claim returned and what it wrote. Properties
- * are copied one by one: spreading a row object from better-sqlite3 is several times slower.
+ * One claimed row as the claim statement returns it: its values in {@link CLAIM_COLUMNS} order.
+ * Claims read rows as arrays: naming each value of each row cost about a sixth of the claim.
  */
-export function claimedTaskRow(row: ClaimedRow, lease: { token: string; workerId: string; leaseUntil: number; now: number }): TaskRow {
+export type ClaimedValues = readonly [
+  id: number,
+  type: string,
+  priority: number,
+  payload: string,
+  attempts: number,
+  maxAttempts: number,
+  runAfter: number,
+  idempotencyKey: string | null,
+  timeoutMs: number | null,
+  requiredCapabilities: string | null,
+  error: string | null,
+  progress: number | null,
+  createdAt: number,
+  traceParent: string | null,
+];
+
+/** The full row of a task just claimed, from what the claim returned and what it wrote. */
+export function claimedTaskRow(
+  values: ClaimedValues,
+  lease: { token: string; workerId: string; leaseUntil: number; now: number },
+): TaskRow {
+  const [id, type, priority, payload, attempts, maxAttempts, runAfter, idempotencyKey, timeoutMs, capabilities, error, progress, createdAt, traceParent] =
+    values;
   return {
-    id: row.id,
-    type: row.type,
-    priority: row.priority,
-    payload: row.payload,
-    attempts: row.attempts,
-    max_attempts: row.max_attempts,
-    run_after: row.run_after,
-    idempotency_key: row.idempotency_key,
-    timeout_ms: row.timeout_ms,
-    required_capabilities: row.required_capabilities,
-    error: row.error,
-    progress: row.progress,
-    created_at: row.created_at,
-    trace_parent: row.trace_parent,
+    id,
+    type,
+    priority,
+    payload,
+    attempts,
+    max_attempts: maxAttempts,
+    run_after: runAfter,
+    idempotency_key: idempotencyKey,
+    timeout_ms: timeoutMs,
+    required_capabilities: capabilities,
+    error,
+    progress,
+    created_at: createdAt,
+    trace_parent: traceParent,
     status: "leased",
     lease_until: lease.leaseUntil,
     lease_token: lease.token,

@@ -3,7 +3,7 @@
 import type { QueueDatabase } from "../database.js";
 import { TASK_COLUMNS, type TaskRow } from "../models/task-row.js";
 import type { TaskStatus } from "../types.js";
-import type { ClaimedRow } from "./claim.js";
+import type { ClaimedValues } from "./claim.js";
 
 /** A task as the producer describes it, already validated and serialised. */
 export interface NewTaskRow {
@@ -168,8 +168,8 @@ export function recoverExpiredLeases(db: QueueDatabase, now: number): TaskRow[] 
 }
 
 /** Runs a claim statement built by `buildClaimSql`; map each row with `claimedTaskRow`. */
-export function claimTasks(db: QueueDatabase, sql: string, params: Record<string, unknown>): ClaimedRow[] {
-  return db.statement<ClaimedRow>(sql).all(params);
+export function claimTasks(db: QueueDatabase, sql: string, params: Record<string, unknown>): ClaimedValues[] {
+  return db.rawStatement<ClaimedValues>(sql).all(params);
 }
 
 /** One success to record: the task, the lease token its worker holds, and the result as JSON text. */

@@ -11,22 +11,22 @@ interface Pending<Item, Result> {
 
 /**
  * Collects the writes submitted in one turn of the event loop and commits them in shared
- * transactions (at most `maxBatch` items each, with a turn of the event loop between them). A promise resolves only after its item's
- * transaction committed. Flushes run one after another, so items commit in the order they were
+ * transactions (at most `maxBatch` items each, read before each transaction, with a turn of the
+ * event loop between them). A promise resolves only after its item's transaction committed. Flushes run one after another, so items commit in the order they were
  * submitted. `write` rejects only when its transaction failed; then, unless the failure was lock
  * contention, the items are retried one per transaction so that one bad item fails alone. What goes
  * wrong after a commit is reported per item and never causes a second write.
  */
 export class GroupCommitter<Item, Result> {
   readonly #write: (items: readonly Item[]) => Promise<Settled<Result>[]>;
-  readonly #maxBatch: number;
+  readonly #maxBatch: () => number;
   #pending: Pending<Item, Result>[] = [];
   #scheduled = false;
   #tail: Promise<void> = Promise.resolve();
 
-  constructor(write: (items: readonly Item[]) => Promise<Settled<Result>[]>, maxBatch = 512) {
+  constructor(write: (items: readonly Item[]) => Promise<Settled<Result>[]>, maxBatch: number | (() => number) = 512) {
     this.#write = write;
-    this.#maxBatch = maxBatch;
+    this.#maxBatch = typeof maxBatch === "number" ? () => maxBatch : maxBatch;
   }
 
   submit(item: Item): Promise<Result> {
@@ -54,11 +54,13 @@ export class GroupCommitter<Item, Result> {
     const pending = this.#pending;
     this.#pending = [];
     this.#scheduled = false;
-    for (let start = 0; start < pending.length; start += this.#maxBatch) {
+    for (let start = 0; start < pending.length; ) {
       // Between batches the event loop gets a turn: a burst of thousands of writes must not hold
       // timers, I/O and local workers for the whole of it.
       if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-      await this.#commit(pending.slice(start, start + this.#maxBatch));
+      const end = start + Math.max(1, this.#maxBatch());
+      await this.#commit(pending.slice(start, end));
+      start = end;
     }
   }
 

@@ -1,4 +1,5 @@
 import { QueueClient } from "@queue/client";
+import { onLocalWork } from "@queue/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openTemp } from "./helpers.js";
@@ -55,6 +56,35 @@ describe("group commit", () => {
     expect(results.map((result) => result.task.payload)).toEqual(Array.from({ length: 2_000 }, (_, n) => n));
     const ids = results.map((result) => result.task.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    await client.close();
+  });
+
+  it("writes smaller batches while a worker in this process watches the same file", async () => {
+    const { db } = openTemp();
+    const client = new QueueClient({ db });
+    const sizes: number[] = [];
+    const original = db.transaction.bind(db);
+    db.transaction = ((fn: (tx: typeof db) => unknown) =>
+      original((tx) => {
+        const before = tx.statement<{ n: number }>("SELECT count(*) AS n FROM tasks").get()?.n ?? 0;
+        const result = fn(tx);
+        sizes.push((tx.statement<{ n: number }>("SELECT count(*) AS n FROM tasks").get()?.n ?? 0) - before);
+        return result;
+      })) as typeof db.transaction;
+    const burst = (from: number) => Promise.all(Array.from({ length: 600 }, (_, n) => client.enqueue("t", from + n)));
+    await burst(0);
+    expect(sizes).toEqual([512, 88]);
+    sizes.length = 0;
+    const unsubscribe = onLocalWork(db.path, () => undefined);
+    try {
+      await burst(600);
+      expect(sizes).toEqual([128, 128, 128, 128, 88]);
+    } finally {
+      unsubscribe();
+    }
+    sizes.length = 0;
+    await burst(1_200);
+    expect(sizes).toEqual([512, 88]);
     await client.close();
   });
 });

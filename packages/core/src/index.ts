@@ -4,7 +4,7 @@ export { QueueDatabase } from "./database.js";
 export { describeValue, invalidConfig, isQueueError, QueueError, type QueueErrorCode, type QueueErrorOptions } from "./errors.js";
 export { TypedEmitter } from "./events.js";
 export { type SerializeJsonOptions, serializeJson } from "./json.js";
-export { notifyLocalWorkers, onLocalWork } from "./local-wakeup.js";
+export { localWorkerCount, notifyLocalWorkers, onLocalWork } from "./local-wakeup.js";
 export { MIGRATIONS, type Migration, SCHEMA_VERSION } from "./migrations/index.js";
 export { MIGRATIONS_TABLE, readSchemaVersion, runMigrations } from "./migrations/runner.js";
 export { dateFromMillis, parseJsonColumn } from "./models/json.js";
@@ -63,7 +63,7 @@ export {
   recentTimings,
   tasksChangedAfter,
 } from "./sql/metrics.js";
-export { ALL_TYPES, PAUSE_FILTERS, pausedTypes, pauseType, resumeType } from "./sql/pauses.js";
+export { ALL_TYPES, anyPaused, PAUSE_FILTERS, pausedTypes, pauseType, resumeType } from "./sql/pauses.js";
 export {
   type Completion,
   cancelQueuedTask,

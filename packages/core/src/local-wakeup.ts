@@ -24,6 +24,11 @@ export function onLocalWork(path: string, listener: Listener): () => void {
   };
 }
 
+/** How many listeners (workers in this process) wait for work on `path`. */
+export function localWorkerCount(path: string): number {
+  return registry.get(path)?.size ?? 0;
+}
+
 /** Calls every listener for `path`; one that throws is reported asynchronously and cannot affect the caller. */
 export function notifyLocalWorkers(path: string): void {
   const set = registry.get(path);

@@ -136,6 +136,16 @@ describe.each([
     expect(details).not.toContain("TEMP B-TREE");
   });
 
+  it("the claim of a one-type worker without capabilities, nothing paused, reads the same index in order", () => {
+    const sql = buildClaimSql(
+      { index: QUEUED_BY_RUN_AFTER_INDEX, orderBy: "run_after, id" },
+      { types: "one", capabilities: "none", pauses: false },
+    );
+    const details = plan(filledDatabase(), sql, { ...claimParams, type: "type-1" });
+    expect(details).toMatch(/USING (COVERING )?INDEX tasks_queued_by_run_after/);
+    expect(details).not.toContain("TEMP B-TREE");
+  });
+
   it("the priority claim reads the queued-by-priority index in order", () => {
     const details = plan(
       filledDatabase(),

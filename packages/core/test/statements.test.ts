@@ -1,12 +1,17 @@
 import {
+  anyPaused,
   buildClaimSql,
   CLAIM_COLUMNS,
   CLAIM_RETURNING,
+  type ClaimFilters,
   claimedTaskRow,
   claimTasks,
   insertTask,
   isQueueError,
+  pauseType,
   QUEUED_BY_RUN_AFTER_INDEX,
+  type QueueDatabase,
+  resumeType,
   TASK_COLUMNS,
   taskFromRow,
 } from "@queue/core";
@@ -73,6 +78,82 @@ describe("claimTasks", () => {
     // Exactly what a full read of the row gives back.
     const stored = db.statement(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get(row.id);
     expect(row).toEqual(stored);
-    expect(taskFromRow(row)).toMatchObject({ status: "leased", attempts: 1, payload: { to: "a@example.com" }, requiredCapabilities: ["smtp"] });
+    expect(taskFromRow(row)).toMatchObject({
+      status: "leased",
+      attempts: 1,
+      payload: { to: "a@example.com" },
+      requiredCapabilities: ["smtp"],
+    });
+  });
+});
+
+describe("claim filters", () => {
+  const shape = { index: QUEUED_BY_RUN_AFTER_INDEX, orderBy: "run_after, id" };
+
+  function seed(db: QueueDatabase): void {
+    const insert = db.statement(
+      "INSERT INTO tasks (type, payload, run_after, required_capabilities, created_at, updated_at) VALUES (?, 'null', 0, ?, 0, 0)",
+    );
+    for (const [type, capabilities] of [
+      ["a", null],
+      ["a", "[]"],
+      ["a", '["gpu"]'],
+      ["b", null],
+      ["c", null],
+    ] as const) {
+      insert.run(type, capabilities);
+    }
+  }
+
+  /** Ids of what a claim with these filters takes (rolled back, so each call sees the same queue). */
+  function claimedIds(db: QueueDatabase, filters: ClaimFilters, params: Record<string, unknown>): number[] {
+    const sql = buildClaimSql(shape, filters);
+    const ids: number[] = [];
+    try {
+      db.transactionSync((tx) => {
+        for (const values of claimTasks(tx, sql, { now: 1, leaseUntil: 2, token: "t", workerId: "w", limit: 10, ...params }))
+          ids.push(values[0]);
+        throw new Error("roll back");
+      });
+    } catch (error) {
+      if ((error as Error).message !== "roll back") throw error;
+    }
+    return ids.sort((x, y) => x - y);
+  }
+
+  it("takes one type by name, or several from a list, alike", () => {
+    const db = openTemp();
+    seed(db);
+    const one = claimedIds(db, { types: "one", capabilities: false }, { type: "a" });
+    expect(one).toEqual([1, 2, 3]);
+    expect(claimedIds(db, { types: "list", capabilities: false }, { types: '["a"]' })).toEqual(one);
+    expect(claimedIds(db, { types: true, capabilities: false }, { types: '["a","c"]' })).toEqual([1, 2, 3, 5]);
+  });
+
+  it("for a worker without capabilities takes only tasks that require none, as the capability list [] does", () => {
+    const db = openTemp();
+    seed(db);
+    const none = claimedIds(db, { types: false, capabilities: "none" }, {});
+    expect(none).toEqual([1, 2, 4, 5]);
+    expect(claimedIds(db, { types: false, capabilities: true }, { capabilities: "[]" })).toEqual(none);
+    expect(claimedIds(db, { types: false, capabilities: true }, { capabilities: '["gpu"]' })).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("skips paused types unless told nothing is paused, and anyPaused says which form is right", async () => {
+    const db = openTemp();
+    seed(db);
+    expect(anyPaused(db)).toBe(false);
+    const all = [1, 2, 3, 4, 5];
+    expect(claimedIds(db, { types: false, capabilities: false, pauses: false }, {})).toEqual(all);
+    await db.transaction((tx) => pauseType(tx, "a", 0));
+    expect(anyPaused(db)).toBe(true);
+    expect(claimedIds(db, { types: false, capabilities: false }, {})).toEqual([4, 5]);
+    await db.transaction((tx) => pauseType(tx, "*", 0));
+    expect(claimedIds(db, { types: false, capabilities: false, pauses: true }, {})).toEqual([]);
+    await db.transaction((tx) => {
+      resumeType(tx, "a");
+      resumeType(tx, "*");
+    });
+    expect(anyPaused(db)).toBe(false);
   });
 });

@@ -3,8 +3,10 @@
 // fail or extend a task, and a late answer after the lease was lost changes nothing.
 import { randomUUID } from "node:crypto";
 import {
+  anyPaused,
   buildClaimProbeSql,
   buildClaimSql,
+  type ClaimFilters,
   claimedTaskRow,
   claimTasks,
   completeLeasedTasks,
@@ -58,16 +60,29 @@ export interface ClaimOutcome {
 
 const claimSqlCache = new Map<string, string>();
 
-function claimSql(request: ClaimRequest): string {
-  const types = request.types !== undefined;
-  const capabilities = true;
-  const key = JSON.stringify([request.strategy.name, request.strategy.shape, types]);
+/**
+ * The claim statement for this request, in its cheapest form: without the pause filters when
+ * nothing is paused (read in the caller's write transaction, so no pause can start before the
+ * claim commits), with `type = :type` for a worker of one type, and without the capability list
+ * for a worker that has none.
+ */
+function claimStatement(db: QueueDatabase, request: ClaimRequest): { sql: string; params: Record<string, unknown> } {
+  const filters: ClaimFilters = {
+    types: request.types === undefined ? false : request.types.length === 1 ? "one" : "list",
+    capabilities: request.capabilities.length === 0 ? "none" : true,
+    pauses: anyPaused(db),
+  };
+  const key = `${request.strategy.name}\0${JSON.stringify(request.strategy.shape)}\0${filters.types}\0${filters.capabilities}\0${filters.pauses}`;
   let sql = claimSqlCache.get(key);
   if (sql === undefined) {
-    sql = buildClaimSql(request.strategy.shape, { types, capabilities });
+    sql = buildClaimSql(request.strategy.shape, filters);
     claimSqlCache.set(key, sql);
   }
-  return sql;
+  const params: Record<string, unknown> = {};
+  if (filters.types === "one") params.type = request.types?.[0];
+  else if (filters.types === "list") params.types = JSON.stringify(request.types);
+  if (filters.capabilities === true) params.capabilities = JSON.stringify(request.capabilities);
+  return { sql, params };
 }
 
 const probeSql = {
@@ -107,14 +122,14 @@ export function claim(db: QueueDatabase, request: ClaimRequest): ClaimOutcome {
   if (request.limit < 1) return { claimed: [], discarded: 0, recovered };
   const token = randomUUID();
   const leaseUntil = now + request.leaseMs;
-  const rows = claimTasks(db, claimSql(request), {
+  const statement = claimStatement(db, request);
+  const rows = claimTasks(db, statement.sql, {
+    ...statement.params,
     now,
     leaseUntil,
     token,
     workerId: request.workerId,
     limit: request.limit,
-    capabilities: JSON.stringify(request.capabilities),
-    ...(request.types === undefined ? {} : { types: JSON.stringify(request.types) }),
   });
   const lease = { token, workerId: request.workerId, leaseUntil, now };
   const tasks: Task[] = [];

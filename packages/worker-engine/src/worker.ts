@@ -119,6 +119,15 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   #nextDue: number | null = null;
   /** The last claim took all it asked for: more tasks are probably waiting. */
   #backlog = true;
+  /**
+   * False once a claim came up short (the queue had nothing more for this worker) until something
+   * may have changed that: work enqueued in this process, a write by another connection, a task
+   * falling due, a retry recorded here, or pollIntervalMs passing (expired leases elsewhere). While
+   * false, freed slots do not each cost a claim that would find nothing.
+   */
+  #mayHaveWork = true;
+  /** When the last claim ran (performance.now()). */
+  #lastClaimAt = 0;
   #dataVersion = -1;
   /** The idle poll's next wait: short while other processes are writing, doubling up to pollIntervalMs. */
   #pollDelay: number;
@@ -186,7 +195,10 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     );
     this.#state = "running";
     this.#heartbeat = setInterval(() => void this.#renewLeases(), this.options.heartbeatMs);
-    this.#unsubscribeLocal = onLocalWork(this.db.path, () => this.#signal());
+    this.#unsubscribeLocal = onLocalWork(this.db.path, () => {
+      this.#mayHaveWork = true;
+      this.#signal();
+    });
     if (this.options.handleSignals) {
       this.#onSignal = () => void this.stop();
       process.once("SIGINT", this.#onSignal);
@@ -225,8 +237,10 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         continue;
       }
       // An outcome past its deadline is recorded at once; a claim waits for room for a batch (the
-      // buffer still holds tasks then, so no slot is idle meanwhile).
-      const limit = room >= batch ? room : 0;
+      // buffer still holds tasks then, so no slot is idle meanwhile), and is skipped while the
+      // queue is known to hold nothing for this worker (the outcomes are still recorded at once).
+      const wantsClaim = room >= batch;
+      const limit = wantsClaim && this.#mayFindWork() ? room : 0;
       let claimed = 0;
       try {
         // Refill the free slots first and record the finished tasks in a second transaction just
@@ -263,7 +277,9 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         this.#drained();
         return;
       }
-      if (limit === 0) continue;
+      if (!wantsClaim) continue;
+      // The claim was skipped, and what was just recorded may have put a task back (a retry).
+      if (limit === 0 && this.#mayHaveWork) continue;
       // The queue ran dry: poll for new work (the tick has started what it claimed).
       await this.#idle();
     }
@@ -341,6 +357,12 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
             this.emit("recovered", recovered);
           });
         }
+        if (limit > 0) {
+          this.#lastClaimAt = performance.now();
+          // Rows dead-lettered as undecodable were taken too. Recovered leases put tasks back in
+          // the queue: look again rather than trust "empty".
+          this.#mayHaveWork = result.claimed.length + result.discarded >= limit || result.recovered.length > 0;
+        }
         if (result.claimed.length < limit) {
           // Only a time still to come can wake an idle worker: a past-due task it could not claim
           // (another type, a missing capability, paused) must not make it spin.
@@ -392,7 +414,10 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       });
     }
     for (const outcome of outcomes) {
-      if (outcome.kind === "fail") events.push(this.#recordFailure(tx, outcome, now));
+      if (outcome.kind !== "fail") continue;
+      events.push(this.#recordFailure(tx, outcome, now));
+      // A retry or a release puts the task back in the queue.
+      if (outcome.failure.outcome === "retry" || outcome.failure.outcome === "release") this.#mayHaveWork = true;
     }
     return events;
   }
@@ -725,19 +750,39 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
    */
   async #idle(): Promise<void> {
     while (this.#state === "running") {
-      if (await this.#sleep(this.#pollDelay)) return;
+      // A task falling due (a delay, a retry's backoff) is not left waiting for the next poll.
+      const untilDue = this.#nextDue === null ? Number.POSITIVE_INFINITY : Math.max(1, this.#nextDue - this.db.clock.now());
+      if (await this.#sleep(Math.min(this.#pollDelay, untilDue))) return;
       const version = this.#readDataVersion();
       if (version !== this.#dataVersion) {
         this.#dataVersion = version;
         this.#pollDelay = this.#shortestPoll();
-        if (this.#probe()) return;
+        if (this.#probe()) {
+          this.#mayHaveWork = true;
+          return;
+        }
         continue;
       }
       // With no due time known, look: the due time noted may ignore this worker's filters (a paused
       // or unhandled type's task fell due first), and a delay or retry must not wait for a write.
-      if (this.#nextDue === null ? this.#probe() : this.db.clock.now() >= this.#nextDue) return;
+      if (this.#nextDue === null ? this.#probe() : this.db.clock.now() >= this.#nextDue) {
+        this.#mayHaveWork = true;
+        return;
+      }
       this.#pollDelay = Math.min(this.options.pollIntervalMs, this.#pollDelay * 2);
     }
+  }
+
+  /**
+   * Whether a claim now could find something. After a claim that came up short, only if something
+   * may have changed since (see #mayHaveWork); the checks are cheap: no statement but PRAGMA
+   * data_version.
+   */
+  #mayFindWork(): boolean {
+    if (this.#mayHaveWork) return true;
+    if (this.#nextDue !== null && this.db.clock.now() >= this.#nextDue) return true;
+    if (performance.now() - this.#lastClaimAt >= this.options.pollIntervalMs) return true;
+    return this.#readDataVersion() !== this.#dataVersion;
   }
 
   /** A twentieth of pollIntervalMs, but not under 5 ms (nor over pollIntervalMs). */

@@ -50,8 +50,22 @@ export function claimedTaskRow(
   values: ClaimedValues,
   lease: { token: string; workerId: string; leaseUntil: number; now: number },
 ): TaskRow {
-  const [id, type, priority, payload, attempts, maxAttempts, runAfter, idempotencyKey, timeoutMs, capabilities, error, progress, createdAt, traceParent] =
-    values;
+  const [
+    id,
+    type,
+    priority,
+    payload,
+    attempts,
+    maxAttempts,
+    runAfter,
+    idempotencyKey,
+    timeoutMs,
+    capabilities,
+    error,
+    progress,
+    createdAt,
+    traceParent,
+  ] = values;
   return {
     id,
     type,
@@ -108,25 +122,48 @@ export interface ClaimShape {
 export const QUEUED_BY_RUN_AFTER_INDEX = "tasks_queued_by_run_after";
 export const QUEUED_BY_PRIORITY_INDEX = "tasks_queued_by_priority";
 
-/** Which optional filters a claim applies; each adds a named parameter. */
+/**
+ * Which filters a claim applies. Each subquery costs on every execution whether or not a row needs
+ * it (together they were most of the cost of a claim that takes a task or two), so a caller that
+ * knows a filter is moot picks the form without it.
+ */
 export interface ClaimFilters {
-  /** Only these types: binds `:types`, a JSON array. */
-  readonly types: boolean;
-  /** Only tasks whose required capabilities this worker has: binds `:capabilities`, a JSON array. */
-  readonly capabilities: boolean;
+  /**
+   * Only some types: `true` or "list" binds `:types`, a JSON array; "one" binds `:type`, a single
+   * type name; false claims every type.
+   */
+  readonly types: boolean | "one" | "list";
+  /**
+   * `true`: only tasks whose required capabilities are all in `:capabilities` (a JSON array);
+   * "none": only tasks that require none (for a worker without capabilities; no parameter);
+   * false: tasks whatever they require.
+   */
+  readonly capabilities: boolean | "none";
+  /**
+   * Skip paused types (default true). False only when the caller has seen, inside the same write
+   * transaction, that nothing is paused (see `anyPaused`).
+   */
+  readonly pauses?: boolean;
 }
 
-const TYPE_FILTER = "type IN (SELECT value FROM json_each(:types))";
-const CAPABILITY_FILTER =
-  "(required_capabilities IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(tasks.required_capabilities) AS needed " +
-  "WHERE needed.value NOT IN (SELECT value FROM json_each(:capabilities))))";
+const TYPE_FILTERS = {
+  one: "type = :type",
+  list: "type IN (SELECT value FROM json_each(:types))",
+} as const;
+const CAPABILITY_FILTERS = {
+  all:
+    "(required_capabilities IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(tasks.required_capabilities) AS needed " +
+    "WHERE needed.value NOT IN (SELECT value FROM json_each(:capabilities))))",
+  // An empty JSON array requires nothing too; only rows that hold one pay for the subquery.
+  none: "(required_capabilities IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(tasks.required_capabilities)))",
+} as const;
 
 /**
  * Claims up to `:limit` runnable tasks in one atomic statement: the candidates are chosen and
  * leased in the same UPDATE, so two workers can never lease the same task. Paused types are
- * skipped. Parameters: `:now`, `:leaseUntil`, `:token`, `:workerId`, `:limit`, and `:types` /
- * `:capabilities` when those filters are on. RETURNING does not keep the ORDER BY: callers that
- * care sort the rows.
+ * skipped unless `filters.pauses` is false. Parameters: `:now`, `:leaseUntil`, `:token`,
+ * `:workerId`, `:limit`, and `:type` / `:types` / `:capabilities` as the filters ask. RETURNING
+ * does not keep the ORDER BY: callers that care sort the rows.
  */
 export function buildClaimSql(shape: ClaimShape, filters: ClaimFilters = { types: false, capabilities: false }): string {
   const where = claimConditions(filters);
@@ -154,9 +191,10 @@ RETURNING ${CLAIM_RETURNING}`;
 
 /** Which queued tasks a claim may take: due, not paused, and matching the filters. */
 function claimConditions(filters: ClaimFilters): string {
-  const conditions = ["status = 'queued'", "run_after <= :now", ...PAUSE_FILTERS];
-  if (filters.types) conditions.push(TYPE_FILTER);
-  if (filters.capabilities) conditions.push(CAPABILITY_FILTER);
+  const conditions = ["status = 'queued'", "run_after <= :now"];
+  if (filters.pauses ?? true) conditions.push(...PAUSE_FILTERS);
+  if (filters.types !== false) conditions.push(TYPE_FILTERS[filters.types === "one" ? "one" : "list"]);
+  if (filters.capabilities !== false) conditions.push(CAPABILITY_FILTERS[filters.capabilities === "none" ? "none" : "all"]);
   return conditions.join("\n    AND ");
 }
 

@@ -18,6 +18,11 @@ export function pausedTypes(db: QueueDatabase): string[] {
     .map((row) => row.type);
 }
 
+/** Whether any type (or the whole queue) is paused: one read of a table that is nearly always empty. */
+export function anyPaused(db: QueueDatabase): boolean {
+  return db.statement<{ paused: number }>("SELECT EXISTS (SELECT 1 FROM queue_pauses) AS paused").get()?.paused === 1;
+}
+
 /**
  * Claim filters that honour pauses. Both subqueries are uncorrelated, so SQLite evaluates each once
  * per claim, not once per candidate row.

@@ -1,0 +1,94 @@
+import type { QueueDatabase } from "@queue/core";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { eventually, harness } from "./helpers.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Counts the claim statements run through `db`. */
+function countClaims(db: QueueDatabase): { readonly count: number } {
+  const counter = { count: 0 };
+  const original = db.rawStatement.bind(db);
+  db.rawStatement = ((sql: string) => {
+    const statement = original(sql);
+    if (!sql.includes("SET status = 'leased'")) return statement;
+    return new Proxy(statement, {
+      get(target, property, receiver) {
+        if (property !== "all") return Reflect.get(target, property, receiver);
+        return (...args: unknown[]) => {
+          counter.count += 1;
+          return (target.all as (...a: unknown[]) => unknown)(...args);
+        };
+      },
+    });
+  }) as typeof db.rawStatement;
+  return counter;
+}
+
+describe("Worker: a queue known to be empty", () => {
+  it("records tasks finishing one by one without a claim for each freed slot", async () => {
+    const { client, db, worker } = harness({ realTime: true });
+    await client.enqueueMany([10, 30, 50, 70].map((ms) => ({ type: "t", payload: ms })));
+    const claims = countClaims(db);
+    const w = worker({ concurrency: 4, prefetch: 0, pollIntervalMs: 60_000, handlers: { t: (ms) => sleep(ms as number) } });
+    await w.start();
+    await eventually(() => w.stats.completed === 4);
+    // The first claim took all four; the second found the queue empty. The four slots freed later
+    // cost no claim at all (they used to cost one each).
+    expect(claims.count).toBe(2);
+    // Work enqueued in this process is claimed at once all the same, not at the next poll.
+    const { task } = await client.enqueue("t", 1);
+    expect((await client.waitFor(task.id, { timeoutMs: 2_000 })).status).toBe("completed");
+    await w.stop();
+  });
+
+  it("claims work another process enqueued as soon as a slot frees, without waiting for a poll", async () => {
+    const { client, db, worker } = harness({ realTime: true });
+    await client.enqueueMany([
+      { type: "t", payload: 60 },
+      { type: "t", payload: 400 },
+    ]);
+    // A slot to spare: the first claim comes up short, so the queue is known to be empty. With a
+    // poll interval of a minute, only the slot freed at 60 ms can find the new task in time.
+    const w = worker({ concurrency: 3, prefetch: 0, pollIntervalMs: 60_000, handlers: { t: (ms) => sleep(ms as number) } });
+    const started: number[] = [];
+    w.on("claimed", (task) => started.push(task.payload as number));
+    await w.start();
+    await eventually(() => started.length === 2);
+    // Written as another process would: through its own connection, with no wake-up in this one.
+    const other = new Database(db.path);
+    const { lastInsertRowid } = other
+      .prepare("INSERT INTO tasks (type, payload, run_after, created_at, updated_at) VALUES ('t', '5', 0, 0, 0)")
+      .run();
+    other.close();
+    const done = await client.waitFor(Number(lastInsertRowid), { timeoutMs: 2_000 });
+    expect(done.status).toBe("completed");
+    // It ran in the slot the 60 ms task freed, while the 400 ms one was still running.
+    expect((await client.list({ status: "leased" })).tasks.map((t) => t.payload)).toEqual([400]);
+    await w.stop();
+  });
+
+  it("runs a retry recorded while the queue was known to be empty", async () => {
+    const { client, worker } = harness({ realTime: true });
+    const { task } = await client.enqueue("flaky", null, { maxAttempts: 2 });
+    let calls = 0;
+    const w = worker({
+      concurrency: 2,
+      prefetch: 0,
+      pollIntervalMs: 60_000,
+      backoff: { initialDelayMs: 5, maxDelayMs: 5, jitter: 0 },
+      handlers: {
+        flaky: () => {
+          calls += 1;
+          if (calls === 1) throw new Error("first time");
+          return "second time";
+        },
+      },
+    });
+    await w.start();
+    // Well within the 3 s first poll that a minute's poll interval gives: the retry does not wait for it.
+    const final = await client.waitFor(task.id, { timeoutMs: 2_000 });
+    expect(final).toMatchObject({ status: "completed", attempts: 2, result: "second time" });
+    await w.stop();
+  });
+});

@@ -4,7 +4,7 @@
 // --peers none|sqlite|all (default all; with --quick only the SQLite peers, at a tenth of their
 // sizes, so a smoke run stays short and needs no Redis or PostgreSQL).
 import { timeQueueTransactions } from "./core-overhead.js";
-import { inMemoryRuns, queuedRuns } from "./managers.js";
+import { inMemoryRuns, queuedRuns, queuedRunsInLanes } from "./managers.js";
 import type { Target, Variant } from "./measure.js";
 import { BULLMQ_PROCESS, PG_BOSS_PROCESS, PLAINJOB_PROCESS, peerVariants } from "./peers/index.js";
 import { enqueueAwaited, enqueueConcurrent, enqueueManyBatches, processInProcess, processMultiProcess } from "./queue-ops.js";
@@ -102,6 +102,8 @@ export const SCENARIOS: readonly Scenario[] = [
     variants: (scale) => ({
       [IN_MEMORY_1MS]: () => inMemoryRuns(10_000 * scale, "sleep-1ms"),
       "QueuedTaskManager, 1 ms async task": (path) => queuedRuns(path, 10_000 * scale, "sleep-1ms"),
+      "QueuedTaskManager, 1 ms async task, 32 callers each awaiting its run": (path) =>
+        queuedRunsInLanes(path, 10_000 * scale, "sleep-1ms"),
       "BackgroundTaskManager, no-op": () => inMemoryRuns(10_000 * scale, "no-op"),
       "QueuedTaskManager, no-op": (path) => queuedRuns(path, 10_000 * scale, "no-op"),
     }),

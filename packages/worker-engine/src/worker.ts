@@ -280,8 +280,11 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       if (!wantsClaim) continue;
       // The claim was skipped, and what was just recorded may have put a task back (a retry).
       if (limit === 0 && this.#mayHaveWork) continue;
-      // The queue ran dry: poll for new work (the tick has started what it claimed).
+      // The queue ran dry: poll for new work (the tick has started what it claimed). Then let the
+      // event loop turn once, so that what woke it (tasks finishing on timers that fired together,
+      // runs enqueued by them) is recorded and claimed in one transaction rather than one each.
       await this.#idle();
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

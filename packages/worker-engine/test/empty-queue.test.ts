@@ -5,13 +5,13 @@ import { eventually, harness } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Counts the claim statements run through `db`. */
-function countClaims(db: QueueDatabase): { readonly count: number } {
+/** Counts the runs of `db`'s statements (of `method`) whose SQL contains `marker`. */
+function countStatements(db: QueueDatabase, method: "statement" | "rawStatement", marker: string): { readonly count: number } {
   const counter = { count: 0 };
-  const original = db.rawStatement.bind(db);
-  db.rawStatement = ((sql: string) => {
+  const original = db[method].bind(db) as (sql: string) => ReturnType<QueueDatabase["statement"]>;
+  db[method] = ((sql: string) => {
     const statement = original(sql);
-    if (!sql.includes("SET status = 'leased'")) return statement;
+    if (!sql.includes(marker)) return statement;
     return new Proxy(statement, {
       get(target, property, receiver) {
         if (property !== "all") return Reflect.get(target, property, receiver);
@@ -21,9 +21,11 @@ function countClaims(db: QueueDatabase): { readonly count: number } {
         };
       },
     });
-  }) as typeof db.rawStatement;
+  }) as never;
   return counter;
 }
+
+const countClaims = (db: QueueDatabase) => countStatements(db, "rawStatement", "SET status = 'leased'");
 
 describe("Worker: a queue known to be empty", () => {
   it("records tasks finishing one by one without a claim for each freed slot", async () => {
@@ -39,6 +41,18 @@ describe("Worker: a queue known to be empty", () => {
     // Work enqueued in this process is claimed at once all the same, not at the next poll.
     const { task } = await client.enqueue("t", 1);
     expect((await client.waitFor(task.id, { timeoutMs: 2_000 })).status).toBe("completed");
+    await w.stop();
+  });
+
+  it("records tasks that finish together, on timers firing in the same turn, in one transaction", async () => {
+    const { client, db, worker } = harness({ realTime: true });
+    await client.enqueueMany([1, 2, 3, 4, 5, 6].map((n) => ({ type: "t", payload: n })));
+    const completions = countStatements(db, "statement", "SET status = 'completed'");
+    const w = worker({ concurrency: 8, prefetch: 0, pollIntervalMs: 60_000, handlers: { t: () => sleep(30) } });
+    await w.start();
+    await eventually(() => w.stats.completed === 6);
+    // Six timers of 30 ms set in one turn fire in one turn: one statement records all six.
+    expect(completions.count).toBe(1);
     await w.stop();
   });
 

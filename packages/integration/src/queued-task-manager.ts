@@ -109,7 +109,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   readonly #timer: NodeJS.Timeout;
   readonly #attempts: RunAttempts;
   #started: Promise<void> | undefined;
-  #waiters: (() => void)[] = [];
+  /** waitAll() calls waiting for a wake-up; each leaves the set when it wakes or its timer fires. */
+  readonly #waiters = new Set<() => void>();
   #closed = false;
   #workerPending = false;
   /** PRAGMA data_version at the last sync: unchanged means no other connection has written since. */
@@ -200,12 +201,14 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     for (;;) {
       if (this.#pending.size === 0 || this.#closed) return;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        timer.unref();
-        this.#waiters.push(() => {
+        const wake = () => {
           clearTimeout(timer);
+          this.#waiters.delete(wake);
           resolve();
-        });
+        };
+        const timer = setTimeout(wake, 50);
+        timer.unref();
+        this.#waiters.add(wake);
       });
     }
   }
@@ -361,7 +364,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   }
 
   #wakeWaiters(): void {
-    for (const wake of this.#waiters.splice(0)) wake();
+    for (const wake of [...this.#waiters]) wake();
   }
 
   /** waitAll() only waits for this: waking it at every finished run would cost a timer each. */

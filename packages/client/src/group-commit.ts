@@ -58,7 +58,7 @@ export class GroupCommitter<Item, Result> {
       // Between batches the event loop gets a turn: a burst of thousands of writes must not hold
       // timers, I/O and local workers for the whole of it.
       if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-      const end = start + Math.max(1, this.#maxBatch());
+      const end = start + batchSize(this.#maxBatch);
       await this.#commit(pending.slice(start, end));
       start = end;
     }
@@ -81,5 +81,15 @@ export class GroupCommitter<Item, Result> {
       if (outcome?.ok) entry.resolve(outcome.value);
       else entry.reject(outcome?.error ?? new Error("group commit: no result for an item"));
     }
+  }
+}
+
+/** The size `maxBatch` asks for, if it is a whole number of at least 1; else 512, so a bad value never stalls the writes. */
+function batchSize(maxBatch: () => number): number {
+  try {
+    const size = maxBatch();
+    return Number.isSafeInteger(size) && size >= 1 ? size : 512;
+  } catch {
+    return 512;
   }
 }

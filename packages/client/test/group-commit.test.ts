@@ -2,6 +2,7 @@ import { QueueClient } from "@queue/client";
 import { onLocalWork } from "@queue/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { GroupCommitter } from "../src/group-commit.js";
 import { openTemp } from "./helpers.js";
 
 describe("group commit", () => {
@@ -86,5 +87,25 @@ describe("group commit", () => {
     await burst(1_200);
     expect(sizes).toEqual([512, 88]);
     await client.close();
+  });
+
+  it("still writes everything when the batch size it is given is not a usable number", async () => {
+    for (const maxBatch of [
+      () => Number.NaN,
+      () => 0,
+      () => 2.5,
+      (): number => {
+        throw new Error("no size");
+      },
+    ]) {
+      const batches: number[][] = [];
+      const committer = new GroupCommitter<number, number>(async (items) => {
+        batches.push([...items]);
+        return items.map((item) => ({ ok: true as const, value: item * 10 }));
+      }, maxBatch);
+      const results = await Promise.all([1, 2, 3].map((item) => committer.submit(item)));
+      expect(results).toEqual([10, 20, 30]);
+      expect(batches.flat()).toEqual([1, 2, 3]);
+    }
   });
 });

@@ -157,7 +157,7 @@ describe.each([
   });
 
   it("the next due time reads two indexes, not the queue", () => {
-    const details = plan(filledDatabase(), NEXT_DUE_TIME_SQL);
+    const details = plan(filledDatabase(), NEXT_DUE_TIME_SQL, { now: 0 });
     expect(details).toMatch(/tasks_queued_by_run_after/);
     expect(details).toMatch(/tasks_leased_by_expiry/);
     expect(details).not.toMatch(/SCAN tasks\b/);

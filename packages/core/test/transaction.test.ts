@@ -189,9 +189,9 @@ describe("QueueDatabase.statement", () => {
 });
 
 describe("nextDueTime", () => {
-  it("is the earliest of the next delayed task and the next lease expiry, whichever exist", () => {
+  it("is the earliest of the next delayed task and the next lease expiry still to come, whichever exist", () => {
     const db = openTemp();
-    expect(nextDueTime(db)).toBeNull();
+    expect(nextDueTime(db, 0)).toBeNull();
     db.transactionSync((tx) =>
       tx
         .statement(
@@ -199,8 +199,12 @@ describe("nextDueTime", () => {
         )
         .run(),
     );
-    expect(nextDueTime(db)).toBe(500);
+    expect(nextDueTime(db, 0)).toBe(500);
     db.transactionSync((tx) => tx.statement("INSERT INTO tasks (type, run_after, created_at, updated_at) VALUES ('t', 300, 0, 0)").run());
-    expect(nextDueTime(db)).toBe(300);
+    expect(nextDueTime(db, 0)).toBe(300);
+    // Times already past are skipped: a task due now but left queued (paused, another type) must
+    // not hide the next time to come.
+    expect(nextDueTime(db, 300)).toBe(500);
+    expect(nextDueTime(db, 500)).toBeNull();
   });
 });

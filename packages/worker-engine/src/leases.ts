@@ -110,6 +110,8 @@ export function hasClaimable(db: QueueDatabase, request: Pick<ClaimRequest, "typ
  * one new lease token. Call inside a write transaction.
  */
 export function claim(db: QueueDatabase, request: ClaimRequest): ClaimOutcome {
+  // Its statements (the pause check, recovery, the claim) must see one state of the file.
+  if (!db.inTransaction) return db.transactionSync((tx) => claim(tx, request));
   const now = db.clock.now();
   const recovered: Task[] = [];
   for (const row of request.recover === false ? [] : recoverExpiredLeases(db, now)) {

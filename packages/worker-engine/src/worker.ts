@@ -339,6 +339,9 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     let events: (() => void)[] = [];
     let dataVersion = this.#dataVersion;
     let discarded = 0;
+    // What the claim learned about the queue, kept only once the transaction has committed.
+    let mayHaveWork: boolean | undefined;
+    let nextDue: number | null | undefined;
     let claimed: ClaimedTask[];
     try {
       claimed = await this.db.transaction((tx) => {
@@ -360,21 +363,20 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
             this.emit("recovered", recovered);
           });
         }
-        if (limit > 0) {
-          this.#lastClaimAt = performance.now();
-          // Rows dead-lettered as undecodable were taken too. Recovered leases put tasks back in
-          // the queue: look again rather than trust "empty".
-          this.#mayHaveWork = result.claimed.length + result.discarded >= limit || result.recovered.length > 0;
-        }
+        // Rows dead-lettered as undecodable were taken too. Recovered leases put tasks back in the
+        // queue: look again rather than trust "empty".
+        if (result.recovered.length > 0) mayHaveWork = true;
+        else if (limit > 0) mayHaveWork = result.claimed.length + result.discarded >= limit;
         if (result.claimed.length < limit) {
           // Only a time still to come can wake an idle worker: a past-due task it could not claim
           // (another type, a missing capability, paused) must not make it spin.
           const due = nextDueTime(tx);
-          this.#nextDue = due !== null && due > tx.clock.now() ? due : null;
+          nextDue = due !== null && due > tx.clock.now() ? due : null;
         }
         // Read while holding the write lock, so no commit by another process can fall between
-        // this claim and the version it is compared with.
-        dataVersion = this.#readDataVersion();
+        // this claim and the version it is compared with. Only a claim may move it: a tick that
+        // claims nothing must not hide another process's write from the next claim decision.
+        if (limit > 0) dataVersion = this.#readDataVersion();
         discarded = result.discarded;
         return result.claimed;
       });
@@ -383,6 +385,9 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       throw error;
     }
     this.#dataVersion = dataVersion;
+    if (limit > 0) this.#lastClaimAt = performance.now();
+    if (mayHaveWork !== undefined) this.#mayHaveWork = mayHaveWork;
+    if (nextDue !== undefined) this.#nextDue = nextDue;
     if (claimed.length > 0) this.#pollDelay = this.#shortestPoll();
     for (const task of claimed) this.#buffered.push(task);
     // Claims of a tick that ends after stop() was called are released untouched by the shutdown.
@@ -782,7 +787,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
    * data_version.
    */
   #mayFindWork(): boolean {
-    if (this.#mayHaveWork) return true;
+    // runUntilEmpty() stops on a claim that finds nothing, so it must not skip one.
+    if (this.#mayHaveWork || this.#drained !== undefined) return true;
     if (this.#nextDue !== null && this.db.clock.now() >= this.#nextDue) return true;
     if (performance.now() - this.#lastClaimAt >= this.options.pollIntervalMs) return true;
     return this.#readDataVersion() !== this.#dataVersion;

@@ -196,4 +196,15 @@ describe("leases and cancellation", () => {
     expect(outcome.claimed).toHaveLength(0);
     expect(await client.get(task.id)).toMatchObject({ status: "cancelled" });
   });
+
+  it("claim() called outside a transaction runs in one of its own, so a pause read and the claim agree", async () => {
+    const { client, db } = harness();
+    const { task } = await client.enqueue("t", null);
+    await client.enqueue("held", null);
+    await client.pause("held");
+    const outcome = claim(db, { workerId: "w", strategy: priority, leaseMs: 1_000, limit: 5, capabilities: [] });
+    expect(outcome.claimed.map((claimed) => claimed.task.id)).toEqual([task.id]);
+    expect(db.inTransaction).toBe(false);
+    expect(await client.get(task.id)).toMatchObject({ status: "leased", lockedBy: "w" });
+  });
 });

@@ -105,4 +105,67 @@ describe("Worker: a queue known to be empty", () => {
     expect(final).toMatchObject({ status: "completed", attempts: 2, result: "second time" });
     await w.stop();
   });
+
+  it("claims what another process wrote between a short claim and the record that follows it", async () => {
+    const { client, db, worker } = harness({ realTime: true });
+    await client.enqueueMany([20, 40, 60].map((ms) => ({ type: "t", payload: ms })));
+    // Right after the first claim that finds nothing commits, another process adds a task. The
+    // worker records its finished task in a second transaction next: that one must not make it
+    // miss the write.
+    let emptyClaims = 0;
+    const original = db.rawStatement.bind(db);
+    db.rawStatement = ((sql: string) => {
+      const statement = original(sql);
+      if (!sql.includes("SET status = 'leased'")) return statement;
+      return new Proxy(statement, {
+        get(target, property, receiver) {
+          if (property !== "all") return Reflect.get(target, property, receiver);
+          return (...args: unknown[]) => {
+            const rows = (target.all as (...a: unknown[]) => unknown[])(...args);
+            if (rows.length === 0) emptyClaims += 1;
+            return rows;
+          };
+        },
+      });
+    }) as never;
+    let lateId: number | undefined;
+    const transaction = db.transaction.bind(db);
+    db.transaction = (async (fn: (tx: QueueDatabase) => unknown) => {
+      const before = emptyClaims;
+      const result = await transaction(fn);
+      if (lateId === undefined && emptyClaims > before) {
+        const other = new Database(db.path);
+        lateId = Number(
+          other.prepare("INSERT INTO tasks (type, payload, run_after, created_at, updated_at) VALUES ('t', '5', 0, 0, 0)").run()
+            .lastInsertRowid,
+        );
+        other.close();
+      }
+      return result;
+    }) as typeof db.transaction;
+    const w = worker({
+      concurrency: 2,
+      prefetch: 0,
+      leaseMs: 10_000,
+      pollIntervalMs: 60_000,
+      handlers: { t: (ms) => sleep(ms as number) },
+    });
+    await w.start();
+    await eventually(() => lateId !== undefined);
+    // Not at the next poll (3 s) nor when a lease runs out (10 s): at once.
+    expect((await client.waitFor(lateId as number, { timeoutMs: 2_000 })).status).toBe("completed");
+    await w.stop();
+  });
+
+  it("runs a delayed task that falls due while a past-due task it cannot take waits in the queue", async () => {
+    const { client, worker } = harness({ realTime: true });
+    await client.enqueue("other", null); // past due, but not a type this worker takes
+    const { task: first } = await client.enqueue("t", 320);
+    const { task: delayed } = await client.enqueue("t", 1, { delayMs: 300 });
+    const w = worker({ concurrency: 2, prefetch: 0, pollIntervalMs: 60_000, handlers: { t: (ms) => sleep(ms as number) } });
+    const stats = await w.runUntilEmpty();
+    expect(stats.completed).toBe(2);
+    expect((await client.get(first.id))?.status).toBe("completed");
+    expect((await client.get(delayed.id))?.status).toBe("completed");
+  });
 });

@@ -269,12 +269,16 @@ export function setTaskProgress(db: QueueDatabase, id: number, token: string, pr
 }
 
 export const NEXT_DUE_TIME_SQL = `SELECT
-    (SELECT min(run_after) FROM tasks INDEXED BY tasks_queued_by_run_after WHERE status = 'queued') AS queued,
-    (SELECT min(lease_until) FROM tasks INDEXED BY tasks_leased_by_expiry WHERE status = 'leased') AS leased`;
+    (SELECT min(run_after) FROM tasks INDEXED BY tasks_queued_by_run_after WHERE status = 'queued' AND run_after > :now) AS queued,
+    (SELECT min(lease_until) FROM tasks INDEXED BY tasks_leased_by_expiry WHERE status = 'leased' AND lease_until > :now) AS leased`;
 
-/** The next time something becomes claimable without any new write: a delayed task or a lease expiring. */
-export function nextDueTime(db: QueueDatabase): number | null {
-  const row = db.statement<{ queued: number | null; leased: number | null }>(NEXT_DUE_TIME_SQL).get();
+/**
+ * The next time after `now` that something becomes claimable without any new write: a delayed task
+ * or a lease expiring. Times already past are skipped: what is due now and still queued is a task
+ * the caller could not take (paused, another type), and must not hide the next time to come.
+ */
+export function nextDueTime(db: QueueDatabase, now: number = db.clock.now()): number | null {
+  const row = db.statement<{ queued: number | null; leased: number | null }>(NEXT_DUE_TIME_SQL).get({ now });
   const times = [row?.queued, row?.leased].filter((time): time is number => typeof time === "number");
   return times.length === 0 ? null : Math.min(...times);
 }

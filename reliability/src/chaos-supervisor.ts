@@ -189,6 +189,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const drained = await waitForDrain(path, options.drainTimeoutMs);
   log(`drained: ${drained}; stopping ${alive.size} workers`);
   const survivors = [...alive];
+  // A worker started to replace the last one killed may still be loading: until it has said it is
+  // ready it has no SIGTERM handler, and the signal would kill it rather than stop it.
+  const readyBy = Date.now() + 15_000;
+  while (survivors.some((spawned) => !spawned.ready && spawned.child.exitCode === null) && Date.now() < readyBy) await sleep(20);
   for (const spawned of survivors) spawned.child.kill("SIGTERM");
   await Promise.all(survivors.map((spawned) => spawned.done));
   // Let the `done` handlers above record the last exits.

@@ -128,6 +128,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   #mayHaveWork = true;
   /** When the last claim ran (performance.now()). */
   #lastClaimAt = 0;
+  /** Work announced in this process so far: a tick's "nothing more" must not hide one made during it. */
+  #localWork = 0;
   #dataVersion = -1;
   /** The idle poll's next wait: short while other processes are writing, doubling up to pollIntervalMs. */
   #pollDelay: number;
@@ -196,6 +198,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     this.#state = "running";
     this.#heartbeat = setInterval(() => void this.#renewLeases(), this.options.heartbeatMs);
     this.#unsubscribeLocal = onLocalWork(this.db.path, () => {
+      this.#localWork += 1;
       this.#mayHaveWork = true;
       this.#signal();
     });
@@ -337,6 +340,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     const outcomes = record ? this.#outcomes : [];
     if (record) this.#outcomes = [];
     let events: (() => void)[] = [];
+    const localWork = this.#localWork;
     let dataVersion = this.#dataVersion;
     let discarded = 0;
     // What the claim learned about the queue, kept only once the transaction has committed.
@@ -370,8 +374,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         if (result.claimed.length < limit) {
           // Only a time still to come can wake an idle worker: a past-due task it could not claim
           // (another type, a missing capability, paused) must not make it spin.
-          const due = nextDueTime(tx);
-          nextDue = due !== null && due > tx.clock.now() ? due : null;
+          nextDue = nextDueTime(tx);
         }
         // Read while holding the write lock, so no commit by another process can fall between
         // this claim and the version it is compared with. Only a claim may move it: a tick that
@@ -386,7 +389,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     }
     this.#dataVersion = dataVersion;
     if (limit > 0) this.#lastClaimAt = performance.now();
-    if (mayHaveWork !== undefined) this.#mayHaveWork = mayHaveWork;
+    // Work announced after the claim read the queue (between its commit and here) still counts.
+    if (mayHaveWork !== undefined) this.#mayHaveWork = mayHaveWork || this.#localWork !== localWork;
     if (nextDue !== undefined) this.#nextDue = nextDue;
     if (claimed.length > 0) this.#pollDelay = this.#shortestPoll();
     for (const task of claimed) this.#buffered.push(task);
@@ -771,9 +775,11 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         }
         continue;
       }
-      // With no due time known, look: the due time noted may ignore this worker's filters (a paused
-      // or unhandled type's task fell due first), and a delay or retry must not wait for a write.
-      if (this.#nextDue === null ? this.#probe() : this.db.clock.now() >= this.#nextDue) {
+      // Look with no due time known, and at least every pollIntervalMs in any case: work can come
+      // back without a write another connection makes (released by another Worker on this one).
+      const due = this.#nextDue !== null && this.db.clock.now() >= this.#nextDue;
+      const stale = performance.now() - this.#lastClaimAt >= this.options.pollIntervalMs;
+      if (due || ((this.#nextDue === null || stale) && this.#probe())) {
         this.#mayHaveWork = true;
         return;
       }
@@ -808,8 +814,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     try {
       return this.db.read((tx) => {
         if (hasClaimable(tx, { types: this.options.types, capabilities: this.options.capabilities })) return true;
-        const due = nextDueTime(tx);
-        this.#nextDue = due !== null && due > tx.clock.now() ? due : null;
+        this.#nextDue = nextDueTime(tx);
         return false;
       });
     } catch {

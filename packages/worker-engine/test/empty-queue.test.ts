@@ -1,3 +1,4 @@
+import { enqueueInTransaction } from "@queue/client";
 import type { QueueDatabase } from "@queue/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
@@ -167,5 +168,54 @@ describe("Worker: a queue known to be empty", () => {
     expect(stats.completed).toBe(2);
     expect((await client.get(first.id))?.status).toBe("completed");
     expect((await client.get(delayed.id))?.status).toBe("completed");
+  });
+
+  it("claims work enqueued in this process while it was recording that the queue had nothing more", async () => {
+    const { client, db, worker } = harness({ realTime: true });
+    // "first" runs while "a" waits claimed ahead; when "first" ends, "a" starts from the buffer just
+    // before the worker's next claim, which finds nothing more.
+    await client.enqueue("first", null);
+    const { task } = await client.enqueue("a", null);
+    let child: number | undefined;
+    const w = worker({
+      concurrency: 1,
+      prefetch: 1,
+      leaseMs: 3_000,
+      pollIntervalMs: 60_000,
+      handlers: {
+        first: () => sleep(30),
+        // Enqueued synchronously on the worker's own connection, one microtask into the handler:
+        // the announcement lands while that claim's transaction is being settled.
+        a: async () => {
+          await null;
+          child = enqueueInTransaction(db, "c", null).task.id;
+        },
+        c: () => "done",
+      },
+    });
+    await w.start();
+    await client.waitFor(task.id, { timeoutMs: 2_000 });
+    await eventually(() => child !== undefined);
+    // Not when the finished task's lease would have run out (3 s): at once.
+    expect((await client.waitFor(child as number, { timeoutMs: 1_000 })).status).toBe("completed");
+    await w.stop();
+  });
+
+  it("picks up tasks another Worker on the same connection released, within the poll interval", async () => {
+    const { client, worker } = harness({ realTime: true });
+    const holder = worker({ concurrency: 1, prefetch: 3, leaseMs: 30_000, handlers: { t: () => sleep(50) } });
+    const taker = worker({ concurrency: 4, prefetch: 0, leaseMs: 30_000, pollIntervalMs: 100, handlers: { t: () => "taken" } });
+    await holder.start();
+    // With a fixed prefetch, the holder claims three tasks ahead of its one slot at once.
+    await client.enqueueMany([1, 2, 3, 4].map((n) => ({ type: "t", payload: n })));
+    await eventually(() => holder.activeTaskIds.length === 1);
+    await taker.start();
+    // The holder stops: its running task finishes, the tasks it held ahead go back to the queue,
+    // written on the same connection the taker uses, so PRAGMA data_version does not move.
+    await holder.stop();
+    const started = Date.now();
+    await eventually(() => taker.stats.completed + holder.stats.completed === 4, 5_000);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await taker.stop();
   });
 });

@@ -1,9 +1,11 @@
-// Child processes of the bench: TypeScript run through tsx with the workspace's source condition,
-// as the worker processes of queue-ops.ts are. A child says "ready" on stdout once it has opened
-// what it needs, waits for lines on stdin ("go", "stop"), and ends by printing one JSON report.
+// Child processes of the bench: TypeScript run through tsx on the build of the workspace's packages
+// that the bench measures (packages.ts), as the worker processes of queue-ops.ts are. A child says
+// "ready" on stdout once it has opened what it needs, waits for lines on stdin ("go", "stop"), and
+// ends by printing one JSON report.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { buildArgs } from "./packages.js";
 
 const require = createRequire(import.meta.url);
 const TSX = require.resolve("tsx");
@@ -23,9 +25,9 @@ export function benchScript(name: string): string {
   return fileURLToPath(new URL(`./${name}`, import.meta.url));
 }
 
-/** Node's arguments to run a TypeScript file of the workspace. */
+/** Node's arguments to run a TypeScript file of the workspace, on the build this process measures. */
 export function typeScriptArgs(script: string, args: readonly string[]): string[] {
-  return ["--conditions=@queue/source", "--import", TSX, script, ...args];
+  return [...buildArgs(), "--import", TSX, script, ...args];
 }
 
 export function spawnBenchChild<Report>(script: string, args: readonly string[]): BenchChild<Report> {

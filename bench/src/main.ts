@@ -13,6 +13,7 @@ import { type LatencyResult, measureLatency } from "./latency.js";
 import { type Comparison, compare, evaluateTargets } from "./measure.js";
 import { type MixedResult, type MixedSettings, measureMixed } from "./mixed.js";
 import { measureScale, type ScaleResult, type ScaleSettings } from "./operations.js";
+import { currentBuild, missingCompiledPackages, shareBuild } from "./packages.js";
 import { type PeerScenario, peerVariants } from "./peers/index.js";
 import { peersFromArgv } from "./peers/options.js";
 import { type BenchResults, renderResultsChart, type ThroughputResult } from "./report.js";
@@ -43,6 +44,15 @@ if (!Number.isInteger(rounds) || rounds < 1) {
   console.error(`--rounds takes a whole number of at least 1, not ${JSON.stringify(option("--rounds"))}`);
   process.exit(2);
 }
+const build = currentBuild();
+if (build === "compiled") {
+  const missing = missingCompiledPackages(["@queue/core", "@queue/client", "@queue/worker-engine", "@queue/integration"]);
+  if (missing.length > 0) {
+    console.error(`The compiled packages are missing (${missing.join(", ")}): run \`pnpm build\` first (\`pnpm bench\` does).`);
+    process.exit(2);
+  }
+}
+shareBuild(build);
 const peers = peersFromArgv();
 const runs = (name: string) => only === undefined || only === name;
 
@@ -66,6 +76,7 @@ const machine = {
   node: process.version,
   sqlite,
   platform: `${process.platform}-${process.arch}`,
+  packages: build,
 };
 const date = new Date().toISOString();
 const results: Record<string, ThroughputResult> = {};

@@ -1,11 +1,11 @@
 // The queue's side of each comparison, through its public API. Each returns operations/second.
 import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { QueueClient } from "@queue/client";
 import { openQueueDatabase } from "@queue/core";
 import { Worker } from "@queue/worker-engine";
+import { typeScriptArgs } from "./child.js";
 import { fillQueue, PAYLOAD } from "./raw.js";
 
 const payload = JSON.parse(PAYLOAD) as unknown;
@@ -61,15 +61,13 @@ export async function processInProcess(path: string, rows: number, concurrency: 
   return (rows / elapsed) * 1000;
 }
 
-const require = createRequire(import.meta.url);
-const TSX = require.resolve("tsx");
 const WORKER_CHILD = fileURLToPath(new URL("./worker-child.ts", import.meta.url));
 
 /** `processes` worker processes draining a pre-filled queue; timed from "go" to the last one's work done. */
 export async function processMultiProcess(path: string, rows: number, processes: number, concurrency: number): Promise<number> {
   fillQueue(path, rows);
   const children = Array.from({ length: processes }, () => {
-    const child = spawn(process.execPath, ["--conditions=@queue/source", "--import", TSX, WORKER_CHILD, path, String(concurrency)], {
+    const child = spawn(process.execPath, typeScriptArgs(WORKER_CHILD, [path, String(concurrency)]), {
       stdio: ["pipe", "pipe", "inherit"],
     });
     let output = "";

@@ -63,7 +63,8 @@ export function latestRunBlock(results: BenchResults): string {
     LATEST_RUN_BEGIN,
     "",
     `Run of ${results.date.slice(0, 10)} (${results.date}) on ${machine.cpu} (${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}), ` +
-      `Node ${machine.node}, SQLite ${machine.sqlite}; ${results.rounds} rounds${results.peers === undefined ? "" : `, --peers ${results.peers}`}. ` +
+      `Node ${machine.node}, SQLite ${machine.sqlite}; ${machine.packages === undefined ? "" : machine.packages === "compiled" ? "the compiled packages; " : "the TypeScript sources; "}` +
+      `${results.rounds} rounds${results.peers === undefined ? "" : `, --peers ${results.peers}`}. ` +
       "Every table: [bench/results/latest.md](../bench/results/latest.md); every figure: [latest.json](../bench/results/latest.json)." +
       (missing.length === 0 ? "" : ` Not in this run: ${missing.join(", ")}.`),
     "",

@@ -18,7 +18,7 @@ export function header(results: BenchResults): string[] {
   return [
     "# Benchmark results",
     "",
-    `${results.date} on ${machine.cpu} (${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}), Node ${machine.node}, SQLite ${machine.sqlite}.`,
+    `${results.date} on ${machine.cpu} (${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}), Node ${machine.node}, SQLite ${machine.sqlite}${packagesNote(machine.packages)}.`,
     `${results.rounds} interleaved rounds per throughput scenario${results.quick ? " (--quick: smaller sizes and shorter runs, a smoke run)" : ""}; figures are medians (min-max); ratios are medians over the reference's median in the same run. Peer queues: --peers ${results.peers}.`,
     "",
     `${results.rssMethod}`,
@@ -158,4 +158,10 @@ export function renderMarkdown(results: BenchResults): string {
     ...(results.mixed === undefined ? [] : mixedSection(results.mixed)),
     ...(results.scale === undefined ? [] : scaleSection(results.scale)),
   ].join("\n");
+}
+
+/** Which build of the packages ran, for the header. */
+function packagesNote(packages: "compiled" | "sources" | undefined): string {
+  if (packages === undefined) return "";
+  return packages === "compiled" ? "; the compiled packages (dist)" : "; the TypeScript sources through tsx";
 }

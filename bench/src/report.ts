@@ -32,6 +32,8 @@ export interface Machine {
   readonly node: string;
   readonly sqlite: string;
   readonly platform: string;
+  /** Which build of the packages was measured (absent in results written before it was recorded). */
+  readonly packages?: "compiled" | "sources";
 }
 
 export interface BenchResults {

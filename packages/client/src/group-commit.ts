@@ -9,11 +9,14 @@ interface Pending<Item, Result> {
   readonly reject: (error: unknown) => void;
 }
 
+/** Items per transaction unless the committer is told otherwise. */
+const DEFAULT_MAX_BATCH = 512;
+
 /**
  * Collects the writes submitted in one turn of the event loop and commits them in shared
  * transactions (at most `maxBatch` items each, read before each transaction, with a turn of the
- * event loop between them). A promise resolves only after its item's transaction committed. Flushes run one after another, so items commit in the order they were
- * submitted. `write` rejects only when its transaction failed; then, unless the failure was lock
+ * event loop between them). A promise resolves only after its item's transaction committed.
+ * Flushes run one after another, so items commit in the order they were submitted. `write` rejects only when its transaction failed; then, unless the failure was lock
  * contention, the items are retried one per transaction so that one bad item fails alone. What goes
  * wrong after a commit is reported per item and never causes a second write.
  */
@@ -24,7 +27,7 @@ export class GroupCommitter<Item, Result> {
   #scheduled = false;
   #tail: Promise<void> = Promise.resolve();
 
-  constructor(write: (items: readonly Item[]) => Promise<Settled<Result>[]>, maxBatch: number | (() => number) = 512) {
+  constructor(write: (items: readonly Item[]) => Promise<Settled<Result>[]>, maxBatch: number | (() => number) = DEFAULT_MAX_BATCH) {
     this.#write = write;
     this.#maxBatch = typeof maxBatch === "number" ? () => maxBatch : maxBatch;
   }
@@ -84,12 +87,12 @@ export class GroupCommitter<Item, Result> {
   }
 }
 
-/** The size `maxBatch` asks for, if it is a whole number of at least 1; else 512, so a bad value never stalls the writes. */
+/** The size `maxBatch` asks for, if it is a whole number of at least 1; else the default, so a bad value never stalls the writes. */
 function batchSize(maxBatch: () => number): number {
   try {
     const size = maxBatch();
-    return Number.isSafeInteger(size) && size >= 1 ? size : 512;
+    return Number.isSafeInteger(size) && size >= 1 ? size : DEFAULT_MAX_BATCH;
   } catch {
-    return 512;
+    return DEFAULT_MAX_BATCH;
   }
 }

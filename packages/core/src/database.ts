@@ -69,13 +69,7 @@ export class QueueDatabase implements Disposable {
 
   /** A prepared statement for `sql`, prepared once per connection and reused. */
   statement<Row = unknown>(sql: string): BetterSqlite3.Statement<unknown[], Row> {
-    this.#assertOpen();
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#guard(() => this.#connection.prepare(sql), "preparing a statement");
-      this.#statements.set(sql, statement);
-    }
-    return statement as BetterSqlite3.Statement<unknown[], Row>;
+    return this.#prepared(this.#statements, sql, false) as BetterSqlite3.Statement<unknown[], Row>;
   }
 
   /**
@@ -83,13 +77,21 @@ export class QueueDatabase implements Disposable {
    * than an object per row, for hot statements that return many rows.
    */
   rawStatement<Values extends readonly unknown[]>(sql: string): BetterSqlite3.Statement<unknown[], Values> {
+    return this.#prepared(this.#rawStatements, sql, true) as BetterSqlite3.Statement<unknown[], Values>;
+  }
+
+  /** `sql` prepared once per connection (rows as arrays when `raw`), kept in `cache`. */
+  #prepared(cache: Map<string, Statement>, sql: string, raw: boolean): Statement {
     this.#assertOpen();
-    let statement = this.#rawStatements.get(sql);
+    let statement = cache.get(sql);
     if (statement === undefined) {
-      statement = this.#guard(() => this.#connection.prepare(sql).raw(true), "preparing a statement");
-      this.#rawStatements.set(sql, statement);
+      statement = this.#guard(() => {
+        const prepared = this.#connection.prepare(sql);
+        return raw ? prepared.raw(true) : prepared;
+      }, "preparing a statement");
+      cache.set(sql, statement);
     }
-    return statement as BetterSqlite3.Statement<unknown[], Values>;
+    return statement;
   }
 
   /**

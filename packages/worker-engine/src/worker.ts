@@ -777,9 +777,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       }
       // Look with no due time known, and at least every pollIntervalMs in any case: work can come
       // back without a write another connection makes (released by another Worker on this one).
-      const due = this.#nextDue !== null && this.db.clock.now() >= this.#nextDue;
-      const stale = performance.now() - this.#lastClaimAt >= this.options.pollIntervalMs;
-      if (due || ((this.#nextDue === null || stale) && this.#probe())) {
+      if (this.#isDue() || ((this.#nextDue === null || this.#claimIsStale()) && this.#probe())) {
         this.#mayHaveWork = true;
         return;
       }
@@ -795,9 +793,18 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   #mayFindWork(): boolean {
     // runUntilEmpty() stops on a claim that finds nothing, so it must not skip one.
     if (this.#mayHaveWork || this.#drained !== undefined) return true;
-    if (this.#nextDue !== null && this.db.clock.now() >= this.#nextDue) return true;
-    if (performance.now() - this.#lastClaimAt >= this.options.pollIntervalMs) return true;
+    if (this.#isDue() || this.#claimIsStale()) return true;
     return this.#readDataVersion() !== this.#dataVersion;
+  }
+
+  /** The due time noted (a delayed task, a lease expiring) has come. */
+  #isDue(): boolean {
+    return this.#nextDue !== null && this.db.clock.now() >= this.#nextDue;
+  }
+
+  /** pollIntervalMs has passed since the last claim: look again whatever is known. */
+  #claimIsStale(): boolean {
+    return performance.now() - this.#lastClaimAt >= this.options.pollIntervalMs;
   }
 
   /** A twentieth of pollIntervalMs, but not under 5 ms (nor over pollIntervalMs). */

@@ -6,8 +6,16 @@ import { eventually, harness } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Counts the runs of `db`'s statements (of `method`) whose SQL contains `marker`. */
-function countStatements(db: QueueDatabase, method: "statement" | "rawStatement", marker: string): { readonly count: number } {
+/**
+ * Counts the runs of `db`'s statements (of `method`) whose SQL contains `marker`, and hands each
+ * run's rows to `onRows`.
+ */
+function countStatements(
+  db: QueueDatabase,
+  method: "statement" | "rawStatement",
+  marker: string,
+  onRows: (rows: unknown[]) => void = () => undefined,
+): { readonly count: number } {
   const counter = { count: 0 };
   const original = db[method].bind(db) as (sql: string) => ReturnType<QueueDatabase["statement"]>;
   db[method] = ((sql: string) => {
@@ -18,7 +26,9 @@ function countStatements(db: QueueDatabase, method: "statement" | "rawStatement"
         if (property !== "all") return Reflect.get(target, property, receiver);
         return (...args: unknown[]) => {
           counter.count += 1;
-          return (target.all as (...a: unknown[]) => unknown)(...args);
+          const rows = (target.all as (...a: unknown[]) => unknown[])(...args);
+          onRows(rows);
+          return rows;
         };
       },
     });
@@ -26,7 +36,8 @@ function countStatements(db: QueueDatabase, method: "statement" | "rawStatement"
   return counter;
 }
 
-const countClaims = (db: QueueDatabase) => countStatements(db, "rawStatement", "SET status = 'leased'");
+const CLAIM_MARKER = "SET status = 'leased'";
+const countClaims = (db: QueueDatabase) => countStatements(db, "rawStatement", CLAIM_MARKER);
 
 describe("Worker: a queue known to be empty", () => {
   it("records tasks finishing one by one without a claim for each freed slot", async () => {
@@ -114,21 +125,9 @@ describe("Worker: a queue known to be empty", () => {
     // worker records its finished task in a second transaction next: that one must not make it
     // miss the write.
     let emptyClaims = 0;
-    const original = db.rawStatement.bind(db);
-    db.rawStatement = ((sql: string) => {
-      const statement = original(sql);
-      if (!sql.includes("SET status = 'leased'")) return statement;
-      return new Proxy(statement, {
-        get(target, property, receiver) {
-          if (property !== "all") return Reflect.get(target, property, receiver);
-          return (...args: unknown[]) => {
-            const rows = (target.all as (...a: unknown[]) => unknown[])(...args);
-            if (rows.length === 0) emptyClaims += 1;
-            return rows;
-          };
-        },
-      });
-    }) as never;
+    countStatements(db, "rawStatement", CLAIM_MARKER, (rows) => {
+      if (rows.length === 0) emptyClaims += 1;
+    });
     let lateId: number | undefined;
     const transaction = db.transaction.bind(db);
     db.transaction = (async (fn: (tx: QueueDatabase) => unknown) => {

@@ -761,20 +761,16 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
    * when there is something to claim.
    */
   async #idle(): Promise<void> {
+    // A commit another connection made after the last claim read the version (between that
+    // claim's commit and now) is looked into at once, not at the first poll.
+    if (this.#foreignWrite() === "work") return;
     while (this.#state === "running") {
       // A task falling due (a delay, a retry's backoff) is not left waiting for the next poll.
       const untilDue = this.#nextDue === null ? Number.POSITIVE_INFINITY : Math.max(1, this.#nextDue - this.db.clock.now());
       if (await this.#sleep(Math.min(this.#pollDelay, untilDue))) return;
-      const version = this.#readDataVersion();
-      if (version !== this.#dataVersion) {
-        this.#dataVersion = version;
-        this.#pollDelay = this.#shortestPoll();
-        if (this.#probe()) {
-          this.#mayHaveWork = true;
-          return;
-        }
-        continue;
-      }
+      const written = this.#foreignWrite();
+      if (written === "work") return;
+      if (written === "nothing") continue;
       // Look with no due time known, and at least every pollIntervalMs in any case: work can come
       // back without a write another connection makes (released by another Worker on this one).
       if (this.#isDue() || ((this.#nextDue === null || this.#claimIsStale()) && this.#probe())) {
@@ -783,6 +779,21 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       }
       this.#pollDelay = Math.min(this.options.pollIntervalMs, this.#pollDelay * 2);
     }
+  }
+
+  /**
+   * Whether another connection has committed since the version was last noted ("none"), and if
+   * so, whether a claim would take something now: "work" (noted in #mayHaveWork) or "nothing".
+   * A write brings the next polls closer.
+   */
+  #foreignWrite(): "none" | "work" | "nothing" {
+    const version = this.#readDataVersion();
+    if (version === this.#dataVersion) return "none";
+    this.#dataVersion = version;
+    this.#pollDelay = this.#shortestPoll();
+    if (!this.#probe()) return "nothing";
+    this.#mayHaveWork = true;
+    return "work";
   }
 
   /**

@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import type BetterSqlite3 from "better-sqlite3";
 import { type BusyRetryPolicy, retryOnBusy, retryOnBusySync } from "./busy-retry.js";
+import { acquireCheckpointer, type CheckpointerHandle } from "./checkpointer.js";
 import type { Clock } from "./clock.js";
 import { QueueError } from "./errors.js";
 import { readSchemaVersion } from "./migrations/runner.js";
@@ -18,7 +19,20 @@ export interface QueueDatabaseInit {
   readonly readonly: boolean;
   readonly pragmas: PragmaSettings;
   readonly busyRetry: BusyRetryPolicy;
+  /** Where WAL checkpoints run (see OpenQueueDatabaseOptions.checkpoints). Default "inline". */
+  readonly checkpoints?: CheckpointMode;
 }
+
+/**
+ * "background": after a connection's first {@link BACKGROUND_CHECKPOINT_AFTER} write transactions,
+ * a thread of its own copies WAL pages into the database file as commits come, so the writing
+ * thread's automatic checkpoints find little left to copy. "inline": SQLite's automatic
+ * checkpoints alone, run inside the commit that crosses the threshold.
+ */
+export type CheckpointMode = "background" | "inline";
+
+/** Write transactions a connection commits before it starts a background checkpointer: a short script never does. */
+export const BACKGROUND_CHECKPOINT_AFTER = 64;
 
 /**
  * One connection to the queue's SQLite file, with the transaction discipline the queue relies on:
@@ -39,6 +53,9 @@ export class QueueDatabase implements Disposable {
   readonly #fileIdentity: { readonly dev: number; readonly ino: number } | undefined;
   #savepointDepth = 0;
   #closed = false;
+  /** Commits still to go before the background checkpointer starts; -1 when it never does. */
+  #commitsBeforeCheckpointer: number;
+  #checkpointer: CheckpointerHandle | undefined;
 
   constructor(init: QueueDatabaseInit) {
     this.#connection = init.connection;
@@ -50,6 +67,18 @@ export class QueueDatabase implements Disposable {
     this.busyRetry = init.busyRetry;
     const stats = init.connection.memory ? undefined : statSync(init.path, { throwIfNoEntry: false });
     this.#fileIdentity = stats === undefined ? undefined : { dev: stats.dev, ino: stats.ino };
+    const background =
+      init.checkpoints === "background" &&
+      !init.readonly &&
+      stats !== undefined &&
+      init.pragmas.journalMode === "wal" &&
+      init.pragmas.walAutocheckpointPages > 0;
+    this.#commitsBeforeCheckpointer = background ? BACKGROUND_CHECKPOINT_AFTER : -1;
+  }
+
+  /** Whether a background checkpointer serves this connection now. */
+  get checkpointsInBackground(): boolean {
+    return this.#checkpointer !== undefined;
   }
 
   /** The underlying better-sqlite3 connection, for SQL the queue does not wrap. */
@@ -144,6 +173,8 @@ export class QueueDatabase implements Disposable {
     this.#closed = true;
     this.#statements.clear();
     this.#rawStatements.clear();
+    this.#checkpointer?.release();
+    this.#checkpointer = undefined;
     if (this.#ownsConnection && this.#connection.open) this.#connection.close();
   }
 
@@ -160,10 +191,26 @@ export class QueueDatabase implements Disposable {
       const result = fn(this);
       assertSynchronous(result);
       this.statement("COMMIT").run();
+      this.#committed();
       return result;
     } catch (error) {
       if (this.#connection.inTransaction) this.statement("ROLLBACK").run();
       throw this.#classify(error, "writing");
+    }
+  }
+
+  #committed(): void {
+    if (this.#checkpointer !== undefined) {
+      this.#checkpointer.committed();
+      return;
+    }
+    if (this.#commitsBeforeCheckpointer < 0 || --this.#commitsBeforeCheckpointer > 0) return;
+    this.#commitsBeforeCheckpointer = -1;
+    try {
+      this.#checkpointer = acquireCheckpointer(this.path, this.pragmas.synchronous);
+      this.#checkpointer.committed();
+    } catch {
+      // No thread (a restricted runtime): the connection's own automatic checkpoints do the work.
     }
   }
 

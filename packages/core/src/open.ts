@@ -4,7 +4,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
 import { type BusyRetryPolicy, resolveBusyRetry, retryOnBusySync } from "./busy-retry.js";
 import { type Clock, systemClock } from "./clock.js";
-import { QueueDatabase } from "./database.js";
+import { type CheckpointMode, QueueDatabase } from "./database.js";
 import { invalidConfig, QueueError } from "./errors.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations/index.js";
 import { assertSchemaNotNewer, readSchemaVersion, runMigrations } from "./migrations/runner.js";
@@ -31,6 +31,14 @@ export interface OpenQueueDatabaseOptions {
   readonly fileMode?: number;
   /** Run pending migrations when opening (default true). */
   readonly migrate?: boolean;
+  /**
+   * Where WAL checkpoints (copying committed pages into the database file) run. "background"
+   * (default): once this connection has committed a few dozen write transactions, a thread of its
+   * own does most of that work as commits come, so commits on this thread stay short; it never
+   * keeps the process alive. "inline": only SQLite's automatic checkpoint, inside the commit that
+   * crosses `pragmas.walAutocheckpointPages`. Neither changes what is durable.
+   */
+  readonly checkpoints?: CheckpointMode;
 }
 
 const OPTION_NAMES: readonly string[] = [
@@ -42,6 +50,7 @@ const OPTION_NAMES: readonly string[] = [
   "busyRetry",
   "fileMode",
   "migrate",
+  "checkpoints",
 ] satisfies (keyof OpenQueueDatabaseOptions)[];
 
 const DEFAULT_FILE_MODE = 0o600;
@@ -78,6 +87,7 @@ export function openQueueDatabase(options: OpenQueueDatabaseOptions = {}): Queue
     readonly,
     pragmas: settings.pragmas,
     busyRetry: settings.busyRetry,
+    checkpoints: settings.checkpoints,
   });
 }
 
@@ -88,6 +98,7 @@ interface ResolvedOptions {
   readonly busyRetry: BusyRetryPolicy;
   readonly fileMode: number;
   readonly migrate: boolean;
+  readonly checkpoints: CheckpointMode;
 }
 
 function validateOptions(options: OpenQueueDatabaseOptions): ResolvedOptions {
@@ -113,6 +124,9 @@ function validateOptions(options: OpenQueueDatabaseOptions): ResolvedOptions {
   for (const flag of ["readonly", "migrate"] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== "boolean") invalidConfig(flag, options[flag], "true or false");
   }
+  if (options.checkpoints !== undefined && options.checkpoints !== "background" && options.checkpoints !== "inline") {
+    invalidConfig("checkpoints", options.checkpoints, '"background" or "inline"');
+  }
   const fileMode = options.fileMode ?? DEFAULT_FILE_MODE;
   if (!Number.isInteger(fileMode) || fileMode < 0 || fileMode > 0o777)
     invalidConfig("fileMode", fileMode, "a permission mode from 0o000 to 0o777");
@@ -123,6 +137,7 @@ function validateOptions(options: OpenQueueDatabaseOptions): ResolvedOptions {
     busyRetry: resolveBusyRetry(options.busyRetry),
     fileMode,
     migrate: options.migrate ?? true,
+    checkpoints: options.checkpoints ?? "background",
   };
 }
 

@@ -56,7 +56,8 @@ function writeAfterFirstEmptyClaim(db: QueueDatabase): { id: number | undefined 
     if (late.id === undefined && emptyClaims > before) {
       const other = new Database(db.path);
       late.id = Number(
-        other.prepare("INSERT INTO tasks (type, payload, run_after, created_at, updated_at) VALUES ('t', '5', 0, 0, 0)").run().lastInsertRowid,
+        other.prepare("INSERT INTO tasks (type, payload, run_after, created_at, updated_at) VALUES ('t', '5', 0, 0, 0)").run()
+          .lastInsertRowid,
       );
       other.close();
     }

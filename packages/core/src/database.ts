@@ -26,13 +26,16 @@ export interface QueueDatabaseInit {
 /**
  * "background": after a connection's first {@link BACKGROUND_CHECKPOINT_AFTER} write transactions,
  * a thread of its own copies WAL pages into the database file as commits come, so the writing
- * thread's automatic checkpoints find little left to copy. "inline": SQLite's automatic
- * checkpoints alone, run inside the commit that crosses the threshold.
+ * thread's automatic checkpoints (then at four times `walAutocheckpointPages`) find little left to
+ * copy. "inline": SQLite's automatic checkpoints alone, run inside the commit that crosses the
+ * threshold.
  */
 export type CheckpointMode = "background" | "inline";
 
 /** Write transactions a connection commits before it starts a background checkpointer: a short script never does. */
 export const BACKGROUND_CHECKPOINT_AFTER = 64;
+/** With a background checkpointer, a connection's automatic checkpoint runs this many times less often. */
+const BACKGROUND_AUTOCHECKPOINT_FACTOR = 4;
 
 /**
  * One connection to the queue's SQLite file, with the transaction discipline the queue relies on:
@@ -173,8 +176,14 @@ export class QueueDatabase implements Disposable {
     this.#closed = true;
     this.#statements.clear();
     this.#rawStatements.clear();
-    this.#checkpointer?.release();
-    this.#checkpointer = undefined;
+    if (this.#checkpointer !== undefined) {
+      this.#checkpointer.release();
+      this.#checkpointer = undefined;
+      // A caller's connection goes back to checkpointing as it was configured.
+      if (!this.#ownsConnection && this.#connection.open) {
+        this.#connection.pragma(`wal_autocheckpoint = ${this.pragmas.walAutocheckpointPages}`);
+      }
+    }
     if (this.#ownsConnection && this.#connection.open) this.#connection.close();
   }
 
@@ -209,6 +218,10 @@ export class QueueDatabase implements Disposable {
     try {
       this.#checkpointer = acquireCheckpointer(this.path, this.pragmas.synchronous);
       this.#checkpointer.committed();
+      // The thread keeps copying as commits come; this connection's own checkpoint is left the
+      // backstop that resets the WAL, so it need not run as often.
+      const pages = Math.min(2 ** 31 - 1, this.pragmas.walAutocheckpointPages * BACKGROUND_AUTOCHECKPOINT_FACTOR);
+      this.#connection.pragma(`wal_autocheckpoint = ${pages}`);
     } catch {
       // No thread (a restricted runtime): the connection's own automatic checkpoints do the work.
     }

@@ -35,8 +35,10 @@ export interface OpenQueueDatabaseOptions {
    * Where WAL checkpoints (copying committed pages into the database file) run. "background"
    * (default): once this connection has committed a few dozen write transactions, a thread of its
    * own does most of that work as commits come, so commits on this thread stay short; it never
-   * keeps the process alive. "inline": only SQLite's automatic checkpoint, inside the commit that
-   * crosses `pragmas.walAutocheckpointPages`. Neither changes what is durable.
+   * keeps the process alive. The connection's own automatic checkpoint then runs at four times
+   * `pragmas.walAutocheckpointPages` and finds little left to copy; it keeps the WAL bounded.
+   * "inline": only SQLite's automatic checkpoint, inside the commit that crosses
+   * `pragmas.walAutocheckpointPages`. Neither changes what is durable.
    */
   readonly checkpoints?: CheckpointMode;
 }

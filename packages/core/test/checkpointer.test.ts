@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import { BACKGROUND_CHECKPOINT_AFTER, isQueueError, openQueueDatabase, type QueueDatabase, runningCheckpointers } from "@queue/core";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openTemp, tempDbPath, track } from "./helpers.js";
 
@@ -35,6 +36,8 @@ describe("background checkpoints", () => {
     await commit(db, 40);
     expect(db.checkpointsInBackground).toBe(true);
     expect(runningCheckpointers()).toContain(db.path);
+    // The connection's own checkpoint is the backstop now: it runs four times less often.
+    expect(db.connection.pragma("wal_autocheckpoint", { simple: true })).toBe(4 * NO_AUTOCHECKPOINT_HERE);
     // This connection never checkpoints (its threshold is out of reach), yet the file grows: the
     // pages reached it through the background thread.
     await eventually(() => statSync(db.path).size > before + 50 * 1024);
@@ -64,6 +67,23 @@ describe("background checkpoints", () => {
     expect(runningCheckpointers()).toContain(path);
     second.close();
     expect(runningCheckpointers()).not.toContain(path);
+  });
+
+  it("leave a caller's own connection checkpointing as configured once the queue lets go of it", async () => {
+    const path = tempDbPath();
+    track(openQueueDatabase({ path })).close();
+    const connection = new Database(path);
+    try {
+      const db = openQueueDatabase({ connection });
+      await commit(db, BACKGROUND_CHECKPOINT_AFTER);
+      expect(db.checkpointsInBackground).toBe(true);
+      expect(connection.pragma("wal_autocheckpoint", { simple: true })).toBe(4_000);
+      db.close();
+      expect(connection.open).toBe(true);
+      expect(connection.pragma("wal_autocheckpoint", { simple: true })).toBe(1_000);
+    } finally {
+      connection.close();
+    }
   });
 
   it("are never started for an in-memory database, nor when automatic checkpoints are off", async () => {

@@ -150,32 +150,65 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     });
   }
 
-  async startTask(request: RunRequest): Promise<Run> {
-    if (this.#embedded !== false && !this.#modules.has(request.moduleId)) {
-      throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
+  startTask(request: RunRequest): Promise<Run> {
+    let runAt: number | undefined;
+    try {
+      if (this.#embedded !== false && !this.#modules.has(request.moduleId)) {
+        throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
+      }
+      runAt = scheduledTimeOf(request);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const runAt = scheduledTimeOf(request);
-    // Neither wait is needed in the usual case (intake open, worker running): each would cost a turn.
+    // Neither wait is needed in the usual case (intake open, worker running): each would cost a
+    // turn, and a run started in a burst of thousands would hold an async frame meanwhile.
+    if (this.intake.paused || !this.#workerReady) return this.#startAfterWaits(request, runAt);
+    return this.#enqueueRun(request, runAt);
+  }
+
+  async #startAfterWaits(request: RunRequest, runAt: number | undefined): Promise<Run> {
     if (this.intake.paused) await this.intake.admit();
     if (!this.#workerReady) await this.#ensureWorker();
-    const run = this.registry.add({ ...request, status: "queued", createdAt: isoTime(this.db.clock.now()) });
+    return this.#enqueueRun(request, runAt);
+  }
+
+  #enqueueRun(request: RunRequest, runAt: number | undefined): Promise<Run> {
+    let run: Run;
+    let enqueued: Promise<{ readonly created: boolean }>;
+    try {
+      run = this.registry.add({ ...request, status: "queued", createdAt: isoTime(this.db.clock.now()) });
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#pending.add(run.id);
     try {
       const task = runTaskInput(run, this.#attempts, runAt);
-      const { created } = await this.#client.enqueue(task.type, task.payload, task.options);
-      // The run id was in the file already (a run of an earlier process): read its state now.
-      if (!created) this.#sync();
+      enqueued = this.#client.enqueue(task.type, task.payload, task.options);
     } catch (error) {
-      this.#pending.delete(run.id);
-      this.#wakeIfDrained();
-      this.registry.update(run.id, {
-        status: "failed",
-        error: (error as Error).message,
-        finishedAt: isoTime(this.db.clock.now()),
-      });
-      throw error;
+      return Promise.reject(this.#notEnqueued(run, error));
     }
-    return run;
+    return enqueued.then(
+      ({ created }) => {
+        // The run id was in the file already (a run of an earlier process): read its state now.
+        if (!created) this.#sync();
+        return run;
+      },
+      (error: unknown) => {
+        throw this.#notEnqueued(run, error);
+      },
+    );
+  }
+
+  /** Marks a run whose task could not be written as failed; returns the error to rethrow. */
+  #notEnqueued(run: Run, error: unknown): unknown {
+    this.#pending.delete(run.id);
+    this.#wakeIfDrained();
+    this.registry.update(run.id, {
+      status: "failed",
+      error: (error as Error).message,
+      finishedAt: isoTime(this.db.clock.now()),
+    });
+    return error;
   }
 
   async cancelTask(runId: string): Promise<boolean> {

@@ -15,8 +15,17 @@ export const RUN_TASK_TYPE_PREFIX = "integration.run:";
  * has registered: workers are never handed runs they cannot execute.
  */
 export function runTaskType(moduleId: string): string {
-  return `${RUN_TASK_TYPE_PREFIX}${moduleId}`;
+  let type = runTaskTypes.get(moduleId);
+  if (type === undefined) {
+    type = `${RUN_TASK_TYPE_PREFIX}${moduleId}`;
+    // Module ids are few and long-lived: remember each one's type rather than build it per run.
+    if (runTaskTypes.size < MAX_REMEMBERED_TYPES) runTaskTypes.set(moduleId, type);
+  }
+  return type;
 }
+
+const runTaskTypes = new Map<string, string>();
+const MAX_REMEMBERED_TYPES = 1_000;
 
 /** What begins the idempotency key of every run's task. */
 export const RUN_KEY_PREFIX = "run:";

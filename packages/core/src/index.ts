@@ -31,6 +31,7 @@ export {
   type ClaimFilters,
   type ClaimShape,
   COUNT_BY_STATUS_SQL,
+  claimedTask,
   claimedTaskRow,
   QUEUED_BY_PRIORITY_INDEX,
   QUEUED_BY_RUN_AFTER_INDEX,

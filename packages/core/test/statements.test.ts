@@ -4,6 +4,7 @@ import {
   CLAIM_COLUMNS,
   CLAIM_RETURNING,
   type ClaimFilters,
+  claimedTask,
   claimedTaskRow,
   claimTasks,
   insertTask,
@@ -13,6 +14,7 @@ import {
   type QueueDatabase,
   resumeType,
   TASK_COLUMNS,
+  type TaskRow,
   taskFromRow,
 } from "@queue/core";
 import { describe, expect, it } from "vitest";
@@ -84,6 +86,16 @@ describe("claimTasks", () => {
       payload: { to: "a@example.com" },
       requiredCapabilities: ["smtp"],
     });
+    // claimedTask decodes the same Task without the row in between.
+    const direct = claimedTask(values[0] as NonNullable<(typeof values)[0]>, lease);
+    expect(direct).toEqual(taskFromRow(stored as TaskRow));
+    expect(Object.isFrozen(direct)).toBe(true);
+  });
+
+  it("refuses a claimed row whose JSON cannot be decoded", () => {
+    const lease = { token: "tok", workerId: "w1", leaseUntil: 31_000, now: 2_000 };
+    const values = [9, "t", 0, "{oops", 1, 3, 0, null, null, null, null, null, 0, null] as const;
+    expect(() => claimedTask(values, lease)).toThrow(/tasks\.payload \(id 9\) could not be parsed/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { QueueClient } from "@queue/client";
 import { openQueueDatabase, type QueueDatabase, QueueError, type Task, type TaskError, type TaskStatus } from "@queue/core";
-import { Worker } from "@queue/worker-engine";
+import { type RecordedOutcome, Worker } from "@queue/worker-engine";
 import type { PausedIntakeMode } from "./intake.js";
 import { ManagerLifecycle } from "./manager-lifecycle.js";
 import { isFinal, isoTime, type Run, type RunRequest, runStatusOf, scheduledTimeOf } from "./run.js";
@@ -74,15 +74,6 @@ interface TaskState {
   readonly finished_at: number | null;
   readonly error: string | null;
   readonly result: string | null;
-}
-
-function resultOf(source: Task | TaskState): unknown {
-  return "payload" in source ? source.result : JSON.parse(source.result ?? "null");
-}
-
-function errorMessageOf(source: Task | TaskState): string | undefined {
-  if ("payload" in source) return source.error?.message;
-  return source.error === null ? undefined : (JSON.parse(source.error) as TaskError).message;
 }
 
 /**
@@ -306,8 +297,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       ),
     });
     // Runs this process executes are recorded from the worker's events; the sync timer covers the rest.
-    for (const event of ["completed", "dead-lettered", "cancelled", "retried"] as const)
-      worker.on(event, (task: Task) => this.#record(task));
+    worker.on("recorded", (task, outcome) => this.#record(task, outcome));
     // Expired leases recovered through this connection change runs without a task event.
     worker.on("recovered", () => {
       this.#syncedVersion = -1;
@@ -324,10 +314,11 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     return this.#started;
   }
 
-  #record(task: Task): void {
+  #record(task: Task, outcome: RecordedOutcome): void {
     const key = task.idempotencyKey;
     if (typeof key !== "string" || !key.startsWith(RUN_KEY_PREFIX)) return;
-    this.#apply(key, task.status, task.startedAt?.getTime() ?? null, task.finishedAt?.getTime() ?? null, task);
+    const final = outcome.status !== "queued" && outcome.status !== "leased";
+    this.#apply(key, outcome.status, task.startedAt?.getTime() ?? null, final ? outcome.at : null, outcome.result, outcome.error?.message);
     this.#wakeIfDrained();
   }
 
@@ -361,7 +352,13 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
         `SELECT idempotency_key AS key, status, started_at, finished_at, error, result FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))`,
       )
       .all(JSON.stringify([...this.#pending].map(runKey)));
-    for (const row of rows) this.#apply(row.key, row.status, row.started_at, row.finished_at, row);
+    for (const row of rows) {
+      // Result and error are decoded only for a finished run.
+      const final = isFinal(runStatusOf(row.status));
+      const result = final && row.result !== null ? JSON.parse(row.result) : undefined;
+      const error = final && row.error !== null ? (JSON.parse(row.error) as TaskError).message : undefined;
+      this.#apply(row.key, row.status, row.started_at, row.finished_at, result, error);
+    }
     this.#wakeIfDrained();
   }
 
@@ -370,13 +367,21 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   }
 
   /**
-   * Brings one run's registry entry in line with its task's state, as a worker event (`source` a
-   * Task) or a read of the row reported it. Error and result are decoded only for a finished run.
+   * Brings one run's registry entry in line with its task's state, as a worker event or a read of
+   * the row reported it. `result` and `error` matter only for a finished run.
    */
-  #apply(key: string, taskStatus: TaskStatus, startedAt: number | null, finishedAt: number | null, source: Task | TaskState): void {
+  #apply(
+    key: string,
+    taskStatus: TaskStatus,
+    startedAt: number | null,
+    finishedAt: number | null,
+    result: unknown,
+    error: string | undefined,
+  ): void {
     const runId = runIdOfKey(key);
+    if (!this.#pending.has(runId)) return;
     const run = this.registry.get(runId);
-    if (run === undefined || !this.#pending.has(runId)) return;
+    if (run === undefined) return;
     const status = runStatusOf(taskStatus);
     const final = isFinal(status);
     if (status === run.status && !final) return;
@@ -386,11 +391,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       const endedAt = finishedAt ?? this.db.clock.now();
       patch.finishedAt = isoTime(endedAt);
       patch.durationMs = endedAt - (startedAt ?? endedAt);
-      patch.exitCode = status === "completed" ? exitCodeOf(resultOf(source)) : status === "failed" ? 1 : undefined;
-      if (status === "failed") {
-        const error = errorMessageOf(source);
-        if (error !== undefined) patch.error = error;
-      }
+      patch.exitCode = status === "completed" ? exitCodeOf(result) : status === "failed" ? 1 : undefined;
+      if (status === "failed" && error !== undefined) patch.error = error;
       this.#pending.delete(runId);
     }
     this.registry.update(runId, patch);

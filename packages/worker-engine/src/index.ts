@@ -1,6 +1,6 @@
 export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from "./backoff.js";
 export { isPermanentError, markPermanent, PermanentError, toTaskError } from "./errors.js";
-export type { WorkerEvents } from "./events.js";
+export type { RecordedOutcome, WorkerEvents } from "./events.js";
 export type { TaskContext, TaskHandler, TaskHandlers } from "./handlers.js";
 export {
   type ClaimedTask,

@@ -7,7 +7,7 @@ import {
   buildClaimProbeSql,
   buildClaimSql,
   type ClaimFilters,
-  claimedTaskRow,
+  claimedTask,
   claimTasks,
   completeLeasedTasks,
   type QueueDatabase,
@@ -137,7 +137,7 @@ export function claim(db: QueueDatabase, request: ClaimRequest): ClaimOutcome {
   const tasks: Task[] = [];
   for (const row of rows) {
     try {
-      tasks.push(taskFromRow(claimedTaskRow(row, lease)));
+      tasks.push(claimedTask(row, lease));
     } catch (error) {
       // A row another program wrote that cannot be decoded must not stop the queue: dead-letter it.
       const reason = { name: "InvalidData", message: (error as Error).message };

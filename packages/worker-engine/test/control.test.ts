@@ -161,6 +161,49 @@ describe("Worker: outcomes", () => {
     expect(stats).toMatchObject({ completed: 300, recovered: 0, leaseLost: 0 });
     expect(await client.counts()).toMatchObject({ completed: 300, leased: 0 });
   });
+
+  it("reports each recorded outcome in one light event, with the task as claimed", async () => {
+    const { client, worker } = harness({ realTime: true });
+    const { task: ok } = await client.enqueue("ok", 7);
+    const { task: broken } = await client.enqueue("broken", null, { maxAttempts: 1 });
+    const { task: flaky } = await client.enqueue("flaky", null, { maxAttempts: 2 });
+    let flakyCalls = 0;
+    const w = worker({
+      concurrency: 3,
+      backoff: { initialDelayMs: 5, maxDelayMs: 5, jitter: 0 },
+      handlers: {
+        ok: (n) => (n as number) * 6,
+        broken: () => {
+          throw new Error("no luck");
+        },
+        flaky: () => {
+          flakyCalls += 1;
+          if (flakyCalls === 1) throw new Error("not yet");
+          return "now";
+        },
+      },
+    });
+    const seen: { id: number; claimedAs: string; status: string; result?: unknown; error?: string | undefined }[] = [];
+    w.on("recorded", (task, outcome) => {
+      expect(outcome.at).toBeGreaterThan(0);
+      seen.push({
+        id: task.id,
+        claimedAs: task.status,
+        status: outcome.status,
+        ...(outcome.status === "completed" ? { result: outcome.result } : { error: outcome.error?.message }),
+      });
+    });
+    await w.start();
+    // The retry waits out its backoff, so the queue looks empty in between: wait for all four.
+    await eventually(() => seen.length === 4);
+    await w.stop();
+    expect(seen.every((entry) => entry.claimedAs === "leased")).toBe(true);
+    expect(seen.filter((entry) => entry.id === ok.id)).toEqual([{ id: ok.id, claimedAs: "leased", status: "completed", result: 42 }]);
+    expect(seen.filter((entry) => entry.id === broken.id)).toEqual([
+      { id: broken.id, claimedAs: "leased", status: "dead_letter", error: "no luck" },
+    ]);
+    expect(seen.filter((entry) => entry.id === flaky.id).map((entry) => entry.status)).toEqual(["queued", "completed"]);
+  });
 });
 
 describe("Worker: resilience", () => {

@@ -1,4 +1,6 @@
+import { dateFromMillis, parseJsonColumn, stringArrayFromColumn } from "../models/json.js";
 import type { TaskRow } from "../models/task-row.js";
+import type { Task, TaskError } from "../types.js";
 
 /**
  * What a claim returns, in this order: the columns a queued task can differ in. The others are
@@ -91,6 +93,39 @@ export function claimedTaskRow(
     started_at: lease.now,
     finished_at: null,
   };
+}
+
+/**
+ * The task just claimed, decoded straight from what the claim returned and what it wrote: the
+ * same Task as `taskFromRow(claimedTaskRow(values, lease))`, without the row in between (a claim
+ * runs this for every task). Throws INVALID_DATA for JSON it cannot decode.
+ */
+export function claimedTask(values: ClaimedValues, lease: { token: string; workerId: string; leaseUntil: number; now: number }): Task {
+  const id = values[0];
+  return Object.freeze({
+    id,
+    type: values[1],
+    priority: values[2],
+    payload: parseJsonColumn(values[3], "tasks.payload", id),
+    status: "leased",
+    attempts: values[4],
+    maxAttempts: values[5],
+    runAfter: new Date(values[6]),
+    leaseUntil: new Date(lease.leaseUntil),
+    lockedBy: lease.workerId,
+    idempotencyKey: values[7],
+    timeoutMs: values[8],
+    requiredCapabilities: stringArrayFromColumn(values[9], "tasks.required_capabilities", id),
+    cancelRequested: false,
+    error: parseJsonColumn(values[10], "tasks.error", id) as TaskError | null,
+    result: null,
+    progress: values[11],
+    createdAt: dateFromMillis(values[12]),
+    updatedAt: new Date(lease.now),
+    startedAt: new Date(lease.now),
+    finishedAt: null,
+    traceParent: values[13],
+  });
 }
 
 import { PAUSE_FILTERS } from "./pauses.js";

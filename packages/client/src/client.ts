@@ -3,10 +3,11 @@ import {
   cancelQueuedTask,
   countTasksByStatus,
   describeValue,
-  insertTask,
+  insertTaskId,
   listTasks,
   localWorkerCount,
   type NewTaskRow,
+  newTaskRow,
   notifyLocalWorkers,
   type OpenQueueDatabaseOptions,
   openQueueDatabase,
@@ -272,21 +273,28 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
    * woken once it has committed; decoding each result afterwards can fail only for that item.
    */
   async #insert(rows: readonly NewTaskRow[]): Promise<Settled<EnqueueResult>[]> {
-    const results = await this.db.transaction((tx) => {
-      const now = tx.clock.now();
-      return rows.map((row) => insertTask(tx, row, now));
+    let now = 0;
+    const inserted = await this.db.transaction((tx) => {
+      now = tx.clock.now();
+      return rows.map((row) => insertTaskId(tx, row, now));
     });
     notifyLocalWorkers(this.db.path);
-    return results.map(({ row, created }) => {
-      // A new row holds what was just validated and written: it is decoded only if the caller
-      // reads it (many never do). An existing row is decoded now, so a bad one fails this item.
-      if (created) return { ok: true, value: decodedOnRead(row) };
-      try {
-        return { ok: true, value: { task: taskFromRow(row), created } };
-      } catch (error) {
-        return { ok: false, error };
+    const settled: Settled<EnqueueResult>[] = new Array(rows.length);
+    for (let index = 0; index < rows.length; index++) {
+      const result = inserted[index] as number | TaskRow;
+      // A new task is what was just validated and written: it is built and decoded only if the
+      // caller reads it (many never do). An existing row is decoded now, so a bad one fails this item.
+      if (typeof result === "number") {
+        settled[index] = { ok: true, value: new FreshEnqueueResult(result, rows[index] as NewTaskRow, now) };
+        continue;
       }
-    });
+      try {
+        settled[index] = { ok: true, value: { task: taskFromRow(result), created: false } };
+      } catch (error) {
+        settled[index] = { ok: false, error };
+      }
+    }
+    return settled;
   }
 
   #assertOpen(): void {
@@ -294,16 +302,24 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
   }
 }
 
-/** The result of a fresh insert, its task decoded from the row the first time it is read. */
-function decodedOnRead(row: TaskRow): EnqueueResult {
-  let task: Task | undefined;
-  return {
-    created: true,
-    get task(): Task {
-      task ??= taskFromRow(row);
-      return task;
-    },
-  };
+/** The result of a fresh insert, its task built and decoded from what was written the first time it is read. */
+class FreshEnqueueResult implements EnqueueResult {
+  readonly created = true;
+  readonly #id: number;
+  readonly #row: NewTaskRow;
+  readonly #now: number;
+  #task: Task | undefined;
+
+  constructor(id: number, row: NewTaskRow, now: number) {
+    this.#id = id;
+    this.#row = row;
+    this.#now = now;
+  }
+
+  get task(): Task {
+    this.#task ??= taskFromRow(newTaskRow(this.#id, this.#row, this.#now));
+    return this.#task;
+  }
 }
 
 /** Ends the enqueue span when the write settles, with the task id or the error. */

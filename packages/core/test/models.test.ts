@@ -1,4 +1,14 @@
-import { completeLeasedTasks, insertTask, selectTask, TASK_COLUMNS, type TaskRow, taskFromRow, workerFromRow } from "@queue/core";
+import {
+  completeLeasedTasks,
+  insertTask,
+  insertTaskId,
+  newTaskRow,
+  selectTask,
+  TASK_COLUMNS,
+  type TaskRow,
+  taskFromRow,
+  workerFromRow,
+} from "@queue/core";
 import { describe, expect, it } from "vitest";
 import { openTemp } from "./helpers.js";
 
@@ -95,6 +105,12 @@ describe("insertTask", () => {
     expect(row).toEqual(selectTask(db, row.id));
     const again = db.transactionSync((tx) => insertTask(tx, { ...task, payload: "2" }, 41));
     expect(again).toEqual({ row, created: false });
+    // insertTaskId answers with the new id, and newTaskRow rebuilds exactly the stored row.
+    const other = { ...task, idempotencyKey: "k2" };
+    const id = db.transactionSync((tx) => insertTaskId(tx, other, 42));
+    expect(typeof id).toBe("number");
+    expect(newTaskRow(id as number, other, 42)).toEqual(selectTask(db, id as number));
+    expect(db.transactionSync((tx) => insertTaskId(tx, other, 43))).toEqual(selectTask(db, id as number));
   });
 });
 

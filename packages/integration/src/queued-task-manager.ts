@@ -167,7 +167,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     let run: Run;
     let enqueued: Promise<{ readonly created: boolean }>;
     try {
-      run = this.registry.add({ ...request, status: "queued", createdAt: isoTime(this.db.clock.now()) });
+      // Frozen here, so the registry keeps this object rather than a copy of it.
+      run = this.registry.add(Object.freeze({ ...request, status: "queued", createdAt: isoTime(this.db.clock.now()) }));
     } catch (error) {
       return Promise.reject(error);
     }

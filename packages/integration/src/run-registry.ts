@@ -35,9 +35,10 @@ export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
     this.corruptFileKeptAt = this.file === undefined ? undefined : this.#load(this.file);
   }
 
+  /** Registers a new run: a copy of `run`, or `run` itself when it is frozen already (nothing can change it). */
   add(run: Run): Run {
     if (this.#runs.has(run.id)) throw new QueueError("INVALID_ARGUMENT", `A run with id ${run.id} is already registered.`);
-    return this.#set({ ...run });
+    return this.#set(Object.isFrozen(run) ? run : { ...run });
   }
 
   update(id: string, patch: Partial<Omit<Run, "id">>): Run {
@@ -111,9 +112,9 @@ export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
     }
   }
 
-  /** Stores a fresh copy (made by the caller, so it is copied once), frozen. */
+  /** Stores a fresh copy (made by the caller, so it is copied once), or a run frozen already, frozen. */
   #set(copy: Run): Run {
-    const frozen = Object.freeze(copy);
+    const frozen = Object.isFrozen(copy) ? copy : Object.freeze(copy);
     this.#runs.set(frozen.id, frozen);
     this.#scheduleSave();
     this.emit("change", frozen);

@@ -41,6 +41,19 @@ describe("RunRegistry", () => {
     expect(() => registry.update("zz", {})).toThrow(expect.objectContaining({ code: "NOT_FOUND" }));
   });
 
+  it("keeps a copy of the run it is given, or the run itself when it is frozen", () => {
+    const registry = new RunRegistry();
+    const open = run("a1", "queued");
+    const kept = registry.add(open);
+    expect(kept).not.toBe(open);
+    expect(Object.isFrozen(kept)).toBe(true);
+    (open as { status: string }).status = "failed";
+    expect(registry.get("a1")?.status).toBe("queued");
+    const frozen = Object.freeze(run("a2", "queued"));
+    expect(registry.add(frozen)).toBe(frozen);
+    expect(registry.get("a2")).toBe(frozen);
+  });
+
   it("persists the history atomically and loads it again", async () => {
     const file = join(makeTempDir(), "runs.json");
     const registry = new RunRegistry({ file });

@@ -34,6 +34,15 @@ const SELECT_BY_ID = `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`;
  * (`created: false`) and writes nothing.
  */
 export function insertTask(db: QueueDatabase, task: NewTaskRow, now: number): { row: TaskRow; created: boolean } {
+  const inserted = insertTaskId(db, task, now);
+  return typeof inserted === "number" ? { row: newTaskRow(inserted, task, now), created: true } : { row: inserted, created: false };
+}
+
+/**
+ * Like `insertTask`, for callers that rebuild the new row only if they need it: the new task's id,
+ * or (its idempotency key being taken) the existing row.
+ */
+export function insertTaskId(db: QueueDatabase, task: NewTaskRow, now: number): number | TaskRow {
   const { changes, lastInsertRowid } = db
     .statement(INSERT_TASK)
     .run(
@@ -49,14 +58,14 @@ export function insertTask(db: QueueDatabase, task: NewTaskRow, now: number): { 
       now,
       now,
     );
-  if (changes === 1) return { row: newTaskRow(Number(lastInsertRowid), task, now), created: true };
+  if (changes === 1) return Number(lastInsertRowid);
   const existing = db.statement<TaskRow>(SELECT_BY_KEY).get(task.idempotencyKey);
   if (existing === undefined) throw new Error(`insertTask: conflict on idempotency key ${task.idempotencyKey} but no row found`);
-  return { row: existing, created: false };
+  return existing;
 }
 
 /** The row a fresh insert of `task` stored: the written values plus the column defaults. */
-function newTaskRow(id: number, task: NewTaskRow, now: number): TaskRow {
+export function newTaskRow(id: number, task: NewTaskRow, now: number): TaskRow {
   return {
     id,
     type: task.type,

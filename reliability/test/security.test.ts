@@ -32,6 +32,10 @@ describe("(a) SQL is parameterised", () => {
    */
   const ALLOWED: Record<string, string> = {
     "packages/core/src/database.ts: name": "savepoint name queue_sp_<n> from an internal depth counter",
+    "packages/core/src/database.ts: this.pragmas.walAutocheckpointPages": "integer checked by resolvePragmas",
+    "packages/core/src/database.ts: pages": "an integer checked by resolvePragmas, times 4, capped (Math.min)",
+    "packages/core/src/checkpointer.ts: COMMITS": "the constant 0, an index into the thread's signal array (code, not SQL)",
+    "packages/core/src/checkpointer.ts: STOP": "the constant 1, an index into the thread's signal array (code, not SQL)",
     "packages/core/src/migrations/runner.ts: MIGRATIONS_TABLE": "table name constant",
     "packages/core/src/open.ts: settings.pragmas.busyTimeoutMs": "integer checked by resolvePragmas (PRAGMA values cannot be bound)",
     "packages/core/src/pragmas.ts: settings.busyTimeoutMs": "integer checked by resolvePragmas",

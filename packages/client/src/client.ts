@@ -6,6 +6,7 @@ import {
   insertTaskId,
   listTasks,
   localWorkerCount,
+  localWorkerWaiting,
   type NewTaskRow,
   newTaskRow,
   notifyLocalWorkers,
@@ -56,12 +57,12 @@ export interface QueueClientOptions {
 /** Tasks per group-commit transaction. */
 const BATCH = 512;
 /**
- * Tasks per transaction while a worker in this process watches the same file: it shares the thread,
- * and a burst of enqueues written 512 at a time held its handlers up for several milliseconds per
- * batch (a tick every ~4 ms for tasks of 1 ms). A quarter of that lets it record and claim about
- * every millisecond; the extra commits cost less than the idle slots did.
+ * Tasks per transaction while a worker in this process watches the same file and still has work
+ * to claim: it shares the thread, and every batch written holds its handlers and claims up. Short
+ * batches fit between its turns. While that worker has taken everything there was (or there is
+ * none), batches are full size: nothing waits on the thread but the work being written.
  */
-const BATCH_BESIDE_WORKER = 128;
+const BATCH_BESIDE_BUSY_WORKER = 32;
 
 function positiveInteger(name: string, value: number, max: number): number {
   if (!Number.isInteger(value) || value < 1 || value > max) {
@@ -98,7 +99,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     const path = this.db.path;
     this.#committer = new GroupCommitter(
       (rows) => this.#insert(rows),
-      () => (localWorkerCount(path) > 0 ? BATCH_BESIDE_WORKER : BATCH),
+      () => (localWorkerCount(path) === 0 || localWorkerWaiting(path) ? BATCH : BATCH_BESIDE_BUSY_WORKER),
     );
   }
 

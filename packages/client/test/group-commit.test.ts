@@ -60,7 +60,7 @@ describe("group commit", () => {
     await client.close();
   });
 
-  it("writes smaller batches while a worker in this process watches the same file", async () => {
+  it("writes short batches while a worker in this process has work to claim, full ones while it waits for work", async () => {
     const { db } = openTemp();
     const client = new QueueClient({ db });
     const sizes: number[] = [];
@@ -76,15 +76,26 @@ describe("group commit", () => {
     await burst(0);
     expect(sizes).toEqual([512, 88]);
     sizes.length = 0;
-    const unsubscribe = onLocalWork(db.path, () => undefined);
+    // A worker that still has a backlog: short batches, so its handlers and claims run between them.
+    let waiting = false;
+    const unsubscribe = onLocalWork(
+      db.path,
+      () => undefined,
+      () => waiting,
+    );
     try {
       await burst(600);
-      expect(sizes).toEqual([128, 128, 128, 128, 88]);
+      expect(sizes).toEqual([...Array.from({ length: 18 }, () => 32), 24]);
+      // The same worker having taken everything there was: full batches, it waits for them.
+      sizes.length = 0;
+      waiting = true;
+      await burst(1_200);
+      expect(sizes).toEqual([512, 88]);
     } finally {
       unsubscribe();
     }
     sizes.length = 0;
-    await burst(1_200);
+    await burst(1_800);
     expect(sizes).toEqual([512, 88]);
     await client.close();
   });

@@ -5,7 +5,7 @@ export { BACKGROUND_CHECKPOINT_AFTER, type CheckpointMode, QueueDatabase } from 
 export { describeValue, invalidConfig, isQueueError, QueueError, type QueueErrorCode, type QueueErrorOptions } from "./errors.js";
 export { TypedEmitter } from "./events.js";
 export { type SerializeJsonOptions, serializeJson } from "./json.js";
-export { localWorkerCount, notifyLocalWorkers, onLocalWork } from "./local-wakeup.js";
+export { localWorkerCount, localWorkerWaiting, notifyLocalWorkers, onLocalWork } from "./local-wakeup.js";
 export { MIGRATIONS, type Migration, SCHEMA_VERSION } from "./migrations/index.js";
 export { MIGRATIONS_TABLE, readSchemaVersion, runMigrations } from "./migrations/runner.js";
 export { dateFromMillis, parseJsonColumn } from "./models/json.js";

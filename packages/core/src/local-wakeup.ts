@@ -4,23 +4,29 @@
  * copies of this package in one process still talk to each other.
  */
 type Listener = () => void;
+/** Whether the worker behind a listener has taken all the queue had for it (it waits for work). */
+type Waiting = () => boolean;
 
-const REGISTRY_KEY = Symbol.for("@queue/core.localWakeup");
-const shared = globalThis as Record<symbol, Map<string, Set<Listener>> | undefined>;
-const registry: Map<string, Set<Listener>> = shared[REGISTRY_KEY] ?? new Map();
+const REGISTRY_KEY = Symbol.for("@queue/core.localWakeup.v2");
+const shared = globalThis as Record<symbol, Map<string, Map<Listener, Waiting | undefined>> | undefined>;
+const registry: Map<string, Map<Listener, Waiting | undefined>> = shared[REGISTRY_KEY] ?? new Map();
 shared[REGISTRY_KEY] = registry;
 
-/** Calls `listener` whenever `notifyLocalWorkers(path)` is called; returns the unsubscribe function. */
-export function onLocalWork(path: string, listener: Listener): () => void {
-  let set = registry.get(path);
-  if (set === undefined) {
-    set = new Set();
-    registry.set(path, set);
+/**
+ * Calls `listener` whenever `notifyLocalWorkers(path)` is called; returns the unsubscribe function.
+ * `waiting`, if given, tells producers in this process whether this worker has taken everything the
+ * queue had for it (see `localWorkerWaiting`).
+ */
+export function onLocalWork(path: string, listener: Listener, waiting?: Waiting): () => void {
+  let listeners = registry.get(path);
+  if (listeners === undefined) {
+    listeners = new Map();
+    registry.set(path, listeners);
   }
-  set.add(listener);
+  listeners.set(listener, waiting);
   return () => {
-    set.delete(listener);
-    if (set.size === 0) registry.delete(path);
+    listeners.delete(listener);
+    if (listeners.size === 0) registry.delete(path);
   };
 }
 
@@ -29,11 +35,30 @@ export function localWorkerCount(path: string): number {
   return registry.get(path)?.size ?? 0;
 }
 
+/**
+ * True if a worker in this process on `path` has taken everything the queue had for it, so new work
+ * is wanted at once; false if every such worker still has a backlog to claim (or there is none). A
+ * producer writes in large batches while a worker waits, and in short ones that let the worker's
+ * handlers and claims run between them while it is busy.
+ */
+export function localWorkerWaiting(path: string): boolean {
+  const listeners = registry.get(path);
+  if (listeners === undefined) return false;
+  for (const waiting of listeners.values()) {
+    try {
+      if (waiting?.() === true) return true;
+    } catch {
+      // A failing report counts as not waiting.
+    }
+  }
+  return false;
+}
+
 /** Calls every listener for `path`; one that throws is reported asynchronously and cannot affect the caller. */
 export function notifyLocalWorkers(path: string): void {
   const set = registry.get(path);
   if (set === undefined) return;
-  for (const listener of [...set]) {
+  for (const listener of [...set.keys()]) {
     try {
       listener();
     } catch (error) {

@@ -199,11 +199,16 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     );
     this.#state = "running";
     this.#heartbeat = setInterval(() => void this.#renewLeases(), this.options.heartbeatMs);
-    this.#unsubscribeLocal = onLocalWork(this.db.path, () => {
-      this.#localWork += 1;
-      this.#mayHaveWork = true;
-      this.#signal();
-    });
+    this.#unsubscribeLocal = onLocalWork(
+      this.db.path,
+      () => {
+        this.#localWork += 1;
+        this.#mayHaveWork = true;
+        this.#signal();
+      },
+      // Producers in this process write in large batches while this worker has taken all there was.
+      () => this.#state === "running" && !this.#backlog,
+    );
     if (this.options.handleSignals) {
       this.#onSignal = () => void this.stop();
       process.once("SIGINT", this.#onSignal);

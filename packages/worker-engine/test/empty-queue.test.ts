@@ -1,5 +1,6 @@
 import { enqueueInTransaction } from "@queue/client";
 import type { QueueDatabase } from "@queue/core";
+import { localWorkerWaiting } from "@queue/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { eventually, harness } from "./helpers.js";
@@ -122,6 +123,26 @@ describe("Worker: a queue known to be empty", () => {
     // It ran in the slot the 60 ms task freed, while the 400 ms one was still running.
     expect((await client.list({ status: "leased" })).tasks.map((t) => t.payload)).toEqual([400]);
     await w.stop();
+  });
+
+  it("tells producers in this process when it has taken all there was, and when it has a backlog", async () => {
+    const { client, db, worker } = harness({ realTime: true });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const w = worker({ concurrency: 2, prefetch: 0, pollIntervalMs: 60_000, handlers: { t: () => held } });
+    await w.start();
+    // Its first claim found an empty queue: it waits for work.
+    await eventually(() => localWorkerWaiting(db.path));
+    // Four tasks for two slots: its claim comes back full, and two are left behind.
+    await client.enqueueMany([1, 2, 3, 4].map((n) => ({ type: "t", payload: n })));
+    await eventually(() => w.stats.claimed === 2);
+    expect(localWorkerWaiting(db.path)).toBe(false);
+    release();
+    await eventually(() => w.stats.completed === 4);
+    // The claim after the last two finds nothing again.
+    await eventually(() => localWorkerWaiting(db.path));
+    await w.stop();
+    expect(localWorkerWaiting(db.path)).toBe(false);
   });
 
   it("runs a retry recorded while the queue was known to be empty", async () => {

@@ -36,6 +36,7 @@ describe("(a) SQL is parameterised", () => {
     "packages/core/src/database.ts: pages": "an integer checked by resolvePragmas, times 4, capped (Math.min)",
     "packages/core/src/checkpointer.ts: COMMITS": "the constant 0, an index into the thread's signal array (code, not SQL)",
     "packages/core/src/checkpointer.ts: STOP": "the constant 1, an index into the thread's signal array (code, not SQL)",
+    "packages/core/src/checkpointer.ts: CLOSED": "the constant 2, an index into the thread's signal array (code, not SQL)",
     "packages/core/src/migrations/runner.ts: MIGRATIONS_TABLE": "table name constant",
     "packages/core/src/open.ts: settings.pragmas.busyTimeoutMs": "integer checked by resolvePragmas (PRAGMA values cannot be bound)",
     "packages/core/src/pragmas.ts: settings.busyTimeoutMs": "integer checked by resolvePragmas",

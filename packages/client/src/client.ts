@@ -286,7 +286,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
       // A new task is what was just validated and written: it is built and decoded only if the
       // caller reads it (many never do). An existing row is decoded now, so a bad one fails this item.
       if (typeof result === "number") {
-        settled[index] = { ok: true, value: new FreshEnqueueResult(result, rows[index] as NewTaskRow, now) };
+        settled[index] = { ok: true, value: freshResult(result, rows[index] as NewTaskRow, now) };
         continue;
       }
       try {
@@ -303,24 +303,19 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
   }
 }
 
-/** The result of a fresh insert, its task built and decoded from what was written the first time it is read. */
-class FreshEnqueueResult implements EnqueueResult {
-  readonly created = true;
-  readonly #id: number;
-  readonly #row: NewTaskRow;
-  readonly #now: number;
-  #task: Task | undefined;
-
-  constructor(id: number, row: NewTaskRow, now: number) {
-    this.#id = id;
-    this.#row = row;
-    this.#now = now;
-  }
-
-  get task(): Task {
-    this.#task ??= taskFromRow(newTaskRow(this.#id, this.#row, this.#now));
-    return this.#task;
-  }
+/**
+ * The result of a fresh insert, its task built and decoded from what was written the first time it
+ * is read. A plain object with `task` as an own, enumerable accessor, like every other result.
+ */
+function freshResult(id: number, row: NewTaskRow, now: number): EnqueueResult {
+  let task: Task | undefined;
+  return {
+    created: true,
+    get task(): Task {
+      task ??= taskFromRow(newTaskRow(id, row, now));
+      return task;
+    },
+  };
 }
 
 /** Ends the enqueue span when the write settles, with the task id or the error. */

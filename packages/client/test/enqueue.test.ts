@@ -34,6 +34,10 @@ describe("QueueClient.enqueue", () => {
     });
     expect(task.runAfter.getTime()).toBe(clock.now());
     expect(await client.get(task.id)).toEqual(task);
+    // The task is an own, enumerable part of the result, built when read: JSON and spreads keep it.
+    const result = await client.enqueue("send-email", { to: "bo@example.com" });
+    expect(JSON.parse(JSON.stringify(result))).toMatchObject({ created: true, task: { payload: { to: "bo@example.com" } } });
+    expect({ ...result }.task.id).toBe(task.id + 1);
   });
 
   it("applies priority, delay, run time, attempts, timeout and required capabilities", async () => {

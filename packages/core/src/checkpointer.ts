@@ -6,6 +6,10 @@ import { Worker as Thread } from "node:worker_threads";
 /** Indexes into the shared signal array. */
 const COMMITS = 0;
 const STOP = 1;
+/** Set by the thread once its connection is closed. */
+const CLOSED = 2;
+/** The longest `release()` blocks for the thread to close its connection (it is mid-checkpoint at worst). */
+const CLOSE_WAIT_MS = 2_000;
 
 /**
  * The thread's code, plain JavaScript so that it runs the same from sources and from the build.
@@ -40,6 +44,8 @@ try {
   }
 } finally {
   db.close();
+  Atomics.store(signals, ${CLOSED}, 1);
+  Atomics.notify(signals, ${CLOSED});
 }
 `;
 
@@ -57,9 +63,15 @@ interface Checkpointer {
 const checkpointers = new Map<string, Checkpointer>();
 
 export interface CheckpointerHandle {
+  /** False once the thread has failed or exited: the connection checkpoints on its own again. */
+  readonly alive: boolean;
   /** Tells the thread a transaction committed. A few nanoseconds; nothing waits. */
   committed(): void;
-  /** This connection no longer needs it; the thread stops when no connection does. */
+  /**
+   * This connection no longer needs it. The last user stops the thread and waits (briefly) until
+   * the thread's connection is closed, so that a connection closing next is the file's last one
+   * and SQLite checkpoints and removes the WAL as usual.
+   */
   release(): void;
 }
 
@@ -70,7 +82,7 @@ export interface CheckpointerHandle {
 export function acquireCheckpointer(path: string, synchronous: string): CheckpointerHandle {
   let entry = checkpointers.get(path);
   if (entry === undefined || !entry.alive) {
-    const signals = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+    const signals = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
     const thread = new Thread(THREAD_CODE, {
       eval: true,
       workerData: {
@@ -98,6 +110,9 @@ export function acquireCheckpointer(path: string, synchronous: string): Checkpoi
   shared.users += 1;
   let released = false;
   return {
+    get alive() {
+      return shared.alive;
+    },
     committed() {
       Atomics.add(shared.signals, COMMITS, 1);
       Atomics.notify(shared.signals, COMMITS);
@@ -112,6 +127,7 @@ export function acquireCheckpointer(path: string, synchronous: string): Checkpoi
       Atomics.add(shared.signals, COMMITS, 1);
       Atomics.notify(shared.signals, COMMITS);
       if (checkpointers.get(path) === shared) checkpointers.delete(path);
+      if (shared.alive) Atomics.wait(shared.signals, CLOSED, 0, CLOSE_WAIT_MS);
     },
   };
 }

@@ -81,7 +81,7 @@ export class QueueDatabase implements Disposable {
 
   /** Whether a background checkpointer serves this connection now. */
   get checkpointsInBackground(): boolean {
-    return this.#checkpointer !== undefined;
+    return this.#checkpointer?.alive === true;
   }
 
   /** The underlying better-sqlite3 connection, for SQL the queue does not wrap. */
@@ -210,7 +210,13 @@ export class QueueDatabase implements Disposable {
 
   #committed(): void {
     if (this.#checkpointer !== undefined) {
-      this.#checkpointer.committed();
+      if (this.#checkpointer.alive) {
+        this.#checkpointer.committed();
+        return;
+      }
+      // The thread failed: checkpoint on this connection as configured, and do not start another.
+      this.#checkpointer = undefined;
+      this.#connection.pragma(`wal_autocheckpoint = ${this.pragmas.walAutocheckpointPages}`);
       return;
     }
     if (this.#commitsBeforeCheckpointer < 0 || --this.#commitsBeforeCheckpointer > 0) return;

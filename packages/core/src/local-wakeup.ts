@@ -7,10 +7,15 @@ type Listener = () => void;
 /** Whether the worker behind a listener has taken all the queue had for it (it waits for work). */
 type Waiting = () => boolean;
 
-const REGISTRY_KEY = Symbol.for("@queue/core.localWakeup.v2");
-const shared = globalThis as Record<symbol, Map<string, Map<Listener, Waiting | undefined>> | undefined>;
-const registry: Map<string, Map<Listener, Waiting | undefined>> = shared[REGISTRY_KEY] ?? new Map();
+const REGISTRY_KEY = Symbol.for("@queue/core.localWakeup");
+const shared = globalThis as Record<symbol, Map<string, Set<Listener>> | undefined>;
+const registry: Map<string, Set<Listener>> = shared[REGISTRY_KEY] ?? new Map();
 shared[REGISTRY_KEY] = registry;
+// Kept apart from the listeners, so that copies of this package from before it existed still share those.
+const WAITING_KEY = Symbol.for("@queue/core.localWaiting");
+const sharedWaiting = globalThis as Record<symbol, Map<string, Map<Listener, Waiting>> | undefined>;
+const waitingRegistry: Map<string, Map<Listener, Waiting>> = sharedWaiting[WAITING_KEY] ?? new Map();
+sharedWaiting[WAITING_KEY] = waitingRegistry;
 
 /**
  * Calls `listener` whenever `notifyLocalWorkers(path)` is called; returns the unsubscribe function.
@@ -18,15 +23,25 @@ shared[REGISTRY_KEY] = registry;
  * queue had for it (see `localWorkerWaiting`).
  */
 export function onLocalWork(path: string, listener: Listener, waiting?: Waiting): () => void {
-  let listeners = registry.get(path);
-  if (listeners === undefined) {
-    listeners = new Map();
-    registry.set(path, listeners);
+  let set = registry.get(path);
+  if (set === undefined) {
+    set = new Set();
+    registry.set(path, set);
   }
-  listeners.set(listener, waiting);
+  set.add(listener);
+  if (waiting !== undefined) {
+    let reports = waitingRegistry.get(path);
+    if (reports === undefined) {
+      reports = new Map();
+      waitingRegistry.set(path, reports);
+    }
+    reports.set(listener, waiting);
+  }
   return () => {
-    listeners.delete(listener);
-    if (listeners.size === 0) registry.delete(path);
+    set.delete(listener);
+    if (set.size === 0) registry.delete(path);
+    const reports = waitingRegistry.get(path);
+    if (reports?.delete(listener) === true && reports.size === 0) waitingRegistry.delete(path);
   };
 }
 
@@ -42,11 +57,11 @@ export function localWorkerCount(path: string): number {
  * handlers and claims run between them while it is busy.
  */
 export function localWorkerWaiting(path: string): boolean {
-  const listeners = registry.get(path);
-  if (listeners === undefined) return false;
-  for (const waiting of listeners.values()) {
+  const reports = waitingRegistry.get(path);
+  if (reports === undefined) return false;
+  for (const waiting of reports.values()) {
     try {
-      if (waiting?.() === true) return true;
+      if (waiting() === true) return true;
     } catch {
       // A failing report counts as not waiting.
     }
@@ -58,7 +73,7 @@ export function localWorkerWaiting(path: string): boolean {
 export function notifyLocalWorkers(path: string): void {
   const set = registry.get(path);
   if (set === undefined) return;
-  for (const listener of [...set.keys()]) {
+  for (const listener of [...set]) {
     try {
       listener();
     } catch (error) {

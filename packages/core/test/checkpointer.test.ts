@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { BACKGROUND_CHECKPOINT_AFTER, isQueueError, openQueueDatabase, type QueueDatabase, runningCheckpointers } from "@queue/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
@@ -83,6 +83,26 @@ describe("background checkpoints", () => {
       expect(connection.pragma("wal_autocheckpoint", { simple: true })).toBe(1_000);
     } finally {
       connection.close();
+    }
+  });
+
+  it("are stopped by close() before the connection closes, so the last close still removes the WAL", async () => {
+    for (let round = 0; round < 5; round++) {
+      const path = tempDbPath();
+      const db = openQueueDatabase({ path });
+      await commit(db, BACKGROUND_CHECKPOINT_AFTER + 36);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await commit(db, 5);
+      expect(db.checkpointsInBackground).toBe(true);
+      db.close();
+      // As with checkpoints inline: the file alone holds everything, and no -wal file is left.
+      expect(existsSync(`${path}-wal`)).toBe(false);
+      const copy = new Database(path, { readonly: true });
+      try {
+        expect(copy.prepare("SELECT count(*) AS n FROM tasks").get()).toEqual({ n: BACKGROUND_CHECKPOINT_AFTER + 41 });
+      } finally {
+        copy.close();
+      }
     }
   });
 

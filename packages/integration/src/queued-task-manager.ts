@@ -281,6 +281,15 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
 
   /** Builds (or rebuilds, when modules were added) the embedded worker for the registered modules. */
   #ensureWorker(): Promise<void> {
+    try {
+      return this.#ensureWorkerNow();
+    } catch (error) {
+      // A worker that cannot even be built (bad tuning) fails the runs waiting for it, never the caller's stack.
+      return Promise.reject(error);
+    }
+  }
+
+  #ensureWorkerNow(): Promise<void> {
     if (this.#embedded === false || this.#closed) return Promise.resolve();
     // The usual case, on every startTask: a worker already runs every registered module.
     if (this.#worker !== undefined && this.#workerModuleCount === this.#modules.size) return this.#started ?? Promise.resolve();
@@ -359,10 +368,10 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       )
       .all(JSON.stringify([...this.#pending].map(runKey)));
     for (const row of rows) {
-      // Result and error are decoded only for a finished run.
-      const final = isFinal(runStatusOf(row.status));
-      const result = final && row.result !== null ? JSON.parse(row.result) : undefined;
-      const error = final && row.error !== null ? (JSON.parse(row.error) as TaskError).message : undefined;
+      // The result matters only for a completed run, the error only for a failed one.
+      const status = runStatusOf(row.status);
+      const result = status === "completed" && row.result !== null ? JSON.parse(row.result) : undefined;
+      const error = status === "failed" && row.error !== null ? (JSON.parse(row.error) as TaskError).message : undefined;
       this.#apply(row.key, row.status, row.started_at, row.finished_at, result, error);
     }
     this.#wakeIfDrained();

@@ -122,6 +122,22 @@ describe("QueuedTaskManager specifics", () => {
   });
 });
 
+describe("QueuedTaskManager with an embedded worker that cannot be built", () => {
+  it("rejects each run it starts with the worker's error, and never throws from startTask", async () => {
+    const manager = new QueuedTaskManager({ path: tempDbPath(), embeddedWorker: { concurrency: 0 } });
+    manager.registerModule("noop", async () => undefined);
+    let started: Promise<unknown> | undefined;
+    expect(() => {
+      started = manager.startTask({ id: "never", moduleId: "noop", parameters: {} });
+    }).not.toThrow();
+    await expect(started).rejects.toThrow(/concurrency/);
+    // The attempt made by registerModule itself was caught too: nothing was thrown meanwhile.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(manager.registry.get("never")).toBeUndefined();
+    await manager.close();
+  });
+});
+
 describe("QueuedTaskManager close", () => {
   it("releases a pending waitAll when the manager closes with runs still queued", async () => {
     const manager = new QueuedTaskManager({ path: tempDbPath(), embeddedWorker: { concurrency: 1, pollIntervalMs: 5 } });

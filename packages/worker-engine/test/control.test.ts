@@ -184,8 +184,12 @@ describe("Worker: outcomes", () => {
       },
     });
     const seen: { id: number; claimedAs: string; status: string; result?: unknown; error?: string | undefined }[] = [];
+    let counted = 0;
     w.on("recorded", (task, outcome) => {
       expect(outcome.at).toBeGreaterThan(0);
+      // The stats already count the outcome reported.
+      counted += 1;
+      expect(w.stats.completed + w.stats.failed).toBe(counted);
       seen.push({
         id: task.id,
         claimedAs: task.status,

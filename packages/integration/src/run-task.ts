@@ -5,7 +5,7 @@ import { QueueError } from "@queue/core";
 import { markPermanent, PermanentError } from "@queue/worker-engine";
 import { isoTime, type Run } from "./run.js";
 import type { RunRegistry } from "./run-registry.js";
-import { exitCodeOf, type ModuleHandler, type RunProgress } from "./task-manager.js";
+import { exitCodeOf, type ModuleHandler, type RunContext, type RunProgress } from "./task-manager.js";
 
 /** The task type that carries runs through the queue. */
 export const RUN_TASK_TYPE_PREFIX = "integration.run:";
@@ -116,20 +116,7 @@ export function executeRun(
   let running: Promise<unknown>;
   try {
     registry?.update(payload.runId, { status: "running", startedAt: isoTime(now) });
-    const reportProgress = async (update: RunProgress) => {
-      if (update.progress !== undefined) await context.progress(update.progress);
-      registry?.update(payload.runId, update);
-    };
-    // The signal is handed on lazily: most modules never read it, and each one costs an AbortController.
-    running = Promise.resolve(
-      handler(payload.parameters, {
-        runId: payload.runId,
-        get signal() {
-          return context.signal;
-        },
-        reportProgress,
-      }),
-    );
+    running = Promise.resolve(handler(payload.parameters, new ModuleContext(payload.runId, context, registry)));
   } catch (error) {
     running = Promise.reject(error);
   }
@@ -144,6 +131,36 @@ export function executeRun(
       throw payload.failAfter !== undefined && context.task.attempts >= payload.failAfter ? markPermanent(error) : error;
     },
   );
+}
+
+/**
+ * What a module gets as its RunContext. The signal is handed on lazily (most modules never read
+ * it, and each one costs an AbortController), and reportProgress is made when first read.
+ */
+class ModuleContext implements RunContext {
+  readonly runId: string;
+  readonly #worker: RunWorkerContext;
+  readonly #registry: RunRegistry | undefined;
+  #reportProgress: RunContext["reportProgress"] | undefined;
+
+  constructor(runId: string, worker: RunWorkerContext, registry: RunRegistry | undefined) {
+    this.runId = runId;
+    this.#worker = worker;
+    this.#registry = registry;
+  }
+
+  get signal(): AbortSignal {
+    return this.#worker.signal;
+  }
+
+  /** A function of its own, so a module may take it off the context: `const { reportProgress } = context`. */
+  get reportProgress(): RunContext["reportProgress"] {
+    this.#reportProgress ??= async (update: RunProgress) => {
+      if (update.progress !== undefined) await this.#worker.progress(update.progress);
+      this.#registry?.update(this.runId, update);
+    };
+    return this.#reportProgress;
+  }
 }
 
 /** What a run's task stores as its result: its exit code, unless that is 0. */

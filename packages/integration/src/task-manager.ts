@@ -9,6 +9,11 @@ export interface RunProgress {
   readonly itemsTotal?: number;
 }
 
+/**
+ * What a running module gets. `signal` and `reportProgress` are accessors, made when first read:
+ * pass the context on as it is, or take them off it (`const { signal } = context`); a spread
+ * (`{ ...context }`) copies only `runId`.
+ */
 export interface RunContext {
   readonly runId: string;
   /** Fires when the run is cancelled (or its worker shuts down). */

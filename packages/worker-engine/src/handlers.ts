@@ -1,6 +1,10 @@
 import type { LogLevel, Task } from "@queue/core";
 
-/** What a handler gets besides its payload. */
+/**
+ * What a handler gets besides its payload. Its members are accessors, made when first read: pass
+ * the context on as it is, or take members off it (`const { heartbeat, signal } = ctx`); a spread
+ * (`{ ...ctx }`) copies none of them.
+ */
 export interface TaskContext<Payload = unknown> {
   /** The task as claimed (status leased, `attempts` counting this attempt). */
   readonly task: Task<Payload>;

@@ -133,6 +133,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   #dataVersion = -1;
   /** The idle poll's next wait: short while other processes are writing, doubling up to pollIntervalMs. */
   #pollDelay: number;
+  /** What every handler's context does, made once per worker (see HandlerContext). */
+  #contextOps: ContextOps | undefined;
 
   constructor(options: WorkerOptions<Types>) {
     super();
@@ -685,42 +687,44 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   }
 
   #context(running: Running): TaskContext {
-    const { task, lease } = running;
-    const leaseLost = (consequence = "") =>
-      new QueueError("LEASE_LOST", `Worker ${this.id} no longer holds the lease of task ${task.id}${consequence}.`, {
-        details: { taskId: task.id },
-      });
-    return {
-      task,
-      get signal() {
+    this.#contextOps ??= {
+      signal: (running) => {
         running.controller ??= new AbortController();
         if (running.abortError !== undefined && !running.controller.signal.aborted) running.controller.abort(running.abortError);
         return running.controller.signal;
       },
-      heartbeat: async () => {
-        const result = await this.db.transaction((tx) => extend(tx, [lease], this.options.leaseMs));
+      heartbeat: async (running) => {
+        const result = await this.db.transaction((tx) => extend(tx, [running.lease], this.options.leaseMs));
         if (result.lost.length > 0) {
           this.#abort(running, "lease-lost");
-          throw leaseLost();
+          throw this.#leaseLostError(running);
         }
-        if (result.held.get(task.id)?.cancelRequested) this.#abort(running, "cancel");
+        if (result.held.get(running.task.id)?.cancelRequested) this.#abort(running, "cancel");
       },
-      progress: async (value: number) => {
+      progress: async (running, value) => {
         if (typeof value !== "number" || !Number.isFinite(value)) {
           throw new QueueError("INVALID_ARGUMENT", `progress() expects a finite number; got ${String(value)}.`);
         }
+        const { task, lease } = running;
         const held = await this.db.transaction((tx) => setTaskProgress(tx, task.id, lease.token, value, tx.clock.now()));
-        if (!held) throw leaseLost();
+        if (!held) throw this.#leaseLostError(running);
       },
-      log: async (level: LogLevel, message: string, details?: unknown) => {
+      log: async (running, level, message, details) => {
         if (!LOG_LEVELS.includes(level))
           throw new QueueError("INVALID_ARGUMENT", `log() level must be one of ${LOG_LEVELS.join(", ")}; got ${String(level)}.`);
         if (typeof message !== "string") throw new QueueError("INVALID_ARGUMENT", "log() message must be a string.");
         const json = details === undefined ? null : serializeJson(details, { what: "log details", maxBytes: 64 * 1024 });
-        const written = await this.db.transaction((tx) => insertLeasedTaskLog(tx, lease, level, message, json, tx.clock.now()));
-        if (!written) throw leaseLost("; the log line was not written");
+        const written = await this.db.transaction((tx) => insertLeasedTaskLog(tx, running.lease, level, message, json, tx.clock.now()));
+        if (!written) throw this.#leaseLostError(running, "; the log line was not written");
       },
     };
+    return new HandlerContext(running, this.#contextOps);
+  }
+
+  #leaseLostError(running: Running, consequence = ""): QueueError {
+    return new QueueError("LEASE_LOST", `Worker ${this.id} no longer holds the lease of task ${running.task.id}${consequence}.`, {
+      details: { taskId: running.task.id },
+    });
   }
 
   /** One transaction renews every lease this worker holds; lost leases and pending cancels abort their handlers. */
@@ -967,4 +971,53 @@ function finalSnapshot(running: Running, outcome: Outcome, now: number, ended?: 
     progress: running.progress ?? base.progress,
     finishedAt: status === "queued" ? null : at,
   });
+}
+
+/** What a handler's context does for its attempt; one set per worker. */
+interface ContextOps {
+  signal(running: Running): AbortSignal;
+  heartbeat(running: Running): Promise<void>;
+  progress(running: Running, value: number): Promise<void>;
+  log(running: Running, level: LogLevel, message: string, details?: unknown): Promise<void>;
+}
+
+/**
+ * A handler's TaskContext. Its functions are made the first time a handler reads them (most
+ * handlers never do), each bound to its attempt, so a handler may also take them off the
+ * context: `const { heartbeat } = ctx`.
+ */
+class HandlerContext implements TaskContext {
+  readonly #running: Running;
+  readonly #ops: ContextOps;
+  #heartbeat: TaskContext["heartbeat"] | undefined;
+  #progress: TaskContext["progress"] | undefined;
+  #log: TaskContext["log"] | undefined;
+
+  constructor(running: Running, ops: ContextOps) {
+    this.#running = running;
+    this.#ops = ops;
+  }
+
+  get task(): Task {
+    return this.#running.task;
+  }
+
+  get signal(): AbortSignal {
+    return this.#ops.signal(this.#running);
+  }
+
+  get heartbeat(): TaskContext["heartbeat"] {
+    this.#heartbeat ??= () => this.#ops.heartbeat(this.#running);
+    return this.#heartbeat;
+  }
+
+  get progress(): TaskContext["progress"] {
+    this.#progress ??= (value: number) => this.#ops.progress(this.#running, value);
+    return this.#progress;
+  }
+
+  get log(): TaskContext["log"] {
+    this.#log ??= (level: LogLevel, message: string, details?: unknown) => this.#ops.log(this.#running, level, message, details);
+    return this.#log;
+  }
 }

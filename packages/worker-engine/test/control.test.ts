@@ -162,6 +162,26 @@ describe("Worker: outcomes", () => {
     expect(await client.counts()).toMatchObject({ completed: 300, leased: 0 });
   });
 
+  it("lets a handler take its context's members off it and use them", async () => {
+    const { client, worker } = harness({ realTime: true });
+    const { task: queued } = await client.enqueue("parts", null);
+    const w = worker({
+      concurrency: 1,
+      handlers: {
+        parts: async (_payload, ctx) => {
+          const { task, signal, heartbeat, progress, log } = ctx;
+          await heartbeat();
+          await progress(0.5);
+          await log("info", "half way");
+          return { id: task.id, aborted: signal.aborted, same: ctx.heartbeat === heartbeat };
+        },
+      },
+    });
+    await w.runUntilEmpty();
+    const done = await client.get(queued.id);
+    expect(done).toMatchObject({ status: "completed", progress: 0.5, result: { id: queued.id, aborted: false, same: true } });
+  });
+
   it("reports each recorded outcome in one light event, with the task as claimed", async () => {
     const { client, worker } = harness({ realTime: true });
     const { task: ok } = await client.enqueue("ok", 7);

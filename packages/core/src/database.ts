@@ -176,14 +176,8 @@ export class QueueDatabase implements Disposable {
     this.#closed = true;
     this.#statements.clear();
     this.#rawStatements.clear();
-    if (this.#checkpointer !== undefined) {
-      this.#checkpointer.release();
-      this.#checkpointer = undefined;
-      // A caller's connection goes back to checkpointing as it was configured.
-      if (!this.#ownsConnection && this.#connection.open) {
-        this.#connection.pragma(`wal_autocheckpoint = ${this.pragmas.walAutocheckpointPages}`);
-      }
-    }
+    // A caller's connection goes back to checkpointing as it was configured.
+    this.#stopBackgroundCheckpoints();
     if (this.#ownsConnection && this.#connection.open) this.#connection.close();
   }
 
@@ -215,8 +209,7 @@ export class QueueDatabase implements Disposable {
         return;
       }
       // The thread failed: checkpoint on this connection as configured, and do not start another.
-      this.#checkpointer = undefined;
-      this.#connection.pragma(`wal_autocheckpoint = ${this.pragmas.walAutocheckpointPages}`);
+      this.#stopBackgroundCheckpoints();
       return;
     }
     if (this.#commitsBeforeCheckpointer < 0 || --this.#commitsBeforeCheckpointer > 0) return;
@@ -231,6 +224,14 @@ export class QueueDatabase implements Disposable {
     } catch {
       // No thread (a restricted runtime): the connection's own automatic checkpoints do the work.
     }
+  }
+
+  /** Lets go of the background checkpointer, if any, and restores the configured automatic checkpoint. */
+  #stopBackgroundCheckpoints(): void {
+    if (this.#checkpointer === undefined) return;
+    this.#checkpointer.release();
+    this.#checkpointer = undefined;
+    if (this.#connection.open) this.#connection.pragma(`wal_autocheckpoint = ${this.pragmas.walAutocheckpointPages}`);
   }
 
   #savepoint<T>(fn: (db: this) => T): T {

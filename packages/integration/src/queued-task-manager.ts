@@ -332,8 +332,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   #record(task: Task, outcome: RecordedOutcome): void {
     const key = task.idempotencyKey;
     if (typeof key !== "string" || !key.startsWith(RUN_KEY_PREFIX)) return;
-    const final = outcome.status !== "queued" && outcome.status !== "leased";
-    this.#apply(key, outcome.status, task.startedAt?.getTime() ?? null, final ? outcome.at : null, outcome.result, outcome.error?.message);
+    // #apply reads the time (and result, error) only for an outcome that finished the run.
+    this.#apply(key, outcome.status, task.startedAt?.getTime() ?? null, outcome.at, outcome.result, outcome.error?.message);
     this.#wakeIfDrained();
   }
 

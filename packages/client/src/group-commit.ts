@@ -54,7 +54,7 @@ export class GroupCommitter<Item, Result> {
   }
 
   async #flush(): Promise<void> {
-    const pending = this.#pending;
+    const pending: (Pending<Item, Result> | undefined)[] = this.#pending;
     this.#pending = [];
     this.#scheduled = false;
     for (let start = 0; start < pending.length; ) {
@@ -62,7 +62,11 @@ export class GroupCommitter<Item, Result> {
       // timers, I/O and local workers for the whole of it.
       if (start > 0) await new Promise((resolve) => setImmediate(resolve));
       const end = start + batchSize(this.#maxBatch);
-      await this.#commit(pending.slice(start, end));
+      const batch = pending.slice(start, end) as Pending<Item, Result>[];
+      // Let go of the batch's entries: each holds its settled promise and result, and a burst's
+      // last batch may commit long after its first.
+      pending.fill(undefined, start, end);
+      await this.#commit(batch);
       start = end;
     }
   }

@@ -1,5 +1,7 @@
 import { QueueClient } from "@queue/client";
 import { onLocalWork } from "@queue/core";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { GroupCommitter } from "../src/group-commit.js";
@@ -118,5 +120,35 @@ describe("group commit", () => {
       expect(results).toEqual([10, 20, 30]);
       expect(batches.flat()).toEqual([1, 2, 3]);
     }
+  });
+
+  it("lets go of a burst's committed entries while its later batches are still being written", async () => {
+    setFlagsFromString("--expose-gc");
+    const collectGarbage = runInNewContext("gc") as () => void;
+    let releaseSecond: () => void = () => undefined;
+    const secondWritten = new Promise<void>((resolve) => {
+      releaseSecond = resolve;
+    });
+    const committer = new GroupCommitter<{ readonly payload: string }, { readonly item: object }>(async (items) => {
+      if (items[0]?.payload === "second") await secondWritten;
+      // Each result holds its item, as an enqueue result holds the row it was built from.
+      return items.map((item) => ({ ok: true as const, value: { item } }));
+    }, 1);
+    let firstSettled = false;
+    const firstItem = (() => {
+      const item = { payload: "first" };
+      void committer.submit(item).then(() => {
+        firstSettled = true;
+      });
+      return new WeakRef(item);
+    })();
+    const second = committer.submit({ payload: "second" });
+    while (!firstSettled) await new Promise((resolve) => setImmediate(resolve));
+    // The second batch is still being written: the first's entry, promise and result must be garbage by now.
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    expect(firstItem.deref()).toBeUndefined();
+    releaseSecond();
+    await expect(second).resolves.toEqual({ item: { payload: "second" } });
   });
 });

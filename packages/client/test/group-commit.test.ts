@@ -1,7 +1,7 @@
-import { QueueClient } from "@queue/client";
-import { onLocalWork } from "@queue/core";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { QueueClient } from "@queue/client";
+import { onLocalWork } from "@queue/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { GroupCommitter } from "../src/group-commit.js";

@@ -114,7 +114,8 @@ export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
 
   /** Stores a fresh copy (made by the caller, so it is copied once), or a run frozen already, frozen. */
   #set(copy: Run): Run {
-    const frozen = Object.isFrozen(copy) ? copy : Object.freeze(copy);
+    // Freezing a run that is frozen already returns it unchanged.
+    const frozen = Object.freeze(copy);
     this.#runs.set(frozen.id, frozen);
     this.#scheduleSave();
     this.emit("change", frozen);

@@ -176,7 +176,7 @@ export function recoverExpiredLeases(db: QueueDatabase, now: number): TaskRow[] 
   return db.statement<TaskRow>(RECOVER_EXPIRED_LEASES_SQL).all({ now });
 }
 
-/** Runs a claim statement built by `buildClaimSql`; map each row with `claimedTaskRow`. */
+/** Runs a claim statement built by `buildClaimSql`; decode each row with `claimedTask` (or rebuild the stored row with `claimedTaskRow`). */
 export function claimTasks(db: QueueDatabase, sql: string, params: Record<string, unknown>): ClaimedValues[] {
   return db.rawStatement<ClaimedValues>(sql).all(params);
 }

@@ -12,6 +12,11 @@ export interface ProjectConfigOptions {
    * below this percentage.
    */
   readonly minLineCoverage?: number;
+  /**
+   * Milliseconds a test (and a hook) may take; default 60 s. Raise it for tests that start many
+   * processes one after another: on a loaded machine each start can take seconds.
+   */
+  readonly testTimeout?: number;
 }
 
 export function defineProjectConfig(options: ProjectConfigOptions = {}) {
@@ -22,8 +27,8 @@ export function defineProjectConfig(options: ProjectConfigOptions = {}) {
     test: {
       include: ["test/**/*.test.ts"],
       environment: "node",
-      testTimeout: 60_000,
-      hookTimeout: 60_000,
+      testTimeout: options.testTimeout ?? 60_000,
+      hookTimeout: options.testTimeout ?? 60_000,
       reporters: ["default", "json"],
       outputFile: { json: "test-results.json" },
       ...(options.minLineCoverage === undefined

@@ -1,7 +1,7 @@
 import { QueueError } from "@queue/core";
 import type { PausedIntakeMode } from "./intake.js";
 import { ManagerLifecycle } from "./manager-lifecycle.js";
-import { isoTime, type Run, type RunRequest, scheduledTimeOf } from "./run.js";
+import { isoTime, type Run, type RunRequest, runWith, scheduledTimeOf } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
 import { exitCodeOf, type ModuleHandler, type RunProgress, type TaskManager } from "./task-manager.js";
 
@@ -39,9 +39,7 @@ export class BackgroundTaskManager extends ManagerLifecycle implements TaskManag
     const now = () => isoTime(this.registry.clock.now());
     const delayMs = scheduled === undefined ? 0 : scheduled - this.registry.clock.now();
     const run = this.registry.add(
-      delayMs > 0
-        ? { ...request, status: "queued", createdAt: now() }
-        : { ...request, status: "running", createdAt: now(), startedAt: now() },
+      runWith(request, delayMs > 0 ? { status: "queued", createdAt: now() } : { status: "running", createdAt: now(), startedAt: now() }),
     );
     const controller = new AbortController();
     const report = async (update: RunProgress) => {
@@ -103,7 +101,7 @@ export class BackgroundTaskManager extends ManagerLifecycle implements TaskManag
     const run = this.registry.get(runId);
     const finishedAt = this.registry.clock.now();
     const startedAt = run?.startedAt === undefined ? finishedAt : Date.parse(run.startedAt);
-    this.registry.update(runId, { ...outcome, finishedAt: isoTime(finishedAt), durationMs: finishedAt - startedAt });
+    this.registry.update(runId, Object.assign({}, outcome, { finishedAt: isoTime(finishedAt), durationMs: finishedAt - startedAt }));
   }
 }
 

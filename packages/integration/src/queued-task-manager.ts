@@ -3,7 +3,7 @@ import { openQueueDatabase, type QueueDatabase, QueueError, type Task, type Task
 import { type RecordedOutcome, Worker } from "@queue/worker-engine";
 import type { PausedIntakeMode } from "./intake.js";
 import { ManagerLifecycle } from "./manager-lifecycle.js";
-import { isFinal, isoTime, type Run, type RunRequest, runStatusOf, scheduledTimeOf } from "./run.js";
+import { isFinal, isoTime, type Run, type RunRequest, runStatusOf, runWith, scheduledTimeOf } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
 import {
   executeRun,
@@ -173,7 +173,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     let enqueued: Promise<{ readonly created: boolean }>;
     try {
       // Frozen here, so the registry keeps this object rather than a copy of it.
-      run = this.registry.add(Object.freeze({ ...request, status: "queued", createdAt: isoTime(this.db.clock.now()) }));
+      run = this.registry.add(runWith(request, { status: "queued", createdAt: isoTime(this.db.clock.now()) }));
     } catch (error) {
       return Promise.reject(error);
     }

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { type Clock, QueueError, systemClock, TypedEmitter } from "@queue/core";
-import { isFinal, type Run, type RunStatus } from "./run.js";
+import { isFinal, type Run, type RunStatus, runWith } from "./run.js";
 
 export interface RunRegistryEvents {
   change: (run: Run) => void;
@@ -38,13 +38,13 @@ export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
   /** Registers a new run: a copy of `run`, or `run` itself when it is frozen already (nothing can change it). */
   add(run: Run): Run {
     if (this.#runs.has(run.id)) throw new QueueError("INVALID_ARGUMENT", `A run with id ${run.id} is already registered.`);
-    return this.#set(Object.isFrozen(run) ? run : { ...run });
+    return this.#set(Object.isFrozen(run) ? run : runWith(run, {}));
   }
 
   update(id: string, patch: Partial<Omit<Run, "id">>): Run {
     const run = this.#runs.get(id);
     if (run === undefined) throw new QueueError("NOT_FOUND", `No run with id ${id}.`);
-    return this.#set({ ...run, ...patch });
+    return this.#set(runWith(run, patch));
   }
 
   get(id: string): Run | undefined {
@@ -112,10 +112,8 @@ export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
     }
   }
 
-  /** Stores a fresh copy (made by the caller, so it is copied once), or a run frozen already, frozen. */
-  #set(copy: Run): Run {
-    // Freezing a run that is frozen already returns it unchanged.
-    const frozen = Object.freeze(copy);
+  /** Stores a frozen run: a fresh copy made by the caller (so it is copied once), or the caller's frozen run. */
+  #set(frozen: Run): Run {
     this.#runs.set(frozen.id, frozen);
     this.#scheduleSave();
     this.emit("change", frozen);

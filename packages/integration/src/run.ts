@@ -28,6 +28,17 @@ export interface Run {
 /** What a caller gives to start a run; the manager fills in status and times. */
 export type RunRequest = Pick<Run, "id" | "moduleId" | "parameters"> & Partial<Pick<Run, "moduleName" | "itemsTotal" | "scheduledFor">>;
 
+/**
+ * `base` with `fields` set, as a new frozen run. Built with Object.assign, never with object spread:
+ * in Node 20's V8, optimised code that spreads an object and then adds properties the source lacks
+ * (`{ ...request, status }`) gives every object it builds a hidden class of its own. Each such run
+ * then costs several times as much to build and to read, and every place that reads runs slows
+ * down with it.
+ */
+export function runWith(base: RunRequest | Run, fields: Partial<Omit<Run, "id">>): Run {
+  return Object.freeze(Object.assign({}, base, fields)) as Run;
+}
+
 let lastIsoMs = Number.NaN;
 let lastIso = "";
 

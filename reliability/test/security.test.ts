@@ -69,8 +69,9 @@ describe("(a) SQL is parameterised", () => {
       "conditions chosen from literals; their values are bound (:status, :type, :afterId)",
     'packages/core/src/sql/tasks.ts: where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`': "as above",
     'packages/core/src/sql/tasks.ts: query.order === "newest" ? "DESC" : "ASC"': "one of two literals",
+    'packages/core/src/sql/tasks.ts: source?.from ?? "tasks"': "a table and index named in the LIST_SOURCES constant",
+    "packages/core/src/sql/tasks.ts: types": "a condition literal; its values are bound (:from, :to)",
     "packages/core/src/sql/workers.ts: WORKER_COLUMNS": "column list constant",
-    "packages/integration/src/migration.ts: TASK_COLUMNS": "column list constant",
     "packages/maintenance/src/storage.ts: mode": "checkpoint mode checked against PASSIVE/FULL/RESTART/TRUNCATE just before",
     "packages/maintenance/src/storage.ts: db.path": "error message text, not SQL",
     'packages/maintenance/src/storage.ts: pages === undefined ? "" : `(${Math.max(0, Math.floor(pages))})`':

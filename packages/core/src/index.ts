@@ -77,6 +77,7 @@ export {
   type LeaseRelease,
   type ListTasksQuery,
   listTasks,
+  listUnfinishedTasks,
   NEXT_DUE_TIME_SQL,
   type NewTaskRow,
   newTaskRow,

@@ -89,11 +89,11 @@ CREATE TABLE tasks_archive (
 -- index tasks_archive_by_archived_at
 CREATE INDEX tasks_archive_by_archived_at ON tasks_archive (archived_at);
 
--- index tasks_by_status_type
-CREATE INDEX tasks_by_status_type ON tasks (status, type);
-
 -- index tasks_by_updated_at
 CREATE INDEX tasks_by_updated_at ON tasks (updated_at, id);
+
+-- index tasks_dead_letter_by_type
+CREATE INDEX tasks_dead_letter_by_type ON tasks (type) WHERE status = 'dead_letter';
 
 -- index tasks_finished_by_time
 CREATE INDEX tasks_finished_by_time ON tasks (status, finished_at) WHERE finished_at IS NOT NULL;
@@ -108,7 +108,7 @@ CREATE INDEX tasks_leased_by_expiry ON tasks (lease_until) WHERE status = 'lease
 CREATE INDEX tasks_queued_by_priority ON tasks (priority, run_after, id) WHERE status = 'queued';
 
 -- index tasks_queued_by_run_after
-CREATE INDEX tasks_queued_by_run_after ON tasks (run_after, id) WHERE status = 'queued';
+CREATE INDEX tasks_queued_by_run_after ON tasks (run_after, id, type) WHERE status = 'queued';
 
 -- table workers
 CREATE TABLE workers (

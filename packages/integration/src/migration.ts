@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { QueueClient } from "@queue/client";
-import { openQueueDatabase, type QueueDatabase, SCHEMA_VERSION, TASK_COLUMNS, type TaskRow, taskFromRow } from "@queue/core";
+import { listUnfinishedTasks, openQueueDatabase, type QueueDatabase, SCHEMA_VERSION, taskFromRow } from "@queue/core";
 import { backup, backupFileName } from "@queue/maintenance";
 import { QueueValidator, type ValidationReport } from "@queue/validation";
 import { isFinal, type Run } from "./run.js";
@@ -97,10 +97,7 @@ export interface QueuedRunRecord {
 
 /** The queue's unfinished runs (queued or leased), optionally written to `file` as NDJSON. */
 export function exportQueueState(db: QueueDatabase, options: { readonly file?: string } = {}): QueuedRunRecord[] {
-  const rows = db
-    .statement<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE status IN ('queued', 'leased') AND type >= ? AND type < ? ORDER BY id`)
-    .all(RUN_TASK_TYPE_PREFIX, `${RUN_TASK_TYPE_PREFIX}\uffff`);
-  const records = rows.map((row) => {
+  const records = listUnfinishedTasks(db, RUN_TASK_TYPE_PREFIX).map((row) => {
     const task = taskFromRow<{ runId: string; moduleId: string; parameters: Record<string, unknown> }>(row);
     return {
       runId: task.payload.runId,

@@ -244,5 +244,12 @@ export function buildClaimProbeSql(filters: ClaimFilters): string {
   OR EXISTS (SELECT 1 FROM tasks INDEXED BY tasks_leased_by_expiry WHERE status = 'leased' AND lease_until <= :now) AS claimable`;
 }
 
-/** Task counts per status; answered from the (status, type) index without reading the table. */
-export const COUNT_BY_STATUS_SQL = "SELECT status, count(*) AS count FROM tasks GROUP BY status";
+/**
+ * Task counts per status, each read from a partial index without visiting a row: queued and
+ * leased tasks from the claim and lease indexes, finished ones from the finished-by-time index
+ * (every final status sets finished_at). Statuses with no task have no row.
+ */
+export const COUNT_BY_STATUS_SQL = `SELECT 'queued' AS status, count(*) AS count FROM tasks INDEXED BY ${QUEUED_BY_RUN_AFTER_INDEX} WHERE status = 'queued'
+UNION ALL SELECT 'leased', count(*) FROM tasks INDEXED BY tasks_leased_by_expiry WHERE status = 'leased'
+UNION ALL SELECT status, count(*) FROM tasks INDEXED BY tasks_finished_by_time
+  WHERE finished_at IS NOT NULL AND status IN ('completed', 'dead_letter', 'cancelled') GROUP BY status`;

@@ -73,7 +73,7 @@ export function summarizeDeadLetters(
     }>(
       `SELECT type, error ->> '$.name' AS error_name, error ->> '$.message' AS error_message, count(*) AS count, min(id) AS first_id,
          max(finished_at) AS last_finished_at
-       FROM tasks INDEXED BY tasks_by_status_type WHERE status = 'dead_letter' AND (:type IS NULL OR type = :type)
+       FROM tasks INDEXED BY tasks_dead_letter_by_type WHERE status = 'dead_letter' AND (:type IS NULL OR type = :type)
        GROUP BY type, error_name, error_message ORDER BY count DESC, type`,
     )
     .all({ type: type ?? null });
@@ -84,7 +84,7 @@ export function retryDeadLetters(db: QueueDatabase, type: string | undefined, li
   return db
     .statement<{ id: number }>(
       `UPDATE tasks SET status = 'queued', attempts = 0, run_after = :now, finished_at = NULL, cancel_requested = 0, updated_at = :now
-       WHERE id IN (SELECT id FROM tasks INDEXED BY tasks_by_status_type WHERE status = 'dead_letter' AND (:type IS NULL OR type = :type) LIMIT :limit)
+       WHERE id IN (SELECT id FROM tasks INDEXED BY tasks_dead_letter_by_type WHERE status = 'dead_letter' AND (:type IS NULL OR type = :type) LIMIT :limit)
        RETURNING id`,
     )
     .all({ now, type: type ?? null, limit })
@@ -95,7 +95,7 @@ export function retryDeadLetters(db: QueueDatabase, type: string | undefined, li
 export function purgeDeadLetters(db: QueueDatabase, type: string | undefined, limit: number): number {
   return db
     .statement(
-      `DELETE FROM tasks WHERE id IN (SELECT id FROM tasks INDEXED BY tasks_by_status_type
+      `DELETE FROM tasks WHERE id IN (SELECT id FROM tasks INDEXED BY tasks_dead_letter_by_type
          WHERE status = 'dead_letter' AND (:type IS NULL OR type = :type) AND id < (SELECT max(id) FROM tasks) LIMIT :limit)`,
     )
     .run({ type: type ?? null, limit }).changes;

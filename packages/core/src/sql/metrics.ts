@@ -7,7 +7,9 @@ import { TASK_COLUMNS, type TaskRow } from "../models/task-row.js";
 export function countActiveByType(db: QueueDatabase): { type: string; status: "queued" | "leased"; count: number }[] {
   return db
     .statement<{ type: string; status: "queued" | "leased"; count: number }>(
-      "SELECT type, status, count(*) AS count FROM tasks WHERE status IN ('queued', 'leased') GROUP BY status, type ORDER BY type, status",
+      `SELECT type, 'queued' AS status, count(*) AS count FROM tasks INDEXED BY tasks_queued_by_run_after WHERE status = 'queued' GROUP BY type
+       UNION ALL SELECT type, 'leased', count(*) FROM tasks INDEXED BY tasks_leased_by_expiry WHERE status = 'leased' GROUP BY type
+       ORDER BY type, status`,
     )
     .all();
 }

@@ -3,7 +3,7 @@
 import type { QueueDatabase } from "../database.js";
 import { TASK_COLUMNS, type TaskRow } from "../models/task-row.js";
 import type { TaskStatus } from "../types.js";
-import type { ClaimedValues } from "./claim.js";
+import { type ClaimedValues, COUNT_BY_STATUS_SQL } from "./claim.js";
 
 /** A task as the producer describes it, already validated and serialised. */
 export interface NewTaskRow {
@@ -107,22 +107,48 @@ export interface ListTasksQuery {
   readonly order: "newest" | "oldest";
 }
 
+/**
+ * Where a list of one status reads its tasks: the partial index that holds exactly them (then
+ * sorted by id), so a page of a rare status never walks the whole table. Completed tasks are most
+ * of a table: walking it by id finds a page of them at once.
+ */
+const LIST_SOURCES: Record<TaskStatus, { readonly from: string; readonly where: string }> = {
+  queued: { from: "tasks INDEXED BY tasks_queued_by_run_after", where: "status = 'queued'" },
+  leased: { from: "tasks INDEXED BY tasks_leased_by_expiry", where: "status = 'leased'" },
+  dead_letter: { from: "tasks INDEXED BY tasks_dead_letter_by_type", where: "status = 'dead_letter'" },
+  cancelled: { from: "tasks INDEXED BY tasks_finished_by_time", where: "status = 'cancelled' AND finished_at IS NOT NULL" },
+  completed: { from: "tasks", where: "status = 'completed'" },
+};
+
 export function listTasks(db: QueueDatabase, query: ListTasksQuery): TaskRow[] {
-  const where: string[] = [];
-  if (query.status !== undefined) where.push("status = :status");
+  const source = query.status === undefined ? undefined : LIST_SOURCES[query.status];
+  const where: string[] = source === undefined ? [] : [source.where];
   if (query.type !== undefined) where.push("type = :type");
   if (query.afterId !== undefined) where.push(query.order === "newest" ? "id < :afterId" : "id > :afterId");
-  const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
+  const sql = `SELECT ${TASK_COLUMNS} FROM ${source?.from ?? "tasks"} ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
     ORDER BY id ${query.order === "newest" ? "DESC" : "ASC"} LIMIT :limit`;
-  return db.statement<TaskRow>(sql).all({ status: query.status, type: query.type, afterId: query.afterId, limit: query.limit });
+  return db.statement<TaskRow>(sql).all({ type: query.type, afterId: query.afterId, limit: query.limit });
+}
+
+/**
+ * Queued and leased tasks whose type starts with `typePrefix`, oldest first, read from the two
+ * partial indexes that hold them, never from the whole table.
+ */
+export function listUnfinishedTasks(db: QueueDatabase, typePrefix = ""): TaskRow[] {
+  const types = "type >= :from AND type < :to";
+  return db
+    .statement<TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY tasks_queued_by_run_after WHERE status = 'queued' AND ${types}
+       UNION ALL SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY tasks_leased_by_expiry WHERE status = 'leased' AND ${types}
+       ORDER BY id`,
+    )
+    .all({ from: typePrefix, to: `${typePrefix}\uffff` });
 }
 
 /** Task counts per status (all statuses present, zero when none). */
 export function countTasksByStatus(db: QueueDatabase): Record<TaskStatus, number> {
   const counts: Record<TaskStatus, number> = { queued: 0, leased: 0, completed: 0, dead_letter: 0, cancelled: 0 };
-  for (const row of db
-    .statement<{ status: TaskStatus; count: number }>("SELECT status, count(*) AS count FROM tasks GROUP BY status")
-    .all()) {
+  for (const row of db.statement<{ status: TaskStatus; count: number }>(COUNT_BY_STATUS_SQL).all()) {
     counts[row.status] = row.count;
   }
   return counts;

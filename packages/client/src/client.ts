@@ -64,6 +64,14 @@ const BATCH = 512;
  */
 const BATCH_BESIDE_BUSY_WORKER = 32;
 
+/**
+ * How many writes a group commit to the file at `path` puts in one transaction now: 512, or 32
+ * while a worker in this process watches the same file and still has tasks to claim.
+ */
+export function groupCommitBatchSize(path: string): number {
+  return localWorkerCount(path) === 0 || localWorkerWaiting(path) ? BATCH : BATCH_BESIDE_BUSY_WORKER;
+}
+
 function positiveInteger(name: string, value: number, max: number): number {
   if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new QueueError("INVALID_CONFIG", `Invalid ${name}: got ${describeValue(value)}; expected an integer from 1 to ${max}.`);
@@ -99,7 +107,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     const path = this.db.path;
     this.#committer = new GroupCommitter(
       (rows) => this.#insert(rows),
-      () => (localWorkerCount(path) === 0 || localWorkerWaiting(path) ? BATCH : BATCH_BESIDE_BUSY_WORKER),
+      () => groupCommitBatchSize(path),
     );
   }
 
@@ -127,8 +135,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
   /** Adds several tasks in one transaction: all are written, or (on any invalid item) none. */
   async enqueueMany(items: readonly EnqueueItem<Types>[]): Promise<EnqueueResult[]> {
     this.#assertOpen();
-    if (!Array.isArray(items))
-      throw new QueueError("INVALID_ARGUMENT", `enqueueMany expects an array of { type, payload, options }; got ${describeValue(items)}.`);
+    assertItems("enqueueMany", items);
     const now = this.db.clock.now();
     const rows = items.map((item, index) => {
       try {
@@ -138,27 +145,37 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
         throw error;
       }
     });
-    if (rows.length === 0) return [];
-    const spans = rows.map((row) => startEnqueueSpan(row.type));
-    const traced = rows.map((row, index) => {
-      const span = spans[index];
-      return span === undefined ? row : { ...row, traceParent: span.traceParent };
-    });
-    let outcomes: Settled<EnqueueResult>[];
-    try {
-      outcomes = await this.#insert(traced);
-    } catch (error) {
-      for (const span of spans) span?.end(error);
-      throw error;
-    }
-    return outcomes.map((outcome, index) => {
-      spans[index]?.end(
-        outcome.ok ? undefined : outcome.error,
-        outcome.ok ? { "messaging.message.id": String(outcome.value.task.id) } : {},
-      );
+    return (await this.#insertTraced(rows)).map((outcome) => {
       if (!outcome.ok) throw outcome.error;
       return outcome.value;
     });
+  }
+
+  /**
+   * Adds several tasks in one transaction, each on its own: an invalid item (or one whose existing
+   * row cannot be read) gets its error in its place, and the others are written all the same.
+   * Resolves once committed, with one outcome per item in order; rejects only when the transaction
+   * failed, and then nothing was written.
+   */
+  async enqueueEach(items: readonly EnqueueItem<Types>[]): Promise<Settled<EnqueueResult>[]> {
+    this.#assertOpen();
+    assertItems("enqueueEach", items);
+    const now = this.db.clock.now();
+    const outcomes: Settled<EnqueueResult>[] = new Array(items.length);
+    const rows: NewTaskRow[] = [];
+    const positions: number[] = [];
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index];
+      try {
+        rows.push(toNewTaskRow(item?.type, item?.payload, item?.options, this.#limits, now));
+        positions.push(index);
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
+      }
+    }
+    const written = await this.#insertTraced(rows);
+    for (let index = 0; index < positions.length; index++) outcomes[positions[index] as number] = written[index] as Settled<EnqueueResult>;
+    return outcomes;
   }
 
   async get<Payload = unknown, Result = unknown>(id: number): Promise<Task<Payload, Result> | undefined> {
@@ -269,6 +286,31 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     return this.close();
   }
 
+  /** #insert with an enqueue span per row (when tracing is on), each ended with its row's outcome. */
+  async #insertTraced(rows: readonly NewTaskRow[]): Promise<Settled<EnqueueResult>[]> {
+    if (rows.length === 0) return [];
+    const spans = rows.map((row) => startEnqueueSpan(row.type));
+    if (spans.every((span) => span === undefined)) return this.#insert(rows);
+    const traced = rows.map((row, index) => {
+      const span = spans[index];
+      return span === undefined ? row : { ...row, traceParent: span.traceParent };
+    });
+    let outcomes: Settled<EnqueueResult>[];
+    try {
+      outcomes = await this.#insert(traced);
+    } catch (error) {
+      for (const span of spans) span?.end(error);
+      throw error;
+    }
+    outcomes.forEach((outcome, index) => {
+      spans[index]?.end(
+        outcome.ok ? undefined : outcome.error,
+        outcome.ok ? { "messaging.message.id": String(outcome.value.task.id) } : {},
+      );
+    });
+    return outcomes;
+  }
+
   /**
    * One transaction for all `rows`; rejects only if that transaction failed. Local workers are
    * woken once it has committed; decoding each result afterwards can fail only for that item.
@@ -330,6 +372,11 @@ function traced(written: Promise<EnqueueResult>, span: TaskSpan): Promise<Enqueu
       throw error;
     },
   );
+}
+
+function assertItems(method: string, items: unknown): void {
+  if (!Array.isArray(items))
+    throw new QueueError("INVALID_ARGUMENT", `${method} expects an array of { type, payload, options }; got ${describeValue(items)}.`);
 }
 
 function validateId(id: unknown): number {

@@ -16,20 +16,28 @@ const DEFAULT_MAX_BATCH = 512;
  * Collects the writes submitted in one turn of the event loop and commits them in shared
  * transactions (at most `maxBatch` items each, read before each transaction, with a turn of the
  * event loop between them). A promise resolves only after its item's transaction committed.
- * Flushes run one after another, so items commit in the order they were submitted. `write` rejects only when its transaction failed; then, unless the failure was lock
- * contention, the items are retried one per transaction so that one bad item fails alone. What goes
- * wrong after a commit is reported per item and never causes a second write.
+ * Flushes run one after another, so items commit in the order they were submitted. `write` rejects
+ * only when its transaction failed; then, unless the failure was lock contention, the items are
+ * retried one per transaction so that one bad item fails alone. What goes wrong after a commit is
+ * reported per item and never causes a second write. `onRejected`, if given, hears of every item
+ * whose promise is rejected, just before it is.
  */
 export class GroupCommitter<Item, Result> {
   readonly #write: (items: readonly Item[]) => Promise<Settled<Result>[]>;
   readonly #maxBatch: () => number;
+  readonly #onRejected: ((item: Item, error: unknown) => void) | undefined;
   #pending: Pending<Item, Result>[] = [];
   #scheduled = false;
   #tail: Promise<void> = Promise.resolve();
 
-  constructor(write: (items: readonly Item[]) => Promise<Settled<Result>[]>, maxBatch: number | (() => number) = DEFAULT_MAX_BATCH) {
+  constructor(
+    write: (items: readonly Item[]) => Promise<Settled<Result>[]>,
+    maxBatch: number | (() => number) = DEFAULT_MAX_BATCH,
+    onRejected?: (item: Item, error: unknown) => void,
+  ) {
     this.#write = write;
     this.#maxBatch = typeof maxBatch === "number" ? () => maxBatch : maxBatch;
+    this.#onRejected = onRejected;
   }
 
   submit(item: Item): Promise<Result> {
@@ -77,7 +85,7 @@ export class GroupCommitter<Item, Result> {
       settled = await this.#write(batch.map((entry) => entry.item));
     } catch (error) {
       if (batch.length === 1 || isBusyError(error)) {
-        for (const entry of batch) entry.reject(error);
+        for (const entry of batch) this.#reject(entry, error);
         return;
       }
       for (const entry of batch) await this.#commit([entry]);
@@ -86,8 +94,18 @@ export class GroupCommitter<Item, Result> {
     for (const [index, entry] of batch.entries()) {
       const outcome = settled[index];
       if (outcome?.ok) entry.resolve(outcome.value);
-      else entry.reject(outcome?.error ?? new Error("group commit: no result for an item"));
+      else this.#reject(entry, outcome?.error ?? new Error("group commit: no result for an item"));
     }
+  }
+
+  #reject(entry: Pending<Item, Result>, error: unknown): void {
+    try {
+      this.#onRejected?.(entry.item, error);
+    } catch {
+      // The hook's own failure must not keep this item, or the rest of the batch, from settling:
+      // the item is rejected with its error all the same.
+    }
+    entry.reject(error);
   }
 }
 

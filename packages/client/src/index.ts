@@ -1,5 +1,6 @@
-export { QueueClient, type QueueClientOptions } from "./client.js";
+export { groupCommitBatchSize, QueueClient, type QueueClientOptions } from "./client.js";
 export { type EnqueueInTransactionLimits, enqueueInTransaction } from "./enqueue-in-transaction.js";
+export { GroupCommitter, type Settled } from "./group-commit.js";
 export type {
   EnqueueItem,
   EnqueueOptions,

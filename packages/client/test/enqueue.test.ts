@@ -187,6 +187,38 @@ describe("QueueClient.enqueueMany", () => {
   });
 });
 
+describe("QueueClient.enqueueEach", () => {
+  it("writes the valid items in one transaction and reports each invalid one in its place", async () => {
+    const { db } = openTemp();
+    const client = new QueueClient({ db });
+    await client.enqueue("t", "first", { idempotencyKey: "taken" });
+    const transaction = vi.spyOn(db, "transaction");
+    const outcomes = await client.enqueueEach([
+      { type: "t", payload: 1 },
+      { type: "t", payload: { bad: 1n } },
+      { type: "", payload: 2 },
+      { type: "t", payload: "again", options: { idempotencyKey: "taken" } },
+      { type: "t", payload: 3, options: { priority: 4 } },
+    ]);
+    expect(transaction).toHaveBeenCalledTimes(1);
+    expect(outcomes.map((outcome) => outcome.ok)).toEqual([true, false, false, true, true]);
+    expect(outcomes[1]).toMatchObject({ ok: false, error: { code: "INVALID_PAYLOAD" } });
+    expect(outcomes[2]).toMatchObject({ ok: false, error: { code: "INVALID_ARGUMENT" } });
+    expect(outcomes[3]).toMatchObject({ ok: true, value: { created: false, task: { payload: "first" } } });
+    expect(outcomes[4]).toMatchObject({ ok: true, value: { created: true, task: { payload: 3, priority: 4 } } });
+    expect((await client.counts()).queued).toBe(3);
+    expect(await client.enqueueEach([])).toEqual([]);
+  });
+
+  it("refuses what is not an array, and rejects as a whole when its transaction cannot run", async () => {
+    const { db } = openTemp();
+    const client = new QueueClient({ db });
+    expect((await rejection(client.enqueueEach("t" as never))).code).toBe("INVALID_ARGUMENT");
+    await client.close();
+    expect((await rejection(client.enqueueEach([{ type: "t", payload: 1 }]))).code).toBe("CLOSED");
+  });
+});
+
 describe("enqueueInTransaction", () => {
   it("commits and rolls back with the application's own writes on the same file", () => {
     const { db: queue } = openTemp();

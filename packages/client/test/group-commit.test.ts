@@ -23,6 +23,35 @@ describe("group commit", () => {
     expect(db.connection.prepare("SELECT count(*) AS n FROM tasks").get()).toEqual({ n: 2 });
   });
 
+  it("tells its onRejected hook of every item it rejects, and a hook that throws stops nothing", async () => {
+    const heard: [number, string][] = [];
+    const committer = new GroupCommitter<number, number>(
+      async (items) => {
+        // A transaction with item 3 in it fails; alone, each of the others commits.
+        if (items.includes(3)) throw new Error("transaction failed");
+        return items.map((item) =>
+          item === 2 ? { ok: false as const, error: new Error("item 2 is bad") } : { ok: true as const, value: item },
+        );
+      },
+      512,
+      (item, error) => {
+        heard.push([item, (error as Error).message]);
+        throw new Error("the hook fails too");
+      },
+    );
+    const outcomes = await Promise.allSettled([1, 2, 3, 4].map((item) => committer.submit(item)));
+    expect(outcomes.map((outcome) => (outcome.status === "fulfilled" ? outcome.value : (outcome.reason as Error).message))).toEqual([
+      1,
+      "item 2 is bad",
+      "transaction failed",
+      4,
+    ]);
+    expect(heard).toEqual([
+      [2, "item 2 is bad"],
+      [3, "transaction failed"],
+    ]);
+  });
+
   it("commits flushes in the order they were made, and close() waits for all of them", async () => {
     const { db } = openTemp({ pragmas: { busyTimeoutMs: 0 } });
     const client = new QueueClient({ db });

@@ -1,4 +1,4 @@
-import { QueueClient } from "@queue/client";
+import { GroupCommitter, groupCommitBatchSize, QueueClient, type Settled } from "@queue/client";
 import { openQueueDatabase, type QueueDatabase, QueueError, type Task, type TaskError, type TaskStatus } from "@queue/core";
 import { type RecordedOutcome, Worker } from "@queue/worker-engine";
 import type { PausedIntakeMode } from "./intake.js";
@@ -86,6 +86,12 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   readonly db: QueueDatabase;
   readonly #ownsDb: boolean;
   readonly #client: QueueClient;
+  /**
+   * Writes the runs started in one turn of the event loop together. It holds only the run and its
+   * promise until then: the task's row is built when its batch is written, so a burst of thousands
+   * of starts does not keep a row, a second promise and their closures alive per run meanwhile.
+   */
+  readonly #writer: GroupCommitter<Run, Run>;
   readonly #embedded: false | EmbeddedWorkerTuning;
   #worker: Worker | undefined;
   /** How many modules the current embedded worker was built for: modules are only ever added, so a new count means a new module. */
@@ -116,6 +122,12 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     this.db = options.db ?? openQueueDatabase(options.path === undefined ? {} : { path: options.path });
     this.registry = options.registry ?? new RunRegistry({ clock: this.db.clock });
     this.#client = new QueueClient({ db: this.db });
+    const path = this.db.path;
+    this.#writer = new GroupCommitter(
+      (runs) => this.#writeRuns(runs),
+      () => groupCommitBatchSize(path),
+      (run, error) => this.#notEnqueued(run, error),
+    );
     const embedded = options.embeddedWorker ?? true;
     this.#embedded = embedded === false ? false : embedded === true ? {} : embedded;
     // With an embedded worker, events record the runs this process executes and the timer only
@@ -142,19 +154,19 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   }
 
   startTask(request: RunRequest): Promise<Run> {
-    let runAt: number | undefined;
     try {
       if (this.#embedded !== false && !this.#modules.has(request.moduleId)) {
         throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
       }
-      runAt = scheduledTimeOf(request);
+      // A scheduledFor that is not a date is refused now, before the run is registered.
+      scheduledTimeOf(request);
     } catch (error) {
       return Promise.reject(error);
     }
     // Neither wait is needed in the usual case (intake open, worker running): each would cost a
     // turn, and a run started in a burst of thousands would hold an async frame meanwhile.
-    if (this.intake.paused || !this.#workerReady) return this.#startAfterWaits(request, runAt);
-    return this.#enqueueRun(request, runAt);
+    if (this.intake.paused || !this.#workerReady) return this.#startAfterWaits(request);
+    return this.#enqueueRun(request);
   }
 
   /**
@@ -162,15 +174,14 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
    * function: a burst of runs started before the worker is up (right after registerModule) each
    * waits here, and an async frame apiece cost ten times the memory.
    */
-  #startAfterWaits(request: RunRequest, runAt: number | undefined): Promise<Run> {
+  #startAfterWaits(request: RunRequest): Promise<Run> {
     const admitted = this.intake.paused ? this.intake.admit() : undefined;
     const ready = admitted === undefined ? this.#ensureWorker() : admitted.then(() => this.#ensureWorker());
-    return ready.then(() => this.#enqueueRun(request, runAt));
+    return ready.then(() => this.#enqueueRun(request));
   }
 
-  #enqueueRun(request: RunRequest, runAt: number | undefined): Promise<Run> {
+  #enqueueRun(request: RunRequest): Promise<Run> {
     let run: Run;
-    let enqueued: Promise<{ readonly created: boolean }>;
     try {
       // Frozen here, so the registry keeps this object rather than a copy of it.
       run = this.registry.add(runWith(request, { status: "queued", createdAt: isoTime(this.db.clock.now()) }));
@@ -178,26 +189,25 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       return Promise.reject(error);
     }
     this.#pending.add(run.id);
-    try {
-      const task = runTaskInput(run, this.#attempts, runAt);
-      enqueued = this.#client.enqueue(task.type, task.payload, task.options);
-    } catch (error) {
-      return Promise.reject(this.#notEnqueued(run, error));
-    }
-    return enqueued.then(
-      ({ created }) => {
-        // The run id was in the file already (a run of an earlier process): read its state now.
-        if (!created) this.#sync();
-        return run;
-      },
-      (error: unknown) => {
-        throw this.#notEnqueued(run, error);
-      },
-    );
+    return this.#writer.submit(run);
   }
 
-  /** Marks a run whose task could not be written as failed; returns the error to rethrow. */
-  #notEnqueued(run: Run, error: unknown): unknown {
+  /**
+   * Writes one batch of runs as tasks, in one transaction; a run that cannot be written fails alone.
+   * A scheduled run's time is read from the run again (startTask checked it).
+   */
+  async #writeRuns(runs: readonly Run[]): Promise<Settled<Run>[]> {
+    const outcomes = await this.#client.enqueueEach(runs.map((run) => runTaskInput(run, this.#attempts, scheduledTimeOf(run))));
+    return outcomes.map((outcome, index) => {
+      if (!outcome.ok) return outcome;
+      // The run id was in the file already (a run of an earlier process): read its state now.
+      if (!outcome.value.created) this.#sync();
+      return { ok: true, value: runs[index] as Run };
+    });
+  }
+
+  /** Marks a run whose task could not be written as failed (its startTask rejects with `error`). */
+  #notEnqueued(run: Run, error: unknown): void {
     this.#pending.delete(run.id);
     this.#wakeIfDrained();
     this.registry.update(run.id, {
@@ -205,7 +215,6 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       error: (error as Error).message,
       finishedAt: isoTime(this.db.clock.now()),
     });
-    return error;
   }
 
   async cancelTask(runId: string): Promise<boolean> {
@@ -270,6 +279,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
         clearInterval(this.#timer);
         await Promise.all([this.#worker?.stop(), ...this.#retiring]);
         this.#sync();
+        await this.#writer.drain();
         await this.#client.close();
         this.registry.save();
         if (this.#ownsDb) this.db.close();

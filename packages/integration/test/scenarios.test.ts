@@ -123,3 +123,23 @@ describe("QueuedTaskManager: the embedded worker", () => {
     await manager.close();
   });
 });
+
+describe("QueuedTaskManager: runs that cannot be written", () => {
+  it("refuses a run whose parameters cannot be stored, marks it failed, and writes the runs started beside it", async () => {
+    const manager = new QueuedTaskManager({ path: tempDbPath(), embeddedWorker: { concurrency: 4, pollIntervalMs: 5 } });
+    manager.registerModule("echo", async (parameters) => parameters);
+    const outcomes = await Promise.allSettled([
+      manager.startTask({ id: "fine-1", moduleId: "echo", parameters: { n: 1 } }),
+      manager.startTask({ id: "big-number", moduleId: "echo", parameters: { n: 10n } }),
+      manager.startTask({ id: "fine-2", moduleId: "echo", parameters: { n: 2 } }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(outcomes[1]).toMatchObject({ reason: { code: "INVALID_PAYLOAD" } });
+    await manager.waitAll();
+    expect(manager.registry.get("big-number")).toMatchObject({ status: "failed", error: expect.stringContaining("BigInt") });
+    expect(manager.registry.get("fine-1")?.status).toBe("completed");
+    expect(manager.registry.get("fine-2")?.status).toBe("completed");
+    expect(manager.getActiveTaskCount()).toBe(0);
+    await manager.close();
+  });
+});

@@ -28,6 +28,13 @@ describe("QueueClient reads", () => {
     expect(oldestEven.tasks.map((task) => task.payload)).toEqual([0, 2, 4, 6]);
     expect((await client.list({ status: "completed" })).tasks).toEqual([]);
     await expect(client.list({ cursor: "abc" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    // A status that is not one is refused, not read as "any status".
+    for (const status of ["failed", "constructor"]) {
+      await expect(client.list({ status: status as never })).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+        message: expect.stringContaining("queued, leased, dead_letter, cancelled, completed"),
+      });
+    }
     await expect(client.list({ limit: 0 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 

@@ -94,7 +94,7 @@ export {
 } from "./sql/tasks.js";
 export { deregisterWorker, listWorkers, registerWorker, touchWorker, type WorkerRegistration } from "./sql/workers.js";
 export { isBusyError, sqliteCode, toQueueError } from "./sqlite-errors.js";
-export { startEnqueueSpan, startProcessSpan, type TaskSpan } from "./tracing.js";
+export { enqueueSpansActive, startEnqueueSpan, startProcessSpan, type TaskSpan } from "./tracing.js";
 export {
   FINAL_TASK_STATUSES,
   type FinalTaskStatus,

@@ -83,6 +83,16 @@ function wrap(otelApi: OtelApi, span: SpanLike, parentContext: unknown): TaskSpa
   };
 }
 
+/**
+ * Whether an enqueue made now would get a span (OpenTelemetry is installed and there is a tracer
+ * provider or an active span). A caller that defers its enqueues asks this first: a span must start
+ * in the context of the code that asked for the work.
+ */
+export function enqueueSpansActive(): boolean {
+  const otelApi = otel();
+  return otelApi !== undefined && worthASpan(otelApi, "@queue/client", otelApi.context.active(), null);
+}
+
 /** Starts the span of an enqueue (a child of the caller's active span), if tracing is available. */
 export function startEnqueueSpan(type: string): TaskSpan | undefined {
   const otelApi = otel();

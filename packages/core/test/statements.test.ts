@@ -9,6 +9,7 @@ import {
   claimTasks,
   insertTask,
   isQueueError,
+  listUnfinishedTasks,
   pauseType,
   QUEUED_BY_RUN_AFTER_INDEX,
   type QueueDatabase,
@@ -167,5 +168,30 @@ describe("claim filters", () => {
       resumeType(tx, "*");
     });
     expect(anyPaused(db)).toBe(false);
+  });
+});
+
+describe("listUnfinishedTasks", () => {
+  it("returns queued and leased tasks whose type starts with the prefix, oldest first, whatever characters follow it", () => {
+    const db = openTemp();
+    db.transactionSync((tx) => {
+      const insert = tx.statement(
+        "INSERT INTO tasks (type, status, run_after, lease_token, lease_until, finished_at, created_at, updated_at) VALUES (?, ?, 0, ?, ?, ?, 0, 0)",
+      );
+      const rows: [string, string][] = [
+        ["run:a", "queued"],
+        ["run:\u{1F600}", "queued"],
+        ["\u{1F600}-type", "leased"],
+        ["run:b", "completed"],
+        ["other", "queued"],
+        ["run:c", "leased"],
+      ];
+      for (const [type, status] of rows) {
+        insert.run(type, status, status === "leased" ? "token" : null, status === "leased" ? 1 : null, status === "completed" ? 1 : null);
+      }
+    });
+    const types = (prefix?: string) => listUnfinishedTasks(db, prefix).map((row) => row.type);
+    expect(types("run:")).toEqual(["run:a", "run:\u{1F600}", "run:c"]);
+    expect(types()).toEqual(["run:a", "run:\u{1F600}", "\u{1F600}-type", "other", "run:c"]);
   });
 });

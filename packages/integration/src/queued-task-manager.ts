@@ -1,5 +1,13 @@
 import { GroupCommitter, groupCommitBatchSize, QueueClient, type Settled } from "@queue/client";
-import { openQueueDatabase, type QueueDatabase, QueueError, type Task, type TaskError, type TaskStatus } from "@queue/core";
+import {
+  enqueueSpansActive,
+  openQueueDatabase,
+  type QueueDatabase,
+  QueueError,
+  type Task,
+  type TaskError,
+  type TaskStatus,
+} from "@queue/core";
 import { type RecordedOutcome, Worker } from "@queue/worker-engine";
 import type { PausedIntakeMode } from "./intake.js";
 import { ManagerLifecycle } from "./manager-lifecycle.js";
@@ -189,7 +197,31 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       return Promise.reject(error);
     }
     this.#pending.add(run.id);
+    // With tracing on, the run's send span must start in its caller's context, not in that of the
+    // batch it is written with: the client enqueues it now (group-committed all the same).
+    if (enqueueSpansActive()) return this.#enqueueNow(run);
     return this.#writer.submit(run);
+  }
+
+  #enqueueNow(run: Run): Promise<Run> {
+    let enqueued: Promise<{ readonly created: boolean }>;
+    try {
+      const task = runTaskInput(run, this.#attempts, scheduledTimeOf(run));
+      enqueued = this.#client.enqueue(task.type, task.payload, task.options);
+    } catch (error) {
+      this.#notEnqueued(run, error);
+      return Promise.reject(error);
+    }
+    return enqueued.then(
+      ({ created }) => {
+        if (!created) this.#syncAfterWrite();
+        return run;
+      },
+      (error: unknown) => {
+        this.#notEnqueued(run, error);
+        throw error;
+      },
+    );
   }
 
   /**
@@ -198,12 +230,26 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
    */
   async #writeRuns(runs: readonly Run[]): Promise<Settled<Run>[]> {
     const outcomes = await this.#client.enqueueEach(runs.map((run) => runTaskInput(run, this.#attempts, scheduledTimeOf(run))));
-    return outcomes.map((outcome, index) => {
+    let known = false;
+    const settled = outcomes.map((outcome, index): Settled<Run> => {
       if (!outcome.ok) return outcome;
-      // The run id was in the file already (a run of an earlier process): read its state now.
-      if (!outcome.value.created) this.#sync();
+      if (!outcome.value.created) known = true;
       return { ok: true, value: runs[index] as Run };
     });
+    if (known) this.#syncAfterWrite();
+    return settled;
+  }
+
+  /**
+   * Some run ids were in the file already (runs of an earlier process): read their state now. The
+   * runs are written whatever happens here; a failed read is left to the periodic sync.
+   */
+  #syncAfterWrite(): void {
+    try {
+      this.#sync();
+    } catch {
+      // The next periodic sync reads them.
+    }
   }
 
   /** Marks a run whose task could not be written as failed (its startTask rejects with `error`). */

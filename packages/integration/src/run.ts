@@ -36,7 +36,11 @@ export type RunRequest = Pick<Run, "id" | "moduleId" | "parameters"> & Partial<P
  * down with it.
  */
 export function runWith(base: RunRequest | Run, fields: Partial<Omit<Run, "id">>): Run {
-  return Object.freeze(Object.assign({}, base, fields)) as Run;
+  const run = Object.assign({}, base, fields);
+  // Object.assign sets a "__proto__" key through its setter: a request parsed from JSON with one
+  // must not choose the run's prototype (and with it, inherited fields such as scheduledFor).
+  if (Object.getPrototypeOf(run) !== Object.prototype) Object.setPrototypeOf(run, Object.prototype);
+  return Object.freeze(run) as Run;
 }
 
 let lastIsoMs = Number.NaN;

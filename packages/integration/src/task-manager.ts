@@ -39,7 +39,11 @@ export interface TaskManager {
   readonly kind: "in-memory" | "queue";
   readonly registry: RunRegistry;
   registerModule(moduleId: string, handler: ModuleHandler): void;
-  /** Starts (or, for the queue, enqueues) a run of a registered module; resolves once accepted. */
+  /**
+   * Starts (or, for the queue, enqueues) a run of a registered module; resolves once accepted. The
+   * run keeps `request.parameters` as given: leave it unchanged at least until this resolves (the
+   * queue stores it as JSON when the run is written, which may be after this call returns).
+   */
   startTask(request: RunRequest): Promise<Run>;
   /** Cancels a run: true if it was queued or running. */
   cancelTask(runId: string): Promise<boolean>;

@@ -54,6 +54,20 @@ describe("RunRegistry", () => {
     expect(registry.get("a2")).toBe(frozen);
   });
 
+  it("keeps a run's prototype whatever keys its request carries (a __proto__ key from JSON chooses nothing)", () => {
+    const registry = new RunRegistry();
+    const hostile = JSON.parse(
+      '{"id":"h1","moduleId":"alpha","parameters":{},"status":"queued","createdAt":"2030-01-01T00:00:00.000Z","__proto__":{"scheduledFor":"2999-01-01T00:00:00Z"}}',
+    );
+    const added = registry.add(hostile);
+    expect(Object.getPrototypeOf(added)).toBe(Object.prototype);
+    expect(added.scheduledFor).toBeUndefined();
+    const updated = registry.update("h1", JSON.parse('{"status":"running","__proto__":{"exitCode":7}}'));
+    expect(Object.getPrototypeOf(updated)).toBe(Object.prototype);
+    expect(updated).toMatchObject({ status: "running" });
+    expect(updated.exitCode).toBeUndefined();
+  });
+
   it("persists the history atomically and loads it again", async () => {
     const file = join(makeTempDir(), "runs.json");
     const registry = new RunRegistry({ file });

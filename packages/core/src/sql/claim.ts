@@ -247,7 +247,8 @@ export function buildClaimProbeSql(filters: ClaimFilters): string {
 /**
  * Task counts per status, each read from a partial index without visiting a row: queued and
  * leased tasks from the claim and lease indexes, finished ones from the finished-by-time index
- * (every final status sets finished_at). Statuses with no task have no row.
+ * (every final status sets finished_at). Queued and leased always have a row; a final status
+ * with no task has none.
  */
 export const COUNT_BY_STATUS_SQL = `SELECT 'queued' AS status, count(*) AS count FROM tasks INDEXED BY ${QUEUED_BY_RUN_AFTER_INDEX} WHERE status = 'queued'
 UNION ALL SELECT 'leased', count(*) FROM tasks INDEXED BY tasks_leased_by_expiry WHERE status = 'leased'

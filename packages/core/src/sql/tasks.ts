@@ -1,6 +1,8 @@
 // Every statement that reads or changes tasks, for the SQLite backend. Functions are synchronous
 // and expect to run inside a QueueDatabase transaction (or read) where they change several rows.
+
 import type { QueueDatabase } from "../database.js";
+import { describeValue, QueueError } from "../errors.js";
 import { TASK_COLUMNS, type TaskRow } from "../models/task-row.js";
 import type { TaskStatus } from "../types.js";
 import { type ClaimedValues, COUNT_BY_STATUS_SQL } from "./claim.js";
@@ -121,6 +123,12 @@ const LIST_SOURCES: Record<TaskStatus, { readonly from: string; readonly where: 
 };
 
 export function listTasks(db: QueueDatabase, query: ListTasksQuery): TaskRow[] {
+  if (query.status !== undefined && !Object.hasOwn(LIST_SOURCES, query.status)) {
+    throw new QueueError(
+      "INVALID_ARGUMENT",
+      `Unknown task status ${describeValue(query.status)}; use one of ${Object.keys(LIST_SOURCES).join(", ")}.`,
+    );
+  }
   const source = query.status === undefined ? undefined : LIST_SOURCES[query.status];
   const where: string[] = source === undefined ? [] : [source.where];
   if (query.type !== undefined) where.push("type = :type");
@@ -135,14 +143,15 @@ export function listTasks(db: QueueDatabase, query: ListTasksQuery): TaskRow[] {
  * partial indexes that hold them, never from the whole table.
  */
 export function listUnfinishedTasks(db: QueueDatabase, typePrefix = ""): TaskRow[] {
-  const types = "type >= :from AND type < :to";
+  // A prefix test, not a range: no upper bound sorts after every type that starts with the prefix.
+  const types = "substr(type, 1, length(:prefix)) = :prefix";
   return db
     .statement<TaskRow>(
       `SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY tasks_queued_by_run_after WHERE status = 'queued' AND ${types}
        UNION ALL SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY tasks_leased_by_expiry WHERE status = 'leased' AND ${types}
        ORDER BY id`,
     )
-    .all({ from: typePrefix, to: `${typePrefix}\uffff` });
+    .all({ prefix: typePrefix });
 }
 
 /** Task counts per status (all statuses present, zero when none). */

@@ -299,14 +299,12 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     try {
       outcomes = await this.#insert(traced);
     } catch (error) {
-      for (const span of spans) span?.end(error);
+      for (const span of spans) if (span !== undefined) endEnqueueSpan(span, { ok: false, error });
       throw error;
     }
     outcomes.forEach((outcome, index) => {
-      spans[index]?.end(
-        outcome.ok ? undefined : outcome.error,
-        outcome.ok ? { "messaging.message.id": String(outcome.value.task.id) } : {},
-      );
+      const span = spans[index];
+      if (span !== undefined) endEnqueueSpan(span, outcome);
     });
     return outcomes;
   }
@@ -364,14 +362,20 @@ function freshResult(id: number, row: NewTaskRow, now: number): EnqueueResult {
 function traced(written: Promise<EnqueueResult>, span: TaskSpan): Promise<EnqueueResult> {
   return written.then(
     (result) => {
-      span.end(undefined, { "messaging.message.id": String(result.task.id) });
+      endEnqueueSpan(span, { ok: true, value: result });
       return result;
     },
     (error: unknown) => {
-      span.end(error);
+      endEnqueueSpan(span, { ok: false, error });
       throw error;
     },
   );
+}
+
+/** Ends an enqueue span with its task's id once written, or with the error that kept it out. */
+function endEnqueueSpan(span: TaskSpan, outcome: Settled<EnqueueResult>): void {
+  if (outcome.ok) span.end(undefined, { "messaging.message.id": String(outcome.value.task.id) });
+  else span.end(outcome.error);
 }
 
 function assertItems(method: string, items: unknown): void {

@@ -206,7 +206,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   #enqueueNow(run: Run): Promise<Run> {
     let enqueued: Promise<{ readonly created: boolean }>;
     try {
-      const task = runTaskInput(run, this.#attempts, scheduledTimeOf(run));
+      const task = this.#taskOf(run);
       enqueued = this.#client.enqueue(task.type, task.payload, task.options);
     } catch (error) {
       this.#notEnqueued(run, error);
@@ -224,12 +224,14 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     );
   }
 
-  /**
-   * Writes one batch of runs as tasks, in one transaction; a run that cannot be written fails alone.
-   * A scheduled run's time is read from the run again (startTask checked it).
-   */
+  /** The task that carries `run`. A scheduled run's time is read from the run again (startTask checked it). */
+  #taskOf(run: Run): ReturnType<typeof runTaskInput> {
+    return runTaskInput(run, this.#attempts, scheduledTimeOf(run));
+  }
+
+  /** Writes one batch of runs as tasks, in one transaction; a run that cannot be written fails alone. */
   async #writeRuns(runs: readonly Run[]): Promise<Settled<Run>[]> {
-    const outcomes = await this.#client.enqueueEach(runs.map((run) => runTaskInput(run, this.#attempts, scheduledTimeOf(run))));
+    const outcomes = await this.#client.enqueueEach(runs.map((run) => this.#taskOf(run)));
     let known = false;
     const settled = outcomes.map((outcome, index): Settled<Run> => {
       if (!outcome.ok) return outcome;

@@ -16,4 +16,12 @@ export {
   type Lease,
 } from "./leases.js";
 export { defaultWorkerId, type ResolvedWorkerOptions, type WorkerOptions } from "./options.js";
+export {
+  type RenewRequest,
+  renewWorker,
+  runTick,
+  type TickRequest,
+  type TickResult,
+  WORKER_THREAD_OPS,
+} from "./tick.js";
 export { type StopOptions, Worker, type WorkerStats } from "./worker.js";

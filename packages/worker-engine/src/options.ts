@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { invalidConfig, type OpenQueueDatabaseOptions, type QueueDatabase, QueueError } from "@queue/core";
+import { type DatabaseThread, invalidConfig, type OpenQueueDatabaseOptions, type QueueDatabase, QueueError } from "@queue/core";
 import { getStrategy, type SchedulingStrategy, validateWorkerConfig, type WorkerConfig } from "@queue/scheduling";
 import { type BackoffPolicy, resolveBackoff } from "./backoff.js";
 import type { TaskHandlers } from "./handlers.js";
@@ -49,6 +49,13 @@ export interface WorkerOptions<Types extends object = Record<string, unknown>> {
    * it and would keep work from other workers.
    */
   readonly prefetch?: number | "auto";
+  /**
+   * A thread serving `WORKER_THREAD_OPS` on its own connection to the same file (see
+   * `DatabaseThread`): claims, recorded outcomes and lease renewals then run there, beside the
+   * handlers rather than between them. Only with a built-in strategy (the thread knows no other);
+   * once the thread stops, the worker goes on with its own connection. Not closed by the worker.
+   */
+  readonly databaseThread?: DatabaseThread;
 }
 
 /** Under "auto", tasks are claimed ahead only while handlers average less than this. */

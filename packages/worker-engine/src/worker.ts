@@ -2,7 +2,6 @@ import { hostname } from "node:os";
 import {
   deregisterWorker,
   insertLeasedTaskLog,
-  isQueueError,
   LOG_LEVELS,
   type LogLevel,
   nextDueTime,
@@ -18,14 +17,14 @@ import {
   type TaskError,
   type TaskStatus,
   TypedEmitter,
-  touchWorker,
 } from "@queue/core";
 import { backoffDelay } from "./backoff.js";
 import { isPermanentError, toTaskError } from "./errors.js";
 import type { WorkerEvents } from "./events.js";
 import type { TaskContext, TaskHandler } from "./handlers.js";
-import { type ClaimedTask, claim, completeMany, extend, type Failure, fail, hasClaimable, type Lease } from "./leases.js";
+import { type ClaimedTask, extend, type Failure, hasClaimable, type Lease } from "./leases.js";
 import { AUTO_PREFETCH_BELOW_MS, type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.js";
+import { connectionWrites, type TickRequest, type TickResult, threadCanClaimWith, threadWrites, type WorkerWrites } from "./tick.js";
 
 type AbortReason = "cancel" | "timeout" | "lease-lost" | "shutdown";
 
@@ -135,6 +134,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   #pollDelay: number;
   /** What every handler's context does, made once per worker (see HandlerContext). */
   #contextOps: ContextOps | undefined;
+  /** Where ticks, lease renewals and data_version reads run: this connection, or a database thread's. */
+  readonly #writes: WorkerWrites;
 
   constructor(options: WorkerOptions<Types>) {
     super();
@@ -144,6 +145,9 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     this.#pollDelay = this.#shortestPoll();
     this.#ownsDb = options.db === undefined;
     this.db = options.db ?? openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
+    const own = connectionWrites(this.db, this.options.strategy);
+    const thread = options.databaseThread;
+    this.#writes = thread !== undefined && threadCanClaimWith(this.options.strategy) ? threadWrites(thread, own) : own;
   }
 
   get state(): "new" | "running" | "stopping" | "stopped" {
@@ -250,7 +254,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       // buffer still holds tasks then, so no slot is idle meanwhile), and is skipped while the
       // queue is known to hold nothing for this worker (the outcomes are still recorded at once).
       const wantsClaim = room >= batch;
-      const limit = wantsClaim && this.#mayFindWork() ? room : 0;
+      const limit = wantsClaim && (await this.#mayFindWork()) ? room : 0;
       let claimed = 0;
       try {
         // Refill the free slots first and record the finished tasks in a second transaction just
@@ -346,82 +350,82 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     // Take the pending outcomes: handlers that finish while this commits add to a fresh list.
     const outcomes = record ? this.#outcomes : [];
     if (record) this.#outcomes = [];
-    let events: (() => void)[] = [];
     const localWork = this.#localWork;
-    let dataVersion = this.#dataVersion;
-    let discarded = 0;
-    // What the claim learned about the queue, kept only once the transaction has committed.
-    let mayHaveWork: boolean | undefined;
-    let nextDue: number | null | undefined;
-    let claimed: ClaimedTask[];
+    const request: TickRequest = {
+      completions: [],
+      failures: [],
+      ...(limit <= 0 && !recover
+        ? {}
+        : {
+            claim: {
+              workerId: this.id,
+              strategy: this.options.strategy.name,
+              leaseMs: this.options.leaseMs,
+              limit: Math.max(0, limit),
+              recover,
+              types: this.options.types,
+              capabilities: this.options.capabilities,
+            },
+          }),
+    };
+    for (const outcome of outcomes) {
+      if (outcome.kind === "complete")
+        (request.completions as TickRequest["completions"][number][]).push({ lease: outcome.running.lease, result: outcome.result });
+      else (request.failures as TickRequest["failures"][number][]).push({ lease: outcome.running.lease, failure: outcome.failure });
+    }
+    let result: TickResult;
     try {
-      claimed = await this.db.transaction((tx) => {
-        events = this.#record(tx, outcomes);
-        if (limit <= 0 && !recover) return [];
-        const result = claim(tx, {
-          workerId: this.id,
-          strategy: this.options.strategy,
-          leaseMs: this.options.leaseMs,
-          limit,
-          recover,
-          types: this.options.types,
-          capabilities: this.options.capabilities,
-        });
-        if (result.recovered.length > 0) {
-          const recovered = result.recovered;
-          events.push(() => {
-            this.stats.recovered += recovered.length;
-            this.emit("recovered", recovered);
-          });
-        }
-        // Rows dead-lettered as undecodable were taken too. Recovered leases put tasks back in the
-        // queue: look again rather than trust "empty".
-        if (result.recovered.length > 0) mayHaveWork = true;
-        else if (limit > 0) mayHaveWork = result.claimed.length + result.discarded >= limit;
-        if (result.claimed.length < limit) {
-          // Only a time still to come can wake an idle worker: a past-due task it could not claim
-          // (another type, a missing capability, paused) must not make it spin.
-          nextDue = nextDueTime(tx);
-        }
-        // Read while holding the write lock, so no commit by another process can fall between
-        // this claim and the version it is compared with. Only a claim may move it: a tick that
-        // claims nothing must not hide another process's write from the next claim decision.
-        if (limit > 0) dataVersion = this.#readDataVersion();
-        discarded = result.discarded;
-        return result.claimed;
-      });
+      result = await this.#writes.tick(request);
     } catch (error) {
       this.#outcomes = outcomes.concat(this.#outcomes);
       throw error;
     }
-    this.#dataVersion = dataVersion;
+    const events = this.#events(outcomes, result);
+    if (result.recovered.length > 0) {
+      const recovered = result.recovered as Task[];
+      events.push(() => {
+        this.stats.recovered += recovered.length;
+        this.emit("recovered", recovered);
+      });
+    }
+    // What the claim learned about the queue. Rows dead-lettered as undecodable were taken too.
+    // Recovered leases put tasks back in the queue: look again rather than trust "empty".
+    let mayHaveWork: boolean | undefined;
+    if (result.recovered.length > 0) mayHaveWork = true;
+    else if (limit > 0) mayHaveWork = result.claimed.length + result.discarded >= limit;
+    // Only a claim may move it: a tick that claims nothing must not hide another process's write
+    // from the next claim decision.
+    if (result.dataVersion !== undefined) this.#dataVersion = result.dataVersion;
     if (limit > 0) this.#lastClaimAt = performance.now();
     // Work announced after the claim read the queue (between its commit and here) still counts.
     if (mayHaveWork !== undefined) this.#mayHaveWork = mayHaveWork || this.#localWork !== localWork;
-    if (nextDue !== undefined) this.#nextDue = nextDue;
-    if (claimed.length > 0) this.#pollDelay = this.#shortestPoll();
-    for (const task of claimed) this.#buffered.push(task);
+    if (result.nextDue !== undefined) this.#nextDue = result.nextDue;
+    if (result.claimed.length > 0) this.#pollDelay = this.#shortestPoll();
+    for (const task of result.claimed) this.#buffered.push(task);
     // Claims of a tick that ends after stop() was called are released untouched by the shutdown.
     if (this.#state === "running") this.#startBuffered();
     for (const event of events) event();
     // Rows dead-lettered as undecodable were claimed too: the queue is not empty because of them.
-    return claimed.length + discarded;
+    return result.claimed.length + result.discarded;
   }
 
   /**
-   * Writes outcomes inside the tick's transaction (all successes in one statement); returns the
-   * events to emit after commit. An outcome whose lease was lost changes nothing and reports it.
+   * The events of outcomes the tick wrote, to emit after it committed. An outcome whose lease was
+   * lost changed nothing and reports it.
    */
-  #record(tx: QueueDatabase, outcomes: readonly Outcome[]): (() => void)[] {
+  #events(outcomes: readonly Outcome[], result: TickResult): (() => void)[] {
     const events: (() => void)[] = [];
-    const now = tx.clock.now();
-    const successes = outcomes.filter((outcome) => outcome.kind === "complete");
-    const completed = completeMany(
-      tx,
-      successes.map((outcome) => ({ lease: outcome.running.lease, result: outcome.result })),
-    );
-    for (const outcome of successes) {
+    const { now, completed } = result;
+    let failure = 0;
+    for (const outcome of outcomes) {
       const { running } = outcome;
+      if (outcome.kind === "fail") {
+        const ended = result.ended[failure++];
+        events.push(ended === null || ended === undefined ? () => this.#leaseLost(running.task) : this.#failureEvent(outcome, ended, now));
+        // A retry or a release puts the task back in the queue.
+        if (outcome.failure.outcome === "retry" || outcome.failure.outcome === "release") this.#mayHaveWork = true;
+        continue;
+      }
       if (!completed.has(running.task.id)) {
         events.push(() => this.#leaseLost(running.task));
         continue;
@@ -434,24 +438,11 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
           this.emit("recorded", running.task, { status: "completed", at: now, result: outcome.value });
       });
     }
-    for (const outcome of outcomes) {
-      if (outcome.kind !== "fail") continue;
-      events.push(this.#recordFailure(tx, outcome, now));
-      // A retry or a release puts the task back in the queue.
-      if (outcome.failure.outcome === "retry" || outcome.failure.outcome === "release") this.#mayHaveWork = true;
-    }
     return events;
   }
 
-  #recordFailure(tx: QueueDatabase, outcome: Extract<Outcome, { kind: "fail" }>, now: number): () => void {
+  #failureEvent(outcome: Extract<Outcome, { kind: "fail" }>, ended: TaskStatus, now: number): () => void {
     const { running, error } = outcome;
-    let ended: TaskStatus;
-    try {
-      ended = fail(tx, running.lease, outcome.failure);
-    } catch (caught) {
-      if (!isQueueError(caught, "LEASE_LOST")) throw caught;
-      return () => this.#leaseLost(running.task);
-    }
     const report = () => {
       const task = finalSnapshot(running, outcome, now, ended);
       if (ended === "cancelled") {
@@ -734,10 +725,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     for (const outcome of this.#outcomes) leases.push(outcome.running.lease);
     for (const buffered of this.#buffered) leases.push(buffered.lease);
     try {
-      const result = await this.db.transaction((tx) => {
-        touchWorker(tx, this.id, tx.clock.now());
-        return leases.length === 0 ? undefined : extend(tx, leases, this.options.leaseMs);
-      });
+      const result = await this.#writes.renew({ workerId: this.id, leases, leaseMs: this.options.leaseMs });
       if (result === undefined) return;
       // Leases are matched by token: a stale lease of a task this worker has since claimed again
       // must not touch the current attempt.
@@ -778,12 +766,12 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   async #idle(): Promise<void> {
     // A commit another connection made after the last claim read the version (between that
     // claim's commit and now) is looked into at once, not at the first poll.
-    if (this.#foreignWrite() === "work") return;
+    if ((await this.#foreignWrite()) === "work") return;
     while (this.#state === "running") {
       // A task falling due (a delay, a retry's backoff) is not left waiting for the next poll.
       const untilDue = this.#nextDue === null ? Number.POSITIVE_INFINITY : Math.max(1, this.#nextDue - this.db.clock.now());
       if (await this.#sleep(Math.min(this.#pollDelay, untilDue))) return;
-      const written = this.#foreignWrite();
+      const written = await this.#foreignWrite();
       if (written === "work") return;
       if (written === "nothing") continue;
       // Look with no due time known, and at least every pollIntervalMs in any case: work can come
@@ -801,8 +789,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
    * so, whether a claim would take something now: "work" (noted in #mayHaveWork) or "nothing".
    * A write brings the next polls closer.
    */
-  #foreignWrite(): "none" | "work" | "nothing" {
-    const version = this.#readDataVersion();
+  async #foreignWrite(): Promise<"none" | "work" | "nothing"> {
+    const version = await this.#readDataVersion();
     if (version === this.#dataVersion) return "none";
     this.#dataVersion = version;
     this.#pollDelay = this.#shortestPoll();
@@ -816,11 +804,11 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
    * may have changed since (see #mayHaveWork); the checks are cheap: no statement but PRAGMA
    * data_version.
    */
-  #mayFindWork(): boolean {
+  async #mayFindWork(): Promise<boolean> {
     // runUntilEmpty() stops on a claim that finds nothing, so it must not skip one.
     if (this.#mayHaveWork || this.#drained !== undefined) return true;
     if (this.#isDue() || this.#claimIsStale()) return true;
-    return this.#readDataVersion() !== this.#dataVersion;
+    return (await this.#readDataVersion()) !== this.#dataVersion;
   }
 
   /** The due time noted (a delayed task, a lease expiring) has come. */
@@ -855,12 +843,9 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     }
   }
 
-  #readDataVersion(): number {
-    try {
-      return this.db.statement<{ data_version: number }>("PRAGMA data_version").get()?.data_version ?? -1;
-    } catch {
-      return -1;
-    }
+  /** PRAGMA data_version of the connection the claims run on (-1 if it cannot be read). */
+  #readDataVersion(): Promise<number> {
+    return this.#writes.dataVersion().catch(() => -1);
   }
 
   /** Waits for a signal (a task finished, local work arrived, stop) or `ms`; true if signalled. */

@@ -93,8 +93,10 @@ describe("Worker: claiming ahead (prefetch)", () => {
     vi.spyOn(db, "transaction").mockImplementation(((work: (tx: QueueDatabase) => unknown) =>
       transaction((tx) => {
         const result = work(tx);
-        if (Array.isArray(result) && result.length > 0) {
-          claims.push(result.length);
+        // A tick's answer: what it recorded and what it claimed.
+        const claimed = (result as { claimed?: unknown } | undefined)?.claimed;
+        if (Array.isArray(claimed) && claimed.length > 0) {
+          claims.push(claimed.length);
           mostLeased = Math.max(mostLeased, leasedCount(tx));
         }
         return result;

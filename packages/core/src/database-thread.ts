@@ -1,0 +1,264 @@
+// A thread of its own for a connection's hot statements: the application's event loop sends it the
+// data of a write (rows to insert, outcomes to record, a claim to make) and gets the answer back as
+// a message, so the SQLite work and its commits run beside the application's JavaScript instead of
+// in its turns.
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { parentPort, Worker as Thread, workerData } from "node:worker_threads";
+import { systemClock } from "./clock.js";
+import type { QueueDatabase } from "./database.js";
+import { QueueError } from "./errors.js";
+import { openQueueDatabase } from "./open.js";
+import type { PragmaSettings } from "./pragmas.js";
+
+/** What a thread's module serves: each operation runs on the thread's own connection to the file. */
+export type DatabaseThreadOps = Readonly<Record<string, (db: QueueDatabase, argument: never) => unknown>>;
+
+interface ThreadData {
+  readonly kind: "@queue/database-thread";
+  readonly path: string;
+  readonly pragmas: PragmaSettings;
+  readonly busyRetry: QueueDatabase["busyRetry"];
+  readonly checkpoints: "background" | "inline";
+}
+
+type Reply = { readonly id: number; readonly value: unknown } | { readonly id: number; readonly error: SentError };
+type Status = { readonly ready: true } | { readonly fatal: SentError };
+
+interface SentError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: unknown;
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly path?: string;
+  readonly stack?: string;
+}
+
+/** Loads the module, through tsx when it is TypeScript (the workspace's sources, in tests). */
+const BOOTSTRAP = `
+const { parentPort, workerData } = require("node:worker_threads");
+(async () => {
+  if (workerData.tsx !== undefined) (await import(workerData.tsx)).register();
+  await import(workerData.module);
+})().catch((error) => {
+  parentPort.postMessage({ fatal: { name: "Error", message: String((error && error.stack) || error) } });
+});
+`;
+
+/** How long `start()` waits for the thread to open its connection. */
+const START_TIMEOUT_MS = 30_000;
+
+/**
+ * The main side of a database thread. Calls are answered in the order they were made, each by its
+ * own transaction on the thread (or as the operation decides). When the thread fails or exits,
+ * calls in flight reject with the reason and `alive` turns false; later calls reject at once, so
+ * the caller can go on with its own connection.
+ */
+export class DatabaseThread {
+  readonly #thread: Thread;
+  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
+  #nextId = 1;
+  #alive = true;
+  #failure: Error | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(thread: Thread) {
+    this.#thread = thread;
+    thread.unref();
+    thread.on("message", (message: Reply) => this.#answer(message));
+    thread.on("error", (error) => this.#die(error));
+    thread.on("exit", (code) => this.#die(new Error(`The database thread exited (code ${code}).`)));
+  }
+
+  /**
+   * Starts a thread that opens its own connection to `db`'s file, with the same settings, and serves
+   * the operations that `module` registers with `serveDatabaseThread`. Resolves once the connection
+   * is open. Only for a file (not `:memory:`) on the system clock: the thread cannot share either.
+   */
+  static async start(db: QueueDatabase, module: URL): Promise<DatabaseThread> {
+    if (!canUseDatabaseThread(db)) {
+      throw new QueueError("INVALID_ARGUMENT", "A database thread needs a database file on the system clock; this one is not.");
+    }
+    const modulePath = fileURLToPath(module);
+    const data: ThreadData & { module: string; tsx?: string } = {
+      kind: "@queue/database-thread",
+      path: db.path,
+      pragmas: db.pragmas,
+      busyRetry: db.busyRetry,
+      checkpoints: db.checkpointsInBackground ? "background" : "inline",
+      module: module.href,
+      ...(modulePath.endsWith(".ts") ? { tsx: tsxRegister() } : {}),
+    };
+    const thread = new Thread(BOOTSTRAP, {
+      eval: true,
+      workerData: data,
+      ...(modulePath.endsWith(".ts")
+        ? { execArgv: [...process.execArgv.filter((arg) => arg.startsWith("--conditions")), "--conditions=@queue/source"] }
+        : {}),
+    });
+    const started = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error(`The database thread did not start within ${START_TIMEOUT_MS} ms.`)), START_TIMEOUT_MS);
+      const fail = (error: unknown) => {
+        clearTimeout(timer);
+        thread.off("message", onStatus);
+        void thread.terminate();
+        reject(error);
+      };
+      const onStatus = (status: Status) => {
+        if ("fatal" in status) return fail(received(status.fatal));
+        clearTimeout(timer);
+        thread.off("message", onStatus);
+        thread.off("error", fail);
+        resolve();
+      };
+      thread.on("message", onStatus);
+      thread.once("error", fail);
+    });
+    await started;
+    return new DatabaseThread(thread);
+  }
+
+  /** False once the thread has failed, exited or been closed. */
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  /** Runs operation `op` on the thread with `argument` (structured-cloned both ways). */
+  call<T>(op: string, argument: unknown): Promise<T> {
+    if (!this.#alive) {
+      return Promise.reject(this.#failure ?? new QueueError("CLOSED", "The database thread is closed."));
+    }
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      if (this.#pending.size === 0) this.#thread.ref();
+      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      try {
+        this.#thread.postMessage({ id, op, argument });
+      } catch (error) {
+        // The argument could not be cloned: nothing was sent.
+        this.#settled(id);
+        reject(error);
+      }
+    });
+  }
+
+  /** Waits for the calls made so far, then closes the thread's connection and ends the thread. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#alive) {
+        await this.call("close", undefined).catch(() => undefined);
+        this.#alive = false;
+        this.#failure = new QueueError("CLOSED", "The database thread is closed.");
+      }
+      await this.#thread.terminate();
+    })();
+    return this.#closing;
+  }
+
+  #answer(reply: Reply): void {
+    const pending = this.#settled(reply.id);
+    if (pending === undefined) return;
+    if ("error" in reply) pending.reject(received(reply.error));
+    else pending.resolve(reply.value);
+  }
+
+  #settled(id: number) {
+    const pending = this.#pending.get(id);
+    this.#pending.delete(id);
+    if (this.#pending.size === 0) this.#thread.unref();
+    return pending;
+  }
+
+  #die(error: Error): void {
+    if (!this.#alive && this.#pending.size === 0) return;
+    this.#alive = false;
+    this.#failure ??= new QueueError("CLOSED", `The database thread stopped: ${error.message}`, { cause: error });
+    const failure = this.#failure;
+    for (const [id, pending] of [...this.#pending]) {
+      this.#settled(id);
+      pending.reject(failure);
+    }
+  }
+}
+
+/** Whether `db` can be served by a database thread: a file of its own, on the system clock, writable. */
+export function canUseDatabaseThread(db: QueueDatabase): boolean {
+  return db.isOpen && !db.readonly && db.clock === systemClock && db.path !== ":memory:" && db.path !== "";
+}
+
+/**
+ * The thread side: opens the connection `DatabaseThread.start` asked for and serves `ops` on it,
+ * one call at a time, in order. Call it from the module given to `start`; elsewhere it does nothing.
+ */
+export function serveDatabaseThread(ops: DatabaseThreadOps): void {
+  const data = workerData as Partial<ThreadData> | undefined;
+  const port = parentPort;
+  if (port === null || data?.kind !== "@queue/database-thread") return;
+  let db: QueueDatabase;
+  try {
+    db = openQueueDatabase({
+      path: data.path as string,
+      pragmas: data.pragmas,
+      busyRetry: data.busyRetry,
+      migrate: false,
+      checkpoints: data.checkpoints,
+    });
+  } catch (error) {
+    port.postMessage({ fatal: sent(error) });
+    return;
+  }
+  let queue: Promise<void> = Promise.resolve();
+  port.on("message", (message: { id: number; op: string; argument: unknown }) => {
+    queue = queue.then(async () => {
+      if (message.op === "close") {
+        db.close();
+        port.postMessage({ id: message.id, value: undefined });
+        port.close();
+        return;
+      }
+      try {
+        const op = Object.hasOwn(ops, message.op) ? ops[message.op] : undefined;
+        if (op === undefined)
+          throw new QueueError("INVALID_ARGUMENT", `The database thread has no operation ${JSON.stringify(message.op)}.`);
+        const value = await op(db, message.argument as never);
+        port.postMessage({ id: message.id, value });
+      } catch (error) {
+        port.postMessage({ id: message.id, error: sent(error) });
+      }
+    });
+  });
+  port.postMessage({ ready: true });
+}
+
+function sent(error: unknown): SentError {
+  if (!(error instanceof Error)) return { name: "Error", message: String(error) };
+  const { code, details, path } = error as { code?: unknown; details?: Readonly<Record<string, unknown>>; path?: string };
+  return {
+    name: error.name,
+    message: error.message,
+    ...(code === undefined ? {} : { code }),
+    ...(details === undefined ? {} : { details }),
+    ...(path === undefined ? {} : { path }),
+    ...(error.stack === undefined ? {} : { stack: error.stack }),
+  };
+}
+
+/** An error from the thread, as the same kind of error here: a QueueError stays one, with its code. */
+function received(error: SentError): Error {
+  if (error.name === "QueueError" && typeof error.code === "string") {
+    return new QueueError(error.code as QueueError["code"], error.message, {
+      ...(error.details === undefined ? {} : { details: error.details }),
+      ...(error.path === undefined ? {} : { path: error.path }),
+    });
+  }
+  const rebuilt = Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code });
+  rebuilt.name = error.name;
+  if (error.stack !== undefined) rebuilt.stack = error.stack;
+  return rebuilt;
+}
+
+/** tsx's module hooks, to load the workspace's TypeScript sources on the thread. */
+function tsxRegister(): string {
+  const resolved = createRequire(import.meta.url).resolve("tsx/esm/api");
+  return new URL(`file://${resolved.replace(/index\.cjs$/, "index.mjs")}`).href;
+}

@@ -2,8 +2,8 @@ import {
   ALL_TYPES,
   cancelQueuedTask,
   countTasksByStatus,
+  type DatabaseThread,
   describeValue,
-  insertTaskId,
   listTasks,
   localWorkerCount,
   localWorkerWaiting,
@@ -28,6 +28,7 @@ import {
   taskFromRow,
 } from "@queue/core";
 import { GroupCommitter, type Settled } from "./group-commit.js";
+import { type InsertedRows, insertTaskRows } from "./insert-rows.js";
 import type {
   EnqueueItem,
   EnqueueOptions,
@@ -52,6 +53,12 @@ export interface QueueClientOptions {
   readonly maxPayloadBytes?: number;
   /** Attempts per task unless `maxAttempts` is given. Default 3. */
   readonly defaultMaxAttempts?: number;
+  /**
+   * A thread serving `CLIENT_THREAD_OPS` on its own connection to the same file (see
+   * `DatabaseThread`): enqueues are validated and serialised here and inserted there. Once the
+   * thread stops, the client inserts on its own connection again. Not closed by the client.
+   */
+  readonly databaseThread?: DatabaseThread;
 }
 
 /** Tasks per group-commit transaction. */
@@ -87,6 +94,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
   readonly db: QueueDatabase;
   readonly #ownsDb: boolean;
   readonly #limits: EnqueueLimits;
+  readonly #thread: DatabaseThread | undefined;
   readonly #committer: GroupCommitter<NewTaskRow, EnqueueResult>;
   #closed = false;
 
@@ -103,6 +111,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
       ),
     });
     this.#ownsDb = options.db === undefined;
+    this.#thread = options.databaseThread;
     this.db = options.db ?? openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
     const path = this.db.path;
     this.#committer = new GroupCommitter(
@@ -314,11 +323,8 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
    * woken once it has committed; decoding each result afterwards can fail only for that item.
    */
   async #insert(rows: readonly NewTaskRow[]): Promise<Settled<EnqueueResult>[]> {
-    let now = 0;
-    const inserted = await this.db.transaction((tx) => {
-      now = tx.clock.now();
-      return rows.map((row) => insertTaskId(tx, row, now));
-    });
+    const local = () => insertTaskRows(this.db, rows);
+    const { now, rows: inserted }: InsertedRows = await (this.#thread?.call("client.insert", rows, local) ?? local());
     notifyLocalWorkers(this.db.path);
     const settled: Settled<EnqueueResult>[] = new Array(rows.length);
     for (let index = 0; index < rows.length; index++) {

@@ -50,36 +50,36 @@ const START_TIMEOUT_MS = 30_000;
 
 /**
  * The main side of a database thread. Calls are answered in the order they were made, each by its
- * own transaction on the thread (or as the operation decides). When the thread fails or exits,
- * calls in flight reject with the reason and `alive` turns false; later calls reject at once, so
- * the caller can go on with its own connection.
+ * own transaction on the thread (or as the operation decides). A call given a `local` fallback runs
+ * that instead while the thread is starting (so nothing waits for it), and once it has failed or
+ * stopped (`alive` false). A call without one waits for the start, or rejects with CLOSED. A call
+ * in flight when a running thread stops rejects: its transaction may or may not have committed.
  */
 export class DatabaseThread {
   readonly #thread: Thread;
   readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
   #nextId = 1;
   #alive = true;
+  #started = false;
   #failure: Error | undefined;
   #closing: Promise<void> | undefined;
-
-  private constructor(thread: Thread) {
-    this.#thread = thread;
-    thread.unref();
-    thread.on("message", (message: Reply) => this.#answer(message));
-    thread.on("error", (error) => this.#die(error));
-    thread.on("exit", (code) => this.#die(new Error(`The database thread exited (code ${code}).`)));
-  }
+  /** Resolves true once the thread has opened its connection, false if it never does. */
+  readonly ready: Promise<boolean>;
+  #onReady: (started: boolean) => void = () => undefined;
 
   /**
-   * Starts a thread that opens its own connection to `db`'s file, with the same settings, and serves
-   * the operations that `module` registers with `serveDatabaseThread`. Resolves once the connection
-   * is open. Only for a file (not `:memory:`) on the system clock: the thread cannot share either.
+   * Starts a thread that opens its own connection to `db`'s file, with the same settings, and
+   * serves the operations that `module` registers with `serveDatabaseThread`. Only for a file
+   * (not `:memory:`) on the system clock (see `canUseDatabaseThread`): the thread shares neither.
    */
-  static async start(db: QueueDatabase, module: URL): Promise<DatabaseThread> {
+  constructor(db: QueueDatabase, module: URL) {
     if (!canUseDatabaseThread(db)) {
-      throw new QueueError("INVALID_ARGUMENT", "A database thread needs a database file on the system clock; this one is not.");
+      throw new QueueError("INVALID_ARGUMENT", "A database thread needs a writable database file on the system clock; this one is not.");
     }
-    const modulePath = fileURLToPath(module);
+    this.ready = new Promise((resolve) => {
+      this.#onReady = resolve;
+    });
+    const source = fileURLToPath(module).endsWith(".ts");
     const data: ThreadData & { module: string; tsx?: string } = {
       kind: "@queue/database-thread",
       path: db.path,
@@ -87,35 +87,25 @@ export class DatabaseThread {
       busyRetry: db.busyRetry,
       checkpoints: db.checkpointsInBackground ? "background" : "inline",
       module: module.href,
-      ...(modulePath.endsWith(".ts") ? { tsx: tsxRegister() } : {}),
+      ...(source ? { tsx: tsxRegister() } : {}),
     };
-    const thread = new Thread(BOOTSTRAP, {
-      eval: true,
-      workerData: data,
-      ...(modulePath.endsWith(".ts")
-        ? { execArgv: [...process.execArgv.filter((arg) => arg.startsWith("--conditions")), "--conditions=@queue/source"] }
-        : {}),
+    this.#thread = new Thread(BOOTSTRAP, { eval: true, workerData: data, ...(source ? { execArgv: ["--conditions=@queue/source"] } : {}) });
+    // It keeps the process alive only while calls wait for it.
+    this.#thread.unref();
+    const timer = setTimeout(() => this.#die(new Error(`it did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    timer.unref();
+    this.#thread.on("message", (message: Reply | Status) => {
+      if ("id" in message) return this.#answer(message);
+      clearTimeout(timer);
+      if ("fatal" in message) {
+        this.#die(received(message.fatal));
+        return;
+      }
+      this.#started = true;
+      this.#onReady(true);
     });
-    const started = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`The database thread did not start within ${START_TIMEOUT_MS} ms.`)), START_TIMEOUT_MS);
-      const fail = (error: unknown) => {
-        clearTimeout(timer);
-        thread.off("message", onStatus);
-        void thread.terminate();
-        reject(error);
-      };
-      const onStatus = (status: Status) => {
-        if ("fatal" in status) return fail(received(status.fatal));
-        clearTimeout(timer);
-        thread.off("message", onStatus);
-        thread.off("error", fail);
-        resolve();
-      };
-      thread.on("message", onStatus);
-      thread.once("error", fail);
-    });
-    await started;
-    return new DatabaseThread(thread);
+    this.#thread.on("error", (error) => this.#die(error));
+    this.#thread.on("exit", (code) => this.#die(new Error(`it exited (code ${code})`)));
   }
 
   /** False once the thread has failed, exited or been closed. */
@@ -123,11 +113,12 @@ export class DatabaseThread {
     return this.#alive;
   }
 
-  /** Runs operation `op` on the thread with `argument` (structured-cloned both ways). */
-  call<T>(op: string, argument: unknown): Promise<T> {
-    if (!this.#alive) {
-      return Promise.reject(this.#failure ?? new QueueError("CLOSED", "The database thread is closed."));
-    }
+  /**
+   * Runs operation `op` on the thread with `argument` (structured-cloned both ways), or `local()`
+   * when the thread is not there to run it. Without `local`, that case rejects with CLOSED.
+   */
+  call<T>(op: string, argument: unknown, local?: () => Promise<T>): Promise<T> {
+    if (!this.#alive || (!this.#started && local !== undefined)) return local?.() ?? Promise.reject(this.#closedError());
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       if (this.#pending.size === 0) this.#thread.ref();
@@ -145,14 +136,17 @@ export class DatabaseThread {
   /** Waits for the calls made so far, then closes the thread's connection and ends the thread. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      if (this.#alive) {
-        await this.call("close", undefined).catch(() => undefined);
-        this.#alive = false;
-        this.#failure = new QueueError("CLOSED", "The database thread is closed.");
-      }
+      if (this.#alive) await this.call("close", undefined).catch(() => undefined);
+      this.#failure ??= new QueueError("CLOSED", "The database thread is closed.");
+      this.#alive = false;
+      this.#onReady(false);
       await this.#thread.terminate();
     })();
     return this.#closing;
+  }
+
+  #closedError(): Error {
+    return this.#failure ?? new QueueError("CLOSED", "The database thread is closed.");
   }
 
   #answer(reply: Reply): void {
@@ -170,13 +164,14 @@ export class DatabaseThread {
   }
 
   #die(error: Error): void {
-    if (!this.#alive && this.#pending.size === 0) return;
+    if (!this.#alive) return;
     this.#alive = false;
-    this.#failure ??= new QueueError("CLOSED", `The database thread stopped: ${error.message}`, { cause: error });
-    const failure = this.#failure;
+    this.#failure = new QueueError("CLOSED", `The database thread stopped: ${error.message}`, { cause: error });
+    this.#onReady(false);
+    void this.#thread.terminate();
     for (const [id, pending] of [...this.#pending]) {
       this.#settled(id);
-      pending.reject(failure);
+      pending.reject(this.#failure);
     }
   }
 }

@@ -1,5 +1,7 @@
 import { GroupCommitter, groupCommitBatchSize, QueueClient, type Settled } from "@queue/client";
 import {
+  canUseDatabaseThread,
+  DatabaseThread,
   enqueueSpansActive,
   openQueueDatabase,
   type QueueDatabase,
@@ -70,7 +72,21 @@ export interface QueuedTaskManagerOptions {
   readonly syncIntervalMs?: number;
   /** While intake is paused: refuse new runs ("reject", the default) or hold them until resumed. */
   readonly pausedIntake?: PausedIntakeMode;
+  /**
+   * Write to the queue from a thread of the manager's own (default false): the runs started, and
+   * the embedded worker's claims, outcomes and lease renewals, are written there on a second
+   * connection to the file, while this thread runs the modules. It about halves the CPU time a run
+   * takes on this thread, which keeps an application's event loop (a web server's, say) free for
+   * its own work; but each claim then waits for an answer from the other thread, so a burst of
+   * short runs completes more slowly (see docs/performance.md). Status reads, cancels and progress
+   * stay on this connection. Ignored for `:memory:` or a database on a test clock; should the
+   * thread fail to start or stop, the writes come back to this connection.
+   */
+  readonly databaseThread?: boolean;
 }
+
+/** The module a manager's database thread runs: the build's JavaScript, or the TypeScript source under test. */
+const MANAGER_THREAD_MODULE = new URL(`./manager-thread.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url);
 
 /** The periodic sync reads the queue at least once in this many intervals, written to or not. */
 const FULL_SYNC_EVERY = 10;
@@ -94,6 +110,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   readonly db: QueueDatabase;
   readonly #ownsDb: boolean;
   readonly #client: QueueClient;
+  readonly #thread: DatabaseThread | undefined;
   /**
    * Writes the runs started in one turn of the event loop together. It holds only the run and its
    * promise until then: the task's row is built when its batch is written, so a burst of thousands
@@ -129,20 +146,22 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     this.#ownsDb = options.db === undefined;
     this.db = options.db ?? openQueueDatabase(options.path === undefined ? {} : { path: options.path });
     this.registry = options.registry ?? new RunRegistry({ clock: this.db.clock });
-    this.#client = new QueueClient({ db: this.db });
+    const embedded = options.embeddedWorker ?? true;
+    const threaded = options.databaseThread === true && canUseDatabaseThread(this.db);
+    this.#thread = threaded ? new DatabaseThread(this.db, MANAGER_THREAD_MODULE) : undefined;
+    this.#client = new QueueClient({ db: this.db, ...(this.#thread === undefined ? {} : { databaseThread: this.#thread }) });
     const path = this.db.path;
     this.#writer = new GroupCommitter(
       (runs) => this.#writeRuns(runs),
       () => groupCommitBatchSize(path),
       (run, error) => this.#notEnqueued(run, error),
     );
-    const embedded = options.embeddedWorker ?? true;
     this.#embedded = embedded === false ? false : embedded === true ? {} : embedded;
     // With an embedded worker, events record the runs this process executes and the timer only
     // has to catch runs finished elsewhere; without one, the timer is how runs are noticed.
     // No run of this manager is pending yet: a sync is due only once another connection writes.
     this.#syncedVersion = this.#dataVersion();
-    this.#timer = setInterval(() => this.#sync(false), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
+    this.#timer = setInterval(() => void this.#periodicSync(), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
     this.#timer.unref();
   }
 
@@ -329,6 +348,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
         this.#sync();
         await this.#writer.drain();
         await this.#client.close();
+        await this.#thread?.close();
         this.registry.save();
         if (this.#ownsDb) this.db.close();
       });
@@ -356,6 +376,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     const tuning = this.#embedded;
     const worker = new Worker({
       db: this.db,
+      ...(this.#thread === undefined ? {} : { databaseThread: this.#thread }),
       concurrency: tuning.concurrency ?? 8,
       ...(tuning.leaseMs === undefined ? {} : { leaseMs: tuning.leaseMs }),
       // Cancels reach a running handler at the next lease renewal: renew often.
@@ -411,9 +432,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
    * connection's own changes arrive as worker events), but reads at least every
    * {@link FULL_SYNC_EVERY} calls all the same.
    */
-  #sync(force = true): void {
+  #sync(force = true, version = this.#dataVersion()): void {
     if (this.#pending.size === 0 || !this.db.isOpen) return;
-    const version = this.#dataVersion();
     if (!force && version === this.#syncedVersion && this.#skippedSyncs < FULL_SYNC_EVERY) {
       this.#skippedSyncs += 1;
       return;
@@ -433,6 +453,25 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       this.#apply(row.key, row.status, row.started_at, row.finished_at, result, error);
     }
     this.#wakeIfDrained();
+  }
+
+  /**
+   * The timer's sync. With a database thread, the writes this process makes (and learns of through
+   * worker events) are the thread's: its connection's data_version is the one that moves only when
+   * another connection writes.
+   */
+  async #periodicSync(): Promise<void> {
+    if (this.#pending.size === 0) return;
+    try {
+      const thread = this.#thread;
+      const version =
+        thread === undefined
+          ? this.#dataVersion()
+          : await thread.call<number>("worker.dataVersion", undefined, async () => this.#dataVersion());
+      this.#sync(false, version);
+    } catch {
+      // The next one tries again.
+    }
   }
 
   #dataVersion(): number {

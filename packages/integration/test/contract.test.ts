@@ -15,3 +15,13 @@ taskManagerContract(
       syncIntervalMs: 10,
     }),
 );
+taskManagerContract(
+  "QueuedTaskManager writing from a database thread",
+  () =>
+    new QueuedTaskManager({
+      path: tempDbPath(),
+      databaseThread: true,
+      embeddedWorker: { concurrency: 8, heartbeatMs: 20, pollIntervalMs: 5 },
+      syncIntervalMs: 10,
+    }),
+);

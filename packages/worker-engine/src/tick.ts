@@ -125,19 +125,18 @@ export function threadCanClaimWith(strategy: SchedulingStrategy): boolean {
 }
 
 /**
- * On a database thread serving {@link WORKER_THREAD_OPS}, and on `fallback` (the worker's own
- * connection) once the thread has stopped. Claimed tasks arrive as copies and are frozen again.
+ * On a database thread serving {@link WORKER_THREAD_OPS}, and on `own` (the worker's connection)
+ * when the thread is not there. Claimed tasks arrive as copies and are frozen again.
  */
-export function threadWrites(thread: DatabaseThread, fallback: WorkerWrites): WorkerWrites {
+export function threadWrites(thread: DatabaseThread, own: WorkerWrites): WorkerWrites {
   return {
     tick: async (request) => {
-      if (!thread.alive) return fallback.tick(request);
-      const result = await thread.call<TickResult>("worker.tick", request);
+      const result = await thread.call<TickResult>("worker.tick", request, () => own.tick(request));
       for (const { task } of result.claimed) Object.freeze(task);
       for (const task of result.recovered) Object.freeze(task);
       return result;
     },
-    renew: (request) => (thread.alive ? thread.call("worker.renew", request) : fallback.renew(request)),
-    dataVersion: () => (thread.alive ? thread.call("worker.dataVersion", undefined) : fallback.dataVersion()),
+    renew: (request) => thread.call("worker.renew", request, () => own.renew(request)),
+    dataVersion: () => thread.call("worker.dataVersion", undefined, () => own.dataVersion()),
   };
 }

@@ -1,0 +1,96 @@
+import { QueueClient } from "@queue/client";
+import { DatabaseThread } from "@queue/core";
+import { describe, expect, it } from "vitest";
+import { eventually, harness } from "./helpers.js";
+
+const OPS = new URL("./fixtures/thread-ops.ts", import.meta.url);
+
+describe("Worker with a database thread", () => {
+  it("claims, records outcomes and renews leases on the thread, and goes on without it once it stops", async () => {
+    const { db, worker } = harness({ realTime: true });
+    const thread = new DatabaseThread(db, OPS);
+    expect(await thread.ready).toBe(true);
+    const client = new QueueClient({ db, databaseThread: thread });
+    // The thread's connection is another connection: its commits move this one's data_version.
+    const version = () => db.statement<{ data_version: number }>("PRAGMA data_version").get()?.data_version;
+    const before = version();
+    await client.enqueueMany(Array.from({ length: 40 }, (_, n) => ({ type: "job", payload: n })));
+    expect(version()).not.toBe(before);
+    const failing = await client.enqueue("flaky", null, { maxAttempts: 2 });
+    const enqueued = version();
+    const seen: number[] = [];
+    let renewed = 0;
+    // Jobs from 20 on wait until the thread has stopped.
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const w = worker({
+      concurrency: 4,
+      strategy: "fifo",
+      databaseThread: thread,
+      heartbeatMs: 20,
+      leaseMs: 1_000,
+      backoff: { initialDelayMs: 1, maxDelayMs: 1 },
+      handlers: {
+        job: async (payload: unknown) => {
+          seen.push(payload as number);
+          if ((payload as number) >= 20) await gate;
+          if (payload === 0) {
+            // Held across a few heartbeats: its lease is renewed through the thread.
+            const until = db.statement<{ lease_until: number }>("SELECT lease_until FROM tasks WHERE payload = '0'");
+            const first = until.get()?.lease_until ?? 0;
+            await eventually(() => (until.get()?.lease_until ?? 0) > first);
+            renewed += 1;
+          }
+          return (payload as number) * 2;
+        },
+        flaky: async () => {
+          throw new Error("always");
+        },
+      },
+    });
+    const completed: unknown[] = [];
+    w.on("completed", (_task, value) => completed.push(value));
+    await w.start();
+    await eventually(() => completed.length === 20);
+    // Claimed and recorded by the thread's connection, not this one.
+    expect(version()).not.toBe(enqueued);
+    // The thread stops: the worker records and claims the rest on its own connection.
+    await thread.close();
+    expect(thread.alive).toBe(false);
+    open();
+    await eventually(() => completed.length === 40);
+    await eventually(async () => (await client.get(failing.task.id))?.status === "dead_letter");
+    expect(renewed).toBe(1);
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, n) => n));
+    expect(w.stats).toMatchObject({ completed: 40, retried: 1, deadLettered: 1, leaseLost: 0 });
+    const rows = db.statement<{ status: string; n: number }>("SELECT status, count(*) AS n FROM tasks GROUP BY status").all();
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { status: "completed", n: 40 },
+        { status: "dead_letter", n: 1 },
+      ]),
+    );
+    await client.close();
+  });
+
+  it("keeps a worker with a strategy the thread does not know on its own connection", async () => {
+    const { db, client, worker } = harness({ realTime: true });
+    const thread = new DatabaseThread(db, OPS);
+    expect(await thread.ready).toBe(true);
+    const custom = { name: "custom-order", description: "newest id first", shape: { orderBy: "id DESC" } };
+    await client.enqueueMany([1, 2, 3].map((n) => ({ type: "job", payload: n })));
+    const order: unknown[] = [];
+    const w = worker({
+      concurrency: 1,
+      prefetch: 0,
+      strategy: custom,
+      databaseThread: thread,
+      handlers: { job: async (n: unknown) => order.push(n) },
+    });
+    await w.runUntilEmpty();
+    expect(order).toEqual([3, 2, 1]);
+    await thread.close();
+  });
+});

@@ -62,7 +62,7 @@ export interface QueueClientOptions {
 }
 
 /** Tasks per group-commit transaction. */
-const BATCH = 512;
+export const GROUP_COMMIT_BATCH = 512;
 /**
  * Tasks per transaction while a worker in this process watches the same file and still has work
  * to claim: it shares the thread, and every batch written holds its handlers and claims up. Short
@@ -76,7 +76,7 @@ const BATCH_BESIDE_BUSY_WORKER = 32;
  * while a worker in this process watches the same file and still has tasks to claim.
  */
 export function groupCommitBatchSize(path: string): number {
-  return localWorkerCount(path) === 0 || localWorkerWaiting(path) ? BATCH : BATCH_BESIDE_BUSY_WORKER;
+  return localWorkerCount(path) === 0 || localWorkerWaiting(path) ? GROUP_COMMIT_BATCH : BATCH_BESIDE_BUSY_WORKER;
 }
 
 function positiveInteger(name: string, value: number, max: number): number {

@@ -1,4 +1,4 @@
-import { GroupCommitter, groupCommitBatchSize, QueueClient, type Settled } from "@queue/client";
+import { GROUP_COMMIT_BATCH, GroupCommitter, groupCommitBatchSize, QueueClient, type Settled } from "@queue/client";
 import {
   canUseDatabaseThread,
   DatabaseThread,
@@ -153,7 +153,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     const path = this.db.path;
     this.#writer = new GroupCommitter(
       (runs) => this.#writeRuns(runs),
-      () => groupCommitBatchSize(path),
+      // Written on the database thread, a batch holds up nothing here: full size.
+      () => (this.#thread?.alive === true ? GROUP_COMMIT_BATCH : groupCommitBatchSize(path)),
       (run, error) => this.#notEnqueued(run, error),
     );
     this.#embedded = embedded === false ? false : embedded === true ? {} : embedded;
@@ -161,7 +162,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     // has to catch runs finished elsewhere; without one, the timer is how runs are noticed.
     // No run of this manager is pending yet: a sync is due only once another connection writes.
     this.#syncedVersion = this.#dataVersion();
-    this.#timer = setInterval(() => void this.#periodicSync(), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
+    this.#timer = setInterval(() => void this.#syncIfWritten(), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
     this.#timer.unref();
   }
 
@@ -302,8 +303,9 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
 
   /** Resolves when every run started here has finished, or when the manager is closed. */
   async waitAll(): Promise<void> {
-    // One read now; after that, worker events and the sync timer update the runs and wake us.
-    this.#sync(false);
+    // One read now (unless nothing else has written since the last); after that, worker events and
+    // the sync timer update the runs and wake us.
+    await this.#syncIfWritten();
     for (;;) {
       if (this.#pending.size === 0 || this.#closed) return;
       await new Promise<void>((resolve) => {
@@ -456,11 +458,11 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   }
 
   /**
-   * The timer's sync. With a database thread, the writes this process makes (and learns of through
-   * worker events) are the thread's: its connection's data_version is the one that moves only when
-   * another connection writes.
+   * A sync that reads only if another connection has written since the last one (see #sync). With
+   * a database thread, the writes this process makes (and learns of through worker events) are the
+   * thread's: its connection's data_version is the one that moves only when another one writes.
    */
-  async #periodicSync(): Promise<void> {
+  async #syncIfWritten(): Promise<void> {
     if (this.#pending.size === 0) return;
     try {
       const thread = this.#thread;

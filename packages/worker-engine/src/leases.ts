@@ -6,6 +6,7 @@ import {
   anyPaused,
   buildClaimProbeSql,
   buildClaimSql,
+  type ClaimedValues,
   type ClaimFilters,
   claimedTask,
   claimTasks,
@@ -105,13 +106,62 @@ export function hasClaimable(db: QueueDatabase, request: Pick<ClaimRequest, "typ
   return row?.claimable === 1;
 }
 
+/** What a claim wrote: each task's values as the claim statement returned them, and the lease they share. */
+export interface ClaimedRows {
+  /** Rows that decode, in the order the statement returned them. */
+  readonly values: readonly ClaimedValues[];
+  readonly lease: ClaimLease;
+  /** Claimed rows that could not be decoded and were dead-lettered instead. */
+  readonly discarded: number;
+  /** Tasks whose expired leases were recovered first (requeued, dead-lettered or cancelled). */
+  readonly recovered: Task[];
+}
+
+export interface ClaimLease {
+  readonly token: string;
+  readonly workerId: string;
+  readonly leaseUntil: number;
+  readonly now: number;
+}
+
 /**
  * Recovers expired leases, then claims up to `limit` runnable tasks in the strategy's order under
  * one new lease token. Call inside a write transaction.
  */
 export function claim(db: QueueDatabase, request: ClaimRequest): ClaimOutcome {
+  const tasks: Task[] = [];
+  const rows = claimRows(db, request, tasks);
+  return { claimed: leasedTasks(tasks, rows.lease, request.strategy), discarded: rows.discarded, recovered: rows.recovered };
+}
+
+/**
+ * The tasks of claimed rows (see `claimRows`), in the strategy's order, each with its lease. Rows
+ * that `claimRows` returned always decode.
+ */
+export function decodeClaimedRows(rows: Pick<ClaimedRows, "values" | "lease">, strategy: SchedulingStrategy): ClaimedTask[] {
+  return leasedTasks(
+    rows.values.map((values) => claimedTask(values, rows.lease)),
+    rows.lease,
+    strategy,
+  );
+}
+
+/** Claimed tasks in the strategy's order, each with its lease. */
+export function leasedTasks(tasks: Task[], lease: ClaimLease, strategy: SchedulingStrategy): ClaimedTask[] {
+  const compare = strategy.compare;
+  if (compare !== undefined) tasks.sort(compare);
+  return tasks.map((task) => ({ task, lease: { taskId: task.id, token: lease.token, workerId: lease.workerId } }));
+}
+
+/**
+ * `claim` without building the claimed tasks: their values as the statement returned them, each
+ * checked to decode (a row that does not is dead-lettered, as `claim` does). `decoded`, if given,
+ * receives the tasks decoded on the way. For a claim made on one thread and run on another: plain
+ * values cost far less to copy than tasks.
+ */
+export function claimRows(db: QueueDatabase, request: ClaimRequest, decoded?: Task[]): ClaimedRows {
   // Its statements (the pause check, recovery, the claim) must see one state of the file.
-  if (!db.inTransaction) return db.transactionSync((tx) => claim(tx, request));
+  if (!db.inTransaction) return db.transactionSync((tx) => claimRows(tx, request, decoded));
   const now = db.clock.now();
   const recovered: Task[] = [];
   for (const row of request.recover === false ? [] : recoverExpiredLeases(db, now)) {
@@ -121,23 +171,24 @@ export function claim(db: QueueDatabase, request: ClaimRequest): ClaimOutcome {
       // Recovered all the same; only its report is skipped.
     }
   }
-  if (request.limit < 1) return { claimed: [], discarded: 0, recovered };
   const token = randomUUID();
-  const leaseUntil = now + request.leaseMs;
+  const lease = { token, workerId: request.workerId, leaseUntil: now + request.leaseMs, now };
+  if (request.limit < 1) return { values: [], lease, discarded: 0, recovered };
   const statement = claimStatement(db, request);
   const rows = claimTasks(db, statement.sql, {
     ...statement.params,
     now,
-    leaseUntil,
+    leaseUntil: lease.leaseUntil,
     token,
     workerId: request.workerId,
     limit: request.limit,
   });
-  const lease = { token, workerId: request.workerId, leaseUntil, now };
-  const tasks: Task[] = [];
+  const values: ClaimedValues[] = [];
   for (const row of rows) {
     try {
-      tasks.push(claimedTask(row, lease));
+      const task = claimedTask(row, lease);
+      decoded?.push(task);
+      values.push(row);
     } catch (error) {
       // A row another program wrote that cannot be decoded must not stop the queue: dead-letter it.
       const reason = { name: "InvalidData", message: (error as Error).message };
@@ -148,13 +199,7 @@ export function claim(db: QueueDatabase, request: ClaimRequest): ClaimOutcome {
       );
     }
   }
-  const compare = request.strategy.compare;
-  if (compare !== undefined) tasks.sort(compare);
-  return {
-    claimed: tasks.map((task) => ({ task, lease: { taskId: task.id, token, workerId: request.workerId } })),
-    discarded: rows.length - tasks.length,
-    recovered,
-  };
+  return { values, lease, discarded: rows.length - values.length, recovered };
 }
 
 function leaseLost(lease: Lease, operation: string): QueueError {

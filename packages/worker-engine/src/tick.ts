@@ -12,15 +12,18 @@ import {
 } from "@queue/core";
 import { BUILT_IN_STRATEGIES, getStrategy, type SchedulingStrategy } from "@queue/scheduling";
 import {
+  type ClaimedRows,
   type ClaimedTask,
   type ClaimRequest,
-  claim,
+  claimRows,
   completeMany,
+  decodeClaimedRows,
   type ExtendResult,
   extend,
   type Failure,
   fail,
   type Lease,
+  leasedTasks,
 } from "./leases.js";
 
 export interface TickRequest {
@@ -32,14 +35,14 @@ export interface TickRequest {
   readonly claim?: Omit<ClaimRequest, "strategy"> & { readonly strategy: string };
 }
 
-export interface TickResult {
+/** What a tick wrote, but for its claimed tasks. */
+interface TickOutcome {
   /** The transaction's time. */
   readonly now: number;
   /** Ids of the completions recorded (the others' leases were lost). */
   readonly completed: ReadonlySet<number>;
   /** For each failure, the status its task ended in, or null if its lease was lost. */
   readonly ended: readonly (TaskStatus | null)[];
-  readonly claimed: readonly ClaimedTask[];
   /** Claimed rows that could not be decoded and were dead-lettered. */
   readonly discarded: number;
   readonly recovered: readonly Task[];
@@ -49,8 +52,24 @@ export interface TickResult {
   readonly dataVersion?: number;
 }
 
+export interface TickResult extends TickOutcome {
+  readonly claimed: readonly ClaimedTask[];
+}
+
+/** A tick's answer from a database thread: the claimed rows as plain values, decoded on arrival. */
+interface TickRows extends TickOutcome {
+  readonly rows: Pick<ClaimedRows, "values" | "lease">;
+}
+
 /** Records outcomes, then claims; run it inside a write transaction. */
 export function runTick(db: QueueDatabase, request: TickRequest, strategy?: SchedulingStrategy): TickResult {
+  const tasks: Task[] = [];
+  const chosen = strategy ?? (request.claim === undefined ? undefined : getStrategy(request.claim.strategy));
+  const { rows, ...outcome } = tickRows(db, request, chosen, tasks);
+  return { ...outcome, claimed: chosen === undefined ? [] : leasedTasks(tasks, rows.lease, chosen) };
+}
+
+function tickRows(db: QueueDatabase, request: TickRequest, strategy: SchedulingStrategy | undefined, decoded?: Task[]): TickRows {
   const now = db.clock.now();
   const completed = completeMany(db, request.completions);
   const ended = request.failures.map(({ lease, failure }) => {
@@ -62,18 +81,27 @@ export function runTick(db: QueueDatabase, request: TickRequest, strategy?: Sche
     }
   });
   const wanted = request.claim;
-  if (wanted === undefined) return { now, completed, ended, claimed: [], discarded: 0, recovered: [] };
-  const result = claim(db, { ...wanted, strategy: strategy ?? getStrategy(wanted.strategy) });
-  const short = result.claimed.length < wanted.limit;
+  if (wanted === undefined || strategy === undefined) {
+    return {
+      now,
+      completed,
+      ended,
+      rows: { values: [], lease: { token: "", workerId: "", leaseUntil: now, now } },
+      discarded: 0,
+      recovered: [],
+    };
+  }
+  const rows = claimRows(db, { ...wanted, strategy }, decoded);
+  const short = rows.values.length < wanted.limit;
   return {
     now,
     completed,
     ended,
-    claimed: result.claimed,
-    discarded: result.discarded,
-    recovered: result.recovered,
-    // Only a time still to come can wake an idle worker: see Worker.
-    ...(short ? { nextDue: nextDueTime(db) } : {}),
+    rows: { values: rows.values, lease: rows.lease },
+    discarded: rows.discarded,
+    recovered: rows.recovered,
+    // After the claim's own time: a task that fell due while it ran is due now, not skipped as past.
+    ...(short ? { nextDue: nextDueTime(db, rows.lease.now) } : {}),
     // Read while holding the write lock, so that no commit by another connection falls between
     // this claim and the version it is compared with.
     ...(wanted.limit > 0 ? { dataVersion: dataVersion(db) } : {}),
@@ -114,7 +142,8 @@ export function connectionWrites(db: QueueDatabase, strategy: SchedulingStrategy
 
 /** What a database thread must serve for `threadWrites`: spread it into the ops given to `serveDatabaseThread`. */
 export const WORKER_THREAD_OPS = {
-  "worker.tick": (db: QueueDatabase, request: TickRequest) => db.transaction((tx) => runTick(tx, request)),
+  "worker.tick": (db: QueueDatabase, request: TickRequest) =>
+    db.transaction((tx) => tickRows(tx, request, request.claim === undefined ? undefined : getStrategy(request.claim.strategy))),
   "worker.renew": (db: QueueDatabase, request: RenewRequest) => db.transaction((tx) => renewWorker(tx, request)),
   "worker.dataVersion": (db: QueueDatabase) => dataVersion(db),
 } satisfies DatabaseThreadOps;
@@ -128,13 +157,14 @@ export function threadCanClaimWith(strategy: SchedulingStrategy): boolean {
  * On a database thread serving {@link WORKER_THREAD_OPS}, and on `own` (the worker's connection)
  * when the thread is not there. Claimed tasks arrive as copies and are frozen again.
  */
-export function threadWrites(thread: DatabaseThread, own: WorkerWrites): WorkerWrites {
+export function threadWrites(thread: DatabaseThread, own: WorkerWrites, strategy: SchedulingStrategy): WorkerWrites {
   return {
     tick: async (request) => {
-      const result = await thread.call<TickResult>("worker.tick", request, () => own.tick(request));
-      for (const { task } of result.claimed) Object.freeze(task);
-      for (const task of result.recovered) Object.freeze(task);
-      return result;
+      const answer = await thread.call<TickRows | TickResult>("worker.tick", request, () => own.tick(request));
+      if (!("rows" in answer)) return answer;
+      const { rows, ...outcome } = answer;
+      for (const task of outcome.recovered) Object.freeze(task);
+      return { ...outcome, claimed: decodeClaimedRows(rows, strategy) };
     },
     renew: (request) => thread.call("worker.renew", request, () => own.renew(request)),
     dataVersion: () => thread.call("worker.dataVersion", undefined, () => own.dataVersion()),

@@ -73,6 +73,8 @@ export interface StopOptions {
 }
 
 const MAX_ERROR_DELAY_MS = 5_000;
+/** Ticks a worker whose writes run on a database thread keeps in flight at once. */
+const TICKS_IN_FLIGHT = 2;
 /** The longest a recorded outcome waits for more to share its transaction. */
 const MAX_OUTCOME_DELAY_MS = 20;
 
@@ -136,6 +138,17 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   #contextOps: ContextOps | undefined;
   /** Where ticks, lease renewals and data_version reads run: this connection, or a database thread's. */
   readonly #writes: WorkerWrites;
+  /**
+   * The writes run on a database thread: a claim is sent and the loop goes on, so that the next
+   * one can be on its way before the answer to the first is back (see TICKS_IN_FLIGHT).
+   */
+  readonly #pipelined: boolean;
+  /** Claiming ticks sent and not answered yet, and how many tasks they may bring. */
+  readonly #inFlight = new Set<Promise<void>>();
+  #claiming = 0;
+  /** A claiming tick sent without waiting failed: the loop waits before the next. */
+  #sentTickFailed = false;
+  #errorDelay: number;
 
   constructor(options: WorkerOptions<Types>) {
     super();
@@ -143,11 +156,13 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     this.id = this.options.workerId;
     this.#handlers = Object.freeze({ ...(options.handlers as Record<string, TaskHandler>) });
     this.#pollDelay = this.#shortestPoll();
+    this.#errorDelay = this.options.pollIntervalMs;
     this.#ownsDb = options.db === undefined;
     this.db = options.db ?? openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
     const own = connectionWrites(this.db, this.options.strategy);
     const thread = options.databaseThread;
-    this.#writes = thread !== undefined && threadCanClaimWith(this.options.strategy) ? threadWrites(thread, own) : own;
+    this.#pipelined = thread !== undefined && threadCanClaimWith(this.options.strategy);
+    this.#writes = this.#pipelined && thread !== undefined ? threadWrites(thread, own, this.options.strategy) : own;
   }
 
   get state(): "new" | "running" | "stopping" | "stopped" {
@@ -227,15 +242,19 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
    * or when there is nothing else to do.
    */
   async #loop(): Promise<void> {
-    let errorDelay = this.options.pollIntervalMs;
     while (this.#state === "running") {
+      if (this.#sentTickFailed) {
+        this.#sentTickFailed = false;
+        await this.#afterError();
+        continue;
+      }
       // Let the handlers just started from the buffer begin (they are invoked in a microtask)
       // before a tick's transaction holds the thread: their waits then overlap it.
       if (this.#startBuffered() > 0) await Promise.resolve();
       const free = this.options.concurrency - this.#running.size;
       const prefetch = this.#prefetch();
       this.#releaseExcess(prefetch);
-      const room = free + prefetch - this.#buffered.length;
+      const room = free + prefetch - this.#buffered.length - this.#claiming;
       // Without prefetch, every free slot is worth a claim; with it, wait until half the buffer is gone.
       const batch = prefetch === 0 ? 1 : Math.ceil(prefetch / 2);
       const outcomeWait = this.#outcomes.length === 0 ? undefined : MAX_OUTCOME_DELAY_MS - (performance.now() - this.#outcomesSince);
@@ -255,6 +274,12 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       // queue is known to hold nothing for this worker (the outcomes are still recorded at once).
       const wantsClaim = room >= batch;
       const limit = wantsClaim && (await this.#mayFindWork()) ? room : 0;
+      if (this.#pipelined && limit > 0) {
+        // Sent without waiting; with as many in flight as allowed, wait for an answer (or a task).
+        if (this.#inFlight.size < TICKS_IN_FLIGHT) this.#send(limit);
+        else await this.#sleep();
+        continue;
+      }
       let claimed = 0;
       try {
         // Refill the free slots first and record the finished tasks in a second transaction just
@@ -270,20 +295,20 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
           // Expired leases are recovered here, after this worker's own outcomes are recorded.
           await this.#tick(0, { recover: true });
         }
-        errorDelay = this.options.pollIntervalMs;
+        this.#errorDelay = this.options.pollIntervalMs;
         // What was just recorded may have made tasks claimable (a retry due at once): look again
         // before deciding the queue is empty.
         if (recordAfter) continue;
       } catch (error) {
         this.emit("error", error);
-        await this.#sleep(errorDelay);
-        errorDelay = Math.min(MAX_ERROR_DELAY_MS, errorDelay * 2);
+        await this.#afterError();
         continue;
       }
       if (limit > 0 && claimed >= limit) continue;
       // Handlers that ignored their abort past the grace keep a slot but have no outcome to wait for.
       const empty =
         claimed === 0 &&
+        this.#inFlight.size === 0 &&
         this.#buffered.length === 0 &&
         this.#outcomes.length === 0 &&
         [...this.#running.values()].every((running) => running.settled);
@@ -294,12 +319,44 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       if (!wantsClaim) continue;
       // The claim was skipped, and what was just recorded may have put a task back (a retry).
       if (limit === 0 && this.#mayHaveWork) continue;
+      // A claim on its way decides whether the queue is dry.
+      if (this.#inFlight.size > 0) {
+        await this.#sleep();
+        continue;
+      }
       // The queue ran dry: poll for new work (the tick has started what it claimed). Then let the
       // event loop turn once, so that what woke it (tasks finishing on timers that fired together,
       // runs enqueued by them) is recorded and claimed in one transaction rather than one each.
       await this.#idle();
       await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** Waits after a failed tick, twice as long as the last time in a row (up to MAX_ERROR_DELAY_MS). */
+  async #afterError(): Promise<void> {
+    await this.#sleep(this.#errorDelay);
+    this.#errorDelay = Math.min(MAX_ERROR_DELAY_MS, this.#errorDelay * 2);
+  }
+
+  /** Sends a claiming tick without waiting for it; its answer wakes the loop. */
+  #send(limit: number): void {
+    this.#claiming += limit;
+    const sent: Promise<void> = this.#tick(limit).then(
+      (claimed) => {
+        this.#backlog = claimed >= limit;
+        this.#errorDelay = this.options.pollIntervalMs;
+      },
+      (error: unknown) => {
+        this.emit("error", error);
+        this.#sentTickFailed = true;
+      },
+    );
+    this.#inFlight.add(sent);
+    void sent.finally(() => {
+      this.#claiming -= limit;
+      this.#inFlight.delete(sent);
+      this.#signal();
+    });
   }
 
   /**
@@ -881,6 +938,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     this.#state = "stopping";
     this.#signal();
     await this.#loopDone;
+    // Claims still on their way land in the buffer, released just below.
+    await Promise.all([...this.#inFlight]);
     // Tasks claimed ahead but never started go back to the queue at once.
     for (const { task, lease } of this.#buffered.splice(0))
       this.#settle({ task, lease }, "fail", { outcome: "release", error: null }, null);

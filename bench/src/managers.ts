@@ -54,9 +54,21 @@ export async function queuedRunsInLanes(path: string, runs: number, kind: "sleep
   return perSecond;
 }
 
-/** On the queue: every run started (group-committed), an embedded worker at concurrency 32. Runs/second. */
-export async function queuedRuns(path: string, runs: number, kind: "sleep-1ms" | "no-op"): Promise<number> {
-  const manager = new QueuedTaskManager({ path, embeddedWorker: { concurrency: CONCURRENCY, pollIntervalMs: 5 } });
+/**
+ * On the queue: every run started (group-committed), an embedded worker at concurrency 32; with
+ * `databaseThread`, the manager writes from a thread of its own. Runs/second.
+ */
+export async function queuedRuns(
+  path: string,
+  runs: number,
+  kind: "sleep-1ms" | "no-op",
+  options: { readonly databaseThread?: boolean } = {},
+): Promise<number> {
+  const manager = new QueuedTaskManager({
+    path,
+    embeddedWorker: { concurrency: CONCURRENCY, pollIntervalMs: 5 },
+    databaseThread: options.databaseThread === true,
+  });
   manager.registerModule("work", work(kind));
   const begin = performance.now();
   await Promise.all(Array.from({ length: runs }, () => manager.startTask({ id: `queue-${++counter}`, moduleId: "work", parameters: {} })));

@@ -102,6 +102,8 @@ export const SCENARIOS: readonly Scenario[] = [
     variants: (scale) => ({
       [IN_MEMORY_1MS]: () => inMemoryRuns(10_000 * scale, "sleep-1ms"),
       "QueuedTaskManager, 1 ms async task": (path) => queuedRuns(path, 10_000 * scale, "sleep-1ms"),
+      "QueuedTaskManager, 1 ms async task, database thread": (path) =>
+        queuedRuns(path, 10_000 * scale, "sleep-1ms", { databaseThread: true }),
       "QueuedTaskManager, 1 ms async task, 32 callers each awaiting its run": (path) =>
         queuedRunsInLanes(path, 10_000 * scale, "sleep-1ms"),
       "BackgroundTaskManager, no-op": () => inMemoryRuns(10_000 * scale, "no-op"),

@@ -166,6 +166,11 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     this.#timer.unref();
   }
 
+  /** The thread this manager writes from (see the `databaseThread` option), if it has one: its `ready` and `alive` say how it is doing. */
+  get databaseThread(): DatabaseThread | undefined {
+    return this.#thread;
+  }
+
   registerModule(moduleId: string, handler: ModuleHandler): void {
     // A new module needs a worker built for it before the next run starts.
     if (!this.#modules.has(moduleId)) this.#workerReady = false;

@@ -143,3 +143,52 @@ describe("QueuedTaskManager: runs that cannot be written", () => {
     await manager.close();
   });
 });
+
+describe("QueuedTaskManager: writing from a database thread", () => {
+  it("writes runs, claims and outcomes on a second connection, and still notices runs finished elsewhere", async () => {
+    const path = tempDbPath();
+    const manager = new QueuedTaskManager({
+      path,
+      databaseThread: true,
+      embeddedWorker: { concurrency: 4, pollIntervalMs: 5 },
+      syncIntervalMs: 5,
+    });
+    expect(await manager.databaseThread?.ready).toBe(true);
+    manager.registerModule("double", async (parameters) => (parameters as { n: number }).n * 2);
+    // Commits by another connection move this connection's data_version; its own do not.
+    const version = () => manager.db.statement<{ data_version: number }>("PRAGMA data_version").get()?.data_version;
+    const before = version();
+    await Promise.all(Array.from({ length: 50 }, (_, n) => manager.startTask({ id: `t-${n}`, moduleId: "double", parameters: { n } })));
+    await manager.waitAll();
+    expect(version()).not.toBe(before);
+    expect(manager.registry.byStatus("completed")).toHaveLength(50);
+    expect(manager.registry.get("t-21")).toMatchObject({ status: "completed", exitCode: 0 });
+    // A run without a module here, finished by another process: the periodic sync reads it.
+    await manager.startTask({
+      id: "elsewhere",
+      moduleId: "double",
+      parameters: { n: 0 },
+      scheduledFor: new Date(Date.now() + 60_000).toISOString(),
+    });
+    const other = new Database(path);
+    other.prepare("UPDATE tasks SET status = 'cancelled', finished_at = ? WHERE idempotency_key = 'run:elsewhere'").run(Date.now());
+    other.close();
+    await until(() => manager.registry.get("elsewhere")?.status === "cancelled");
+    await manager.close();
+    expect(manager.databaseThread?.alive).toBe(false);
+  });
+
+  it("goes on without one where a thread cannot share the database", async () => {
+    const manager = new QueuedTaskManager({
+      path: ":memory:",
+      databaseThread: true,
+      embeddedWorker: { concurrency: 2, pollIntervalMs: 5 },
+    });
+    expect(manager.databaseThread).toBeUndefined();
+    manager.registerModule("echo", async (parameters) => parameters);
+    await manager.startTask({ id: "in-memory", moduleId: "echo", parameters: { n: 1 } });
+    await manager.waitAll();
+    expect(manager.registry.get("in-memory")?.status).toBe("completed");
+    await manager.close();
+  });
+});

@@ -3,7 +3,7 @@
 // a message, so the SQLite work and its commits run beside the application's JavaScript instead of
 // in its turns.
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parentPort, Worker as Thread, workerData } from "node:worker_threads";
 import { systemClock } from "./clock.js";
 import type { QueueDatabase } from "./database.js";
@@ -19,7 +19,6 @@ interface ThreadData {
   readonly path: string;
   readonly pragmas: PragmaSettings;
   readonly busyRetry: QueueDatabase["busyRetry"];
-  readonly checkpoints: "background" | "inline";
 }
 
 type Reply = { readonly id: number; readonly value: unknown } | { readonly id: number; readonly error: SentError };
@@ -85,7 +84,6 @@ export class DatabaseThread {
       path: db.path,
       pragmas: db.pragmas,
       busyRetry: db.busyRetry,
-      checkpoints: db.checkpointsInBackground ? "background" : "inline",
       module: module.href,
       ...(source ? { tsx: tsxRegister() } : {}),
     };
@@ -108,9 +106,14 @@ export class DatabaseThread {
     this.#thread.on("exit", (code) => this.#die(new Error(`it exited (code ${code})`)));
   }
 
-  /** False once the thread has failed, exited or been closed. */
+  /** False once the thread has failed, exited or been closed (or is closing). */
   get alive(): boolean {
     return this.#alive;
+  }
+
+  /** True while calls run on the thread: it has started and is neither stopped nor closing. */
+  get serving(): boolean {
+    return this.#alive && this.#started;
   }
 
   /**
@@ -135,12 +138,21 @@ export class DatabaseThread {
 
   /** Waits for the calls made so far, then closes the thread's connection and ends the thread. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      if (this.#alive) await this.call("close", undefined).catch(() => undefined);
-      this.#failure ??= new QueueError("CLOSED", "The database thread is closed.");
-      this.#alive = false;
-      this.#onReady(false);
+    if (this.#closing !== undefined) return this.#closing;
+    const wasAlive = this.#alive;
+    // The close is the last call the thread answers: later ones run locally or are refused.
+    const closed = wasAlive ? this.call("close", undefined).catch(() => undefined) : Promise.resolve();
+    this.#alive = false;
+    this.#failure ??= new QueueError("CLOSED", "The database thread is closed.");
+    this.#onReady(false);
+    this.#closing = (async () => {
+      await closed;
       await this.#thread.terminate();
+      // Nothing is left waiting on a thread that is gone (a call it failed to answer).
+      for (const [id, pending] of [...this.#pending]) {
+        this.#settled(id);
+        pending.reject(this.#closedError());
+      }
     })();
     return this.#closing;
   }
@@ -164,14 +176,15 @@ export class DatabaseThread {
   }
 
   #die(error: Error): void {
-    if (!this.#alive) return;
-    this.#alive = false;
-    this.#failure = new QueueError("CLOSED", `The database thread stopped: ${error.message}`, { cause: error });
-    this.#onReady(false);
-    void this.#thread.terminate();
+    if (this.#alive) {
+      this.#alive = false;
+      this.#failure = new QueueError("CLOSED", `The database thread stopped: ${error.message}`, { cause: error });
+      this.#onReady(false);
+      void this.#thread.terminate();
+    }
     for (const [id, pending] of [...this.#pending]) {
       this.#settled(id);
-      pending.reject(this.#failure);
+      pending.reject(this.#closedError());
     }
   }
 }
@@ -196,7 +209,8 @@ export function serveDatabaseThread(ops: DatabaseThreadOps): void {
       pragmas: data.pragmas,
       busyRetry: data.busyRetry,
       migrate: false,
-      checkpoints: data.checkpoints,
+      // This thread is not the application's: its commits may do the checkpoints themselves.
+      checkpoints: "inline",
     });
   } catch (error) {
     port.postMessage({ fatal: sent(error) });
@@ -218,7 +232,13 @@ export function serveDatabaseThread(ops: DatabaseThreadOps): void {
         const value = await op(db, message.argument as never);
         port.postMessage({ id: message.id, value });
       } catch (error) {
-        port.postMessage({ id: message.id, error: sent(error) });
+        try {
+          port.postMessage({ id: message.id, error: sent(error) });
+        } catch {
+          // Its details could not be copied: the name and message still go.
+          const { name, message: text } = sent(error);
+          port.postMessage({ id: message.id, error: { name, message: text } });
+        }
       }
     });
   });
@@ -255,5 +275,5 @@ function received(error: SentError): Error {
 /** tsx's module hooks, to load the workspace's TypeScript sources on the thread. */
 function tsxRegister(): string {
   const resolved = createRequire(import.meta.url).resolve("tsx/esm/api");
-  return new URL(`file://${resolved.replace(/index\.cjs$/, "index.mjs")}`).href;
+  return pathToFileURL(resolved.replace(/index\.cjs$/, "index.mjs")).href;
 }

@@ -93,6 +93,27 @@ describe("DatabaseThread", () => {
     await expect(thread.call("echo", 1)).rejects.toMatchObject({ code: "CLOSED" });
   });
 
+  it("answers every call made while it closes: locally, or refused as closed", async () => {
+    const thread = start(database());
+    await thread.ready;
+    const before = thread.call("later", 20);
+    const closing = thread.close();
+    const local = thread.call("echo", 1, async () => "local");
+    const refused = expect(thread.call("echo", 2)).rejects.toMatchObject({ code: "CLOSED" });
+    expect(await before).toBe(20);
+    expect(await local).toBe("local");
+    await refused;
+    await closing;
+    expect(thread.alive).toBe(false);
+  });
+
+  it("closes before it has started", async () => {
+    const thread = start(database());
+    await thread.close();
+    expect(await thread.ready).toBe(false);
+    expect(await thread.call("echo", 1, async () => "local")).toBe("local");
+  });
+
   it("needs a writable file on the system clock", () => {
     const memory = openQueueDatabase({ path: ":memory:" });
     const testClock = openQueueDatabase({ path: tempDbPath(), clock: new TestClock(0) });

@@ -78,15 +78,20 @@ export interface QueuedTaskManagerOptions {
    * connection to the file, while this thread runs the modules. It about halves the CPU time a run
    * takes on this thread, which keeps an application's event loop (a web server's, say) free for
    * its own work; but each claim then waits for an answer from the other thread, so a burst of
-   * short runs completes more slowly (see docs/performance.md). Status reads, cancels and progress
-   * stay on this connection. Ignored for `:memory:` or a database on a test clock; should the
-   * thread fail to start or stop, the writes come back to this connection.
+   * short runs completes more slowly (see docs/performance.md). Status reads, cancels, progress and
+   * logs stay on this connection; a write among them waits (blocking, as SQLite's busy timeout
+   * does) for the thread's transaction of the moment, a millisecond or so. Ignored for `:memory:`
+   * or a database on a test clock; while the thread starts, and should it fail or stop, the writes
+   * run on this connection. If the thread dies in the middle of a claim, the runs that claim took
+   * wait for their lease to expire before they run.
    */
   readonly databaseThread?: boolean;
 }
 
 /** The module a manager's database thread runs: the build's JavaScript, or the TypeScript source under test. */
-const MANAGER_THREAD_MODULE = new URL(`./manager-thread.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url);
+function managerThreadModule(): URL {
+  return new URL(`./manager-thread.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url);
+}
 
 /** The periodic sync reads the queue at least once in this many intervals, written to or not. */
 const FULL_SYNC_EVERY = 10;
@@ -148,20 +153,20 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     this.registry = options.registry ?? new RunRegistry({ clock: this.db.clock });
     const embedded = options.embeddedWorker ?? true;
     const threaded = options.databaseThread === true && canUseDatabaseThread(this.db);
-    this.#thread = threaded ? new DatabaseThread(this.db, MANAGER_THREAD_MODULE) : undefined;
+    this.#thread = threaded ? new DatabaseThread(this.db, managerThreadModule()) : undefined;
     this.#client = new QueueClient({ db: this.db, ...(this.#thread === undefined ? {} : { databaseThread: this.#thread }) });
     const path = this.db.path;
     this.#writer = new GroupCommitter(
       (runs) => this.#writeRuns(runs),
       // Written on the database thread, a batch holds up nothing here: full size.
-      () => (this.#thread?.alive === true ? GROUP_COMMIT_BATCH : groupCommitBatchSize(path)),
+      () => (this.#thread?.serving === true ? GROUP_COMMIT_BATCH : groupCommitBatchSize(path)),
       (run, error) => this.#notEnqueued(run, error),
     );
     this.#embedded = embedded === false ? false : embedded === true ? {} : embedded;
     // With an embedded worker, events record the runs this process executes and the timer only
     // has to catch runs finished elsewhere; without one, the timer is how runs are noticed.
     // No run of this manager is pending yet: a sync is due only once another connection writes.
-    this.#syncedVersion = this.#dataVersion();
+    this.#syncedVersion = this.#thread === undefined ? this.#dataVersion() : -1;
     this.#timer = setInterval(() => void this.#syncIfWritten(), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
     this.#timer.unref();
   }
@@ -439,13 +444,15 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
    * connection's own changes arrive as worker events), but reads at least every
    * {@link FULL_SYNC_EVERY} calls all the same.
    */
-  #sync(force = true, version = this.#dataVersion()): void {
+  #sync(force = true, version?: number): void {
     if (this.#pending.size === 0 || !this.db.isOpen) return;
-    if (!force && version === this.#syncedVersion && this.#skippedSyncs < FULL_SYNC_EVERY) {
+    // -1: not known (see #syncIfWritten); then it reads.
+    const seen = version ?? (this.#thread === undefined ? this.#dataVersion() : -1);
+    if (!force && seen !== -1 && seen === this.#syncedVersion && this.#skippedSyncs < FULL_SYNC_EVERY) {
       this.#skippedSyncs += 1;
       return;
     }
-    this.#syncedVersion = version;
+    this.#syncedVersion = seen;
     this.#skippedSyncs = 0;
     const rows = this.db
       .statement<TaskState>(
@@ -470,11 +477,10 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   async #syncIfWritten(): Promise<void> {
     if (this.#pending.size === 0) return;
     try {
+      // Never one connection's count compared with the other's: until the thread serves, not known.
       const thread = this.#thread;
       const version =
-        thread === undefined
-          ? this.#dataVersion()
-          : await thread.call<number>("worker.dataVersion", undefined, async () => this.#dataVersion());
+        thread === undefined ? this.#dataVersion() : thread.serving ? await thread.call<number>("worker.dataVersion", undefined) : -1;
       this.#sync(false, version);
     } catch {
       // The next one tries again.

@@ -158,15 +158,23 @@ export function threadCanClaimWith(strategy: SchedulingStrategy): boolean {
  * when the thread is not there. Claimed tasks arrive as copies and are frozen again.
  */
 export function threadWrites(thread: DatabaseThread, own: WorkerWrites, strategy: SchedulingStrategy): WorkerWrites {
+  // data_version counts another connection's commits, one count per connection: the two must never
+  // be compared. The worker's own connection's (while the thread starts, or after it stopped) are
+  // told apart by making them negative.
+  const ownVersion = (version: number) => (version < 0 ? version : -2 - version);
+  const ownTick = async (request: TickRequest): Promise<TickResult> => {
+    const result = await own.tick(request);
+    return result.dataVersion === undefined ? result : { ...result, dataVersion: ownVersion(result.dataVersion) };
+  };
   return {
     tick: async (request) => {
-      const answer = await thread.call<TickRows | TickResult>("worker.tick", request, () => own.tick(request));
+      const answer = await thread.call<TickRows | TickResult>("worker.tick", request, () => ownTick(request));
       if (!("rows" in answer)) return answer;
       const { rows, ...outcome } = answer;
       for (const task of outcome.recovered) Object.freeze(task);
       return { ...outcome, claimed: decodeClaimedRows(rows, strategy) };
     },
     renew: (request) => thread.call("worker.renew", request, () => own.renew(request)),
-    dataVersion: () => thread.call("worker.dataVersion", undefined, () => own.dataVersion()),
+    dataVersion: () => thread.call("worker.dataVersion", undefined, async () => ownVersion(await own.dataVersion())),
   };
 }

@@ -274,7 +274,8 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
       // queue is known to hold nothing for this worker (the outcomes are still recorded at once).
       const wantsClaim = room >= batch;
       const limit = wantsClaim && (await this.#mayFindWork()) ? room : 0;
-      if (this.#pipelined && limit > 0) {
+      // runUntilEmpty() waits for each claim: the one that finds nothing is what ends it.
+      if (this.#pipelined && limit > 0 && this.#drained === undefined) {
         // Sent without waiting; with as many in flight as allowed, wait for an answer (or a task).
         if (this.#inFlight.size < TICKS_IN_FLIGHT) this.#send(limit);
         else await this.#sleep();
@@ -473,16 +474,10 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   #events(outcomes: readonly Outcome[], result: TickResult): (() => void)[] {
     const events: (() => void)[] = [];
     const { now, completed } = result;
-    let failure = 0;
+    // Successes first, then failures, each in the order they were decided.
     for (const outcome of outcomes) {
+      if (outcome.kind !== "complete") continue;
       const { running } = outcome;
-      if (outcome.kind === "fail") {
-        const ended = result.ended[failure++];
-        events.push(ended === null || ended === undefined ? () => this.#leaseLost(running.task) : this.#failureEvent(outcome, ended, now));
-        // A retry or a release puts the task back in the queue.
-        if (outcome.failure.outcome === "retry" || outcome.failure.outcome === "release") this.#mayHaveWork = true;
-        continue;
-      }
       if (!completed.has(running.task.id)) {
         events.push(() => this.#leaseLost(running.task));
         continue;
@@ -494,6 +489,15 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
         if (this.listenerCount("recorded") > 0)
           this.emit("recorded", running.task, { status: "completed", at: now, result: outcome.value });
       });
+    }
+    let failure = 0;
+    for (const outcome of outcomes) {
+      if (outcome.kind !== "fail") continue;
+      const ended = result.ended[failure++];
+      const { task } = outcome.running;
+      events.push(ended === null || ended === undefined ? () => this.#leaseLost(task) : this.#failureEvent(outcome, ended, now));
+      // A retry or a release puts the task back in the queue.
+      if (outcome.failure.outcome === "retry" || outcome.failure.outcome === "release") this.#mayHaveWork = true;
     }
     return events;
   }

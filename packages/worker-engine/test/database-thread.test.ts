@@ -75,6 +75,22 @@ describe("Worker with a database thread", () => {
     await client.close();
   });
 
+  it("runs until the queue is empty, claiming through the thread", async () => {
+    const { db, client, worker } = harness({ realTime: true });
+    const thread = new DatabaseThread(db, OPS);
+    expect(await thread.ready).toBe(true);
+    await client.enqueueMany(Array.from({ length: 30 }, (_, n) => ({ type: "job", payload: n })));
+    const stats = await worker({
+      concurrency: 4,
+      strategy: "fifo",
+      databaseThread: thread,
+      handlers: { job: async () => "done" },
+    }).runUntilEmpty();
+    expect(stats).toMatchObject({ claimed: 30, completed: 30 });
+    expect(db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks WHERE status = 'completed'").get()?.n).toBe(30);
+    await thread.close();
+  });
+
   it("keeps a worker with a strategy the thread does not know on its own connection", async () => {
     const { db, client, worker } = harness({ realTime: true });
     const thread = new DatabaseThread(db, OPS);

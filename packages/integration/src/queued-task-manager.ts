@@ -167,6 +167,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     // has to catch runs finished elsewhere; without one, the timer is how runs are noticed.
     // No run of this manager is pending yet: a sync is due only once another connection writes.
     this.#syncedVersion = this.#thread === undefined ? this.#dataVersion() : -1;
+    if (this.#thread !== undefined) void this.#noteThreadVersion(this.#thread);
     this.#timer = setInterval(() => void this.#syncIfWritten(), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
     this.#timer.unref();
   }
@@ -485,6 +486,16 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     } catch {
       // The next one tries again.
     }
+  }
+
+  /**
+   * With a database thread, the version the syncs compare is the thread connection's, known once it
+   * serves. Taken then unless a sync has read since: another connection's write after it moves it.
+   */
+  async #noteThreadVersion(thread: DatabaseThread): Promise<void> {
+    if (!(await thread.ready) || this.#syncedVersion !== -1) return;
+    const version = await thread.call<number>("worker.dataVersion", undefined).catch(() => -1);
+    if (this.#syncedVersion === -1) this.#syncedVersion = version;
   }
 
   #dataVersion(): number {

@@ -70,6 +70,8 @@ export async function queuedRuns(
     databaseThread: options.databaseThread === true,
   });
   manager.registerModule("work", work(kind));
+  // Part of setting the manager up, as opening its file is: a thread loads its modules once.
+  await manager.databaseThread?.ready;
   const begin = performance.now();
   await Promise.all(Array.from({ length: runs }, () => manager.startTask({ id: `queue-${++counter}`, moduleId: "work", parameters: {} })));
   await manager.waitAll();

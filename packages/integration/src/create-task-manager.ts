@@ -14,12 +14,14 @@ export interface TaskExecutionConfig {
   readonly fallbackEnabled: boolean;
   /** While intake is paused: refuse new runs ("reject", the default) or hold them until resumed. */
   readonly pausedIntake?: PausedIntakeMode;
+  /** The queue manager writes from a thread of its own (QueuedTaskManager's `databaseThread`). Default false. */
+  readonly databaseThread?: boolean;
 }
 
 export interface CreateTaskManagerOptions {
   /** Wins over the environment and the file. */
   readonly config?: Partial<TaskExecutionConfig>;
-  /** A YAML or JSON file with a `task_execution:` section (backend, queue_db_path, fallback_enabled). */
+  /** A YAML or JSON file with a `task_execution:` section (backend, queue_db_path, fallback_enabled, paused_intake, database_thread). */
   readonly configFile?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly registry?: RunRegistry;
@@ -56,7 +58,7 @@ function fromFile(file: string): Partial<TaskExecutionConfig> {
   if (raw !== undefined && raw !== null && !isTable(raw)) {
     throw new QueueError(
       "INVALID_CONFIG",
-      `In ${file}, task_execution is ${describeValue(raw)}; expected a mapping of backend, queue_db_path, fallback_enabled, paused_intake.`,
+      `In ${file}, task_execution is ${describeValue(raw)}; expected a mapping of backend, queue_db_path, fallback_enabled, paused_intake, database_thread.`,
     );
   }
   const section: Record<string, unknown> = raw ?? {};
@@ -71,6 +73,7 @@ function fromFile(file: string): Partial<TaskExecutionConfig> {
     ...(section.queue_db_path === undefined ? {} : { queueDbPath: section.queue_db_path as string }),
     ...(section.fallback_enabled === undefined ? {} : { fallbackEnabled: section.fallback_enabled as boolean }),
     ...(section.paused_intake === undefined ? {} : { pausedIntake: section.paused_intake as PausedIntakeMode }),
+    ...(section.database_thread === undefined ? {} : { databaseThread: section.database_thread as boolean }),
   };
 }
 
@@ -78,21 +81,24 @@ function isTable(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** An environment flag: 1/0, true/false, yes/no as a boolean; anything else as given (refused later, by name). */
+function envFlag(value: string | undefined): boolean | undefined {
+  const flag = value?.trim().toLowerCase();
+  if (flag === undefined) return undefined;
+  if (flag === "1" || flag === "true" || flag === "yes") return true;
+  if (flag === "0" || flag === "false" || flag === "no") return false;
+  return flag as unknown as boolean;
+}
+
 function fromEnv(env: Readonly<Record<string, string | undefined>>): Partial<TaskExecutionConfig> {
-  const flag = env.QUEUE_FALLBACK_ENABLED?.trim().toLowerCase();
+  const fallbackEnabled = envFlag(env.QUEUE_FALLBACK_ENABLED);
+  const databaseThread = envFlag(env.QUEUE_DATABASE_THREAD);
   return {
     ...(env.QUEUE_TASK_BACKEND === undefined ? {} : { backend: env.QUEUE_TASK_BACKEND.trim() as TaskExecutionConfig["backend"] }),
     ...(env.QUEUE_DB_PATH === undefined ? {} : { queueDbPath: env.QUEUE_DB_PATH }),
     ...(env.QUEUE_PAUSED_INTAKE === undefined ? {} : { pausedIntake: env.QUEUE_PAUSED_INTAKE.trim() as PausedIntakeMode }),
-    ...(flag === undefined
-      ? {}
-      : {
-          fallbackEnabled: (flag === "1" || flag === "true" || flag === "yes"
-            ? true
-            : flag === "0" || flag === "false" || flag === "no"
-              ? false
-              : flag) as boolean,
-        }),
+    ...(fallbackEnabled === undefined ? {} : { fallbackEnabled }),
+    ...(databaseThread === undefined ? {} : { databaseThread }),
   };
 }
 
@@ -117,6 +123,12 @@ export function resolveTaskExecutionConfig(options: CreateTaskManagerOptions = {
       `Invalid fallbackEnabled ${describeValue(merged.fallbackEnabled)}; expected true or false (QUEUE_FALLBACK_ENABLED accepts 1/0, true/false, yes/no).`,
     );
   }
+  if (merged.databaseThread !== undefined && typeof merged.databaseThread !== "boolean") {
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `Invalid databaseThread ${describeValue(merged.databaseThread)}; expected true or false (QUEUE_DATABASE_THREAD accepts 1/0, true/false, yes/no; or task_execution.database_thread).`,
+    );
+  }
   if (merged.pausedIntake !== undefined && !PAUSED_INTAKE_MODES.includes(merged.pausedIntake)) {
     throw new QueueError(
       "INVALID_CONFIG",
@@ -137,7 +149,12 @@ export function createTaskManager(options: CreateTaskManagerOptions = {}): TaskM
   const intake = config.pausedIntake === undefined ? {} : { pausedIntake: config.pausedIntake };
   if (config.backend === "in-memory") return new BackgroundTaskManager(registry, intake);
   try {
-    return new QueuedTaskManager({ registry, ...intake, ...(config.queueDbPath === undefined ? {} : { path: config.queueDbPath }) });
+    return new QueuedTaskManager({
+      registry,
+      ...intake,
+      ...(config.queueDbPath === undefined ? {} : { path: config.queueDbPath }),
+      ...(config.databaseThread === undefined ? {} : { databaseThread: config.databaseThread }),
+    });
   } catch (error) {
     if (!config.fallbackEnabled) throw error;
     const message = `The task queue could not be opened (${(error as Error).message}); falling back to in-memory execution. Runs will not survive a restart until this is fixed.`;

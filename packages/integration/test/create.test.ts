@@ -51,6 +51,27 @@ describe("createTaskManager", () => {
     await manager.close();
   });
 
+  it("turns the database thread on from the file, QUEUE_DATABASE_THREAD or the object, and refuses anything but a flag", async () => {
+    const dir = makeTempDir();
+    const file = join(dir, "app.yaml");
+    writeFileSync(file, `task_execution:\n  backend: queue\n  queue_db_path: ${join(dir, "queue.db")}\n  database_thread: true\n`);
+    expect(resolveTaskExecutionConfig({ configFile: file, env: {} }).databaseThread).toBe(true);
+    expect(resolveTaskExecutionConfig({ configFile: file, env: { QUEUE_DATABASE_THREAD: "no" } }).databaseThread).toBe(false);
+    expect(resolveTaskExecutionConfig({ env: { QUEUE_DATABASE_THREAD: "1" } }).databaseThread).toBe(true);
+    expect(() => resolveTaskExecutionConfig({ env: { QUEUE_DATABASE_THREAD: "sometimes" } })).toThrow(
+      /Invalid databaseThread "sometimes"; expected true or false \(QUEUE_DATABASE_THREAD accepts/,
+    );
+    writeFileSync(join(dir, "bad.yaml"), "task_execution:\n  database_thread: 2\n");
+    expect(() => resolveTaskExecutionConfig({ configFile: join(dir, "bad.yaml"), env: {} })).toThrow(/Invalid databaseThread 2/);
+    const manager = createTaskManager({ configFile: file, env: {} }) as QueuedTaskManager;
+    expect(manager).toBeInstanceOf(QueuedTaskManager);
+    expect(await manager.databaseThread?.ready).toBe(true);
+    await manager.close();
+    const without = createTaskManager({ configFile: file, env: { QUEUE_DATABASE_THREAD: "false" } }) as QueuedTaskManager;
+    expect(without.databaseThread).toBeUndefined();
+    await without.close();
+  });
+
   it("returns the queue-backed manager when the queue opens", async () => {
     const manager = createTaskManager({ config: { backend: "queue", queueDbPath: tempDbPath() }, env: {} });
     expect(manager).toBeInstanceOf(QueuedTaskManager);

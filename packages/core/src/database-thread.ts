@@ -44,7 +44,7 @@ const { parentPort, workerData } = require("node:worker_threads");
 });
 `;
 
-/** How long `start()` waits for the thread to open its connection. */
+/** How long a thread may take to open its connection before it counts as failed. */
 const START_TIMEOUT_MS = 30_000;
 
 /**
@@ -148,11 +148,7 @@ export class DatabaseThread {
     this.#closing = (async () => {
       await closed;
       await this.#thread.terminate();
-      // Nothing is left waiting on a thread that is gone (a call it failed to answer).
-      for (const [id, pending] of [...this.#pending]) {
-        this.#settled(id);
-        pending.reject(this.#closedError());
-      }
+      this.#rejectPending();
     })();
     return this.#closing;
   }
@@ -182,6 +178,11 @@ export class DatabaseThread {
       this.#onReady(false);
       void this.#thread.terminate();
     }
+    this.#rejectPending();
+  }
+
+  /** Nothing is left waiting on a thread that is gone: calls it did not answer reject. */
+  #rejectPending(): void {
     for (const [id, pending] of [...this.#pending]) {
       this.#settled(id);
       pending.reject(this.#closedError());
@@ -195,8 +196,9 @@ export function canUseDatabaseThread(db: QueueDatabase): boolean {
 }
 
 /**
- * The thread side: opens the connection `DatabaseThread.start` asked for and serves `ops` on it,
- * one call at a time, in order. Call it from the module given to `start`; elsewhere it does nothing.
+ * The thread side: opens the connection a `DatabaseThread` asked for and serves `ops` on it, one
+ * call at a time, in order. Call it from the module given to `new DatabaseThread`; elsewhere it
+ * does nothing.
  */
 export function serveDatabaseThread(ops: DatabaseThreadOps): void {
   const data = workerData as Partial<ThreadData> | undefined;

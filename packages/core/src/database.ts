@@ -99,6 +99,14 @@ export class QueueDatabase implements Disposable {
     return this.#connection.inTransaction;
   }
 
+  /**
+   * PRAGMA data_version: a number that changes when another connection commits to the file (never
+   * for this connection's own commits). Only ever compare two readings of the same connection.
+   */
+  dataVersion(): number {
+    return this.statement<{ data_version: number }>("PRAGMA data_version").get()?.data_version ?? -1;
+  }
+
   /** A prepared statement for `sql`, prepared once per connection and reused. */
   statement<Row = unknown>(sql: string): BetterSqlite3.Statement<unknown[], Row> {
     return this.#prepared(this.#statements, sql, false) as BetterSqlite3.Statement<unknown[], Row>;

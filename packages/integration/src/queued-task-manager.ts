@@ -166,7 +166,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     // With an embedded worker, events record the runs this process executes and the timer only
     // has to catch runs finished elsewhere; without one, the timer is how runs are noticed.
     // No run of this manager is pending yet: a sync is due only once another connection writes.
-    this.#syncedVersion = this.#thread === undefined ? this.#dataVersion() : -1;
+    this.#syncedVersion = this.#thread === undefined ? this.db.dataVersion() : -1;
     if (this.#thread !== undefined) void this.#noteThreadVersion(this.#thread);
     this.#timer = setInterval(() => void this.#syncIfWritten(), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
     this.#timer.unref();
@@ -448,7 +448,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   #sync(force = true, version?: number): void {
     if (this.#pending.size === 0 || !this.db.isOpen) return;
     // -1: not known (see #syncIfWritten); then it reads.
-    const seen = version ?? (this.#thread === undefined ? this.#dataVersion() : -1);
+    const seen = version ?? (this.#thread === undefined ? this.db.dataVersion() : -1);
     if (!force && seen !== -1 && seen === this.#syncedVersion && this.#skippedSyncs < FULL_SYNC_EVERY) {
       this.#skippedSyncs += 1;
       return;
@@ -481,7 +481,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       // Never one connection's count compared with the other's: until the thread serves, not known.
       const thread = this.#thread;
       const version =
-        thread === undefined ? this.#dataVersion() : thread.serving ? await thread.call<number>("worker.dataVersion", undefined) : -1;
+        thread === undefined ? this.db.dataVersion() : thread.serving ? await thread.call<number>("worker.dataVersion", undefined) : -1;
       this.#sync(false, version);
     } catch {
       // The next one tries again.
@@ -496,10 +496,6 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     if (!(await thread.ready) || this.#syncedVersion !== -1) return;
     const version = await thread.call<number>("worker.dataVersion", undefined).catch(() => -1);
     if (this.#syncedVersion === -1) this.#syncedVersion = version;
-  }
-
-  #dataVersion(): number {
-    return this.db.statement<{ data_version: number }>("PRAGMA data_version").get()?.data_version ?? -1;
   }
 
   /**

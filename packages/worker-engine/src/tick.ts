@@ -58,7 +58,8 @@ export interface TickResult extends TickOutcome {
 
 /** A tick's answer from a database thread: the claimed rows as plain values, decoded on arrival. */
 interface TickRows extends TickOutcome {
-  readonly rows: Pick<ClaimedRows, "values" | "lease">;
+  /** None without a claim. */
+  readonly rows?: Pick<ClaimedRows, "values" | "lease">;
 }
 
 /** Records outcomes, then claims; run it inside a write transaction. */
@@ -66,10 +67,11 @@ export function runTick(db: QueueDatabase, request: TickRequest, strategy?: Sche
   const tasks: Task[] = [];
   const chosen = strategy ?? (request.claim === undefined ? undefined : getStrategy(request.claim.strategy));
   const { rows, ...outcome } = tickRows(db, request, chosen, tasks);
-  return { ...outcome, claimed: chosen === undefined ? [] : leasedTasks(tasks, rows.lease, chosen) };
+  return { ...outcome, claimed: rows === undefined || chosen === undefined ? [] : leasedTasks(tasks, rows.lease, chosen) };
 }
 
-function tickRows(db: QueueDatabase, request: TickRequest, strategy: SchedulingStrategy | undefined, decoded?: Task[]): TickRows {
+/** runTick, but for the claimed tasks: their rows (see claimRows). `strategy` defaults to the one the claim names. */
+function tickRows(db: QueueDatabase, request: TickRequest, strategy?: SchedulingStrategy, decoded?: Task[]): TickRows {
   const now = db.clock.now();
   const completed = completeMany(db, request.completions);
   const ended = request.failures.map(({ lease, failure }) => {
@@ -81,17 +83,8 @@ function tickRows(db: QueueDatabase, request: TickRequest, strategy: SchedulingS
     }
   });
   const wanted = request.claim;
-  if (wanted === undefined || strategy === undefined) {
-    return {
-      now,
-      completed,
-      ended,
-      rows: { values: [], lease: { token: "", workerId: "", leaseUntil: now, now } },
-      discarded: 0,
-      recovered: [],
-    };
-  }
-  const rows = claimRows(db, { ...wanted, strategy }, decoded);
+  if (wanted === undefined) return { now, completed, ended, discarded: 0, recovered: [] };
+  const rows = claimRows(db, { ...wanted, strategy: strategy ?? getStrategy(wanted.strategy) }, decoded);
   const short = rows.values.length < wanted.limit;
   return {
     now,
@@ -104,7 +97,7 @@ function tickRows(db: QueueDatabase, request: TickRequest, strategy: SchedulingS
     ...(short ? { nextDue: nextDueTime(db, rows.lease.now) } : {}),
     // Read while holding the write lock, so that no commit by another connection falls between
     // this claim and the version it is compared with.
-    ...(wanted.limit > 0 ? { dataVersion: dataVersion(db) } : {}),
+    ...(wanted.limit > 0 ? { dataVersion: db.dataVersion() } : {}),
   };
 }
 
@@ -120,10 +113,6 @@ export function renewWorker(db: QueueDatabase, request: RenewRequest): ExtendRes
   return request.leases.length === 0 ? undefined : extend(db, request.leases, request.leaseMs);
 }
 
-export function dataVersion(db: QueueDatabase): number {
-  return db.statement<{ data_version: number }>("PRAGMA data_version").get()?.data_version ?? -1;
-}
-
 /** Where a worker's ticks, renewals and data_version reads run. */
 export interface WorkerWrites {
   tick(request: TickRequest): Promise<TickResult>;
@@ -136,16 +125,15 @@ export function connectionWrites(db: QueueDatabase, strategy: SchedulingStrategy
   return {
     tick: (request) => db.transaction((tx) => runTick(tx, request, strategy)),
     renew: (request) => db.transaction((tx) => renewWorker(tx, request)),
-    dataVersion: async () => dataVersion(db),
+    dataVersion: async () => db.dataVersion(),
   };
 }
 
 /** What a database thread must serve for `threadWrites`: spread it into the ops given to `serveDatabaseThread`. */
 export const WORKER_THREAD_OPS = {
-  "worker.tick": (db: QueueDatabase, request: TickRequest) =>
-    db.transaction((tx) => tickRows(tx, request, request.claim === undefined ? undefined : getStrategy(request.claim.strategy))),
+  "worker.tick": (db: QueueDatabase, request: TickRequest) => db.transaction((tx) => tickRows(tx, request)),
   "worker.renew": (db: QueueDatabase, request: RenewRequest) => db.transaction((tx) => renewWorker(tx, request)),
-  "worker.dataVersion": (db: QueueDatabase) => dataVersion(db),
+  "worker.dataVersion": (db: QueueDatabase) => db.dataVersion(),
 } satisfies DatabaseThreadOps;
 
 /** Whether a worker with this strategy can have its writes run on a database thread (which knows only the built-in ones). */
@@ -169,10 +157,10 @@ export function threadWrites(thread: DatabaseThread, own: WorkerWrites, strategy
   return {
     tick: async (request) => {
       const answer = await thread.call<TickRows | TickResult>("worker.tick", request, () => ownTick(request));
-      if (!("rows" in answer)) return answer;
+      if ("claimed" in answer) return answer;
       const { rows, ...outcome } = answer;
       for (const task of outcome.recovered) Object.freeze(task);
-      return { ...outcome, claimed: decodeClaimedRows(rows, strategy) };
+      return { ...outcome, claimed: rows === undefined ? [] : decodeClaimedRows(rows, strategy) };
     },
     renew: (request) => thread.call("worker.renew", request, () => own.renew(request)),
     dataVersion: () => thread.call("worker.dataVersion", undefined, async () => ownVersion(await own.dataVersion())),

@@ -2,6 +2,7 @@
 // data of a write (rows to insert, outcomes to record, a claim to make) and gets the answer back as
 // a message, so the SQLite work and its commits run beside the application's JavaScript instead of
 // in its turns.
+import { statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parentPort, Worker as Thread, workerData } from "node:worker_threads";
@@ -19,6 +20,15 @@ interface ThreadData {
   readonly path: string;
   readonly pragmas: PragmaSettings;
   readonly busyRetry: QueueDatabase["busyRetry"];
+  /** The file the application opened: the thread opens it only if the path still leads to it. */
+  readonly file: FileIdentity | undefined;
+}
+
+type FileIdentity = { readonly dev: bigint; readonly ino: bigint };
+
+function fileIdentity(path: string): FileIdentity | undefined {
+  const stats = statSync(path, { bigint: true, throwIfNoEntry: false });
+  return stats === undefined ? undefined : { dev: stats.dev, ino: stats.ino };
 }
 
 type Reply = { readonly id: number; readonly value: unknown } | { readonly id: number; readonly error: SentError };
@@ -60,11 +70,18 @@ export class DatabaseThread {
   #nextId = 1;
   #alive = true;
   #started = false;
-  #failure: Error | undefined;
+  #failure: QueueError | undefined;
   #closing: Promise<void> | undefined;
   /** Resolves true once the thread has opened its connection, false if it never does. */
   readonly ready: Promise<boolean>;
   #onReady: (started: boolean) => void = () => undefined;
+  /**
+   * Resolves once the thread has stopped: with why (a CLOSED QueueError whose message and cause
+   * say what happened) when it could not start, failed or exited by itself; with undefined when it
+   * was closed.
+   */
+  readonly stopped: Promise<QueueError | undefined>;
+  #onStopped: (reason: QueueError | undefined) => void = () => undefined;
 
   /**
    * Starts a thread that opens its own connection to `db`'s file, with the same settings, and
@@ -78,12 +95,16 @@ export class DatabaseThread {
     this.ready = new Promise((resolve) => {
       this.#onReady = resolve;
     });
+    this.stopped = new Promise((resolve) => {
+      this.#onStopped = resolve;
+    });
     const source = fileURLToPath(module).endsWith(".ts");
     const data: ThreadData & { module: string; tsx?: string } = {
       kind: "@queue/database-thread",
       path: db.path,
       pragmas: db.pragmas,
       busyRetry: db.busyRetry,
+      file: fileIdentity(db.path),
       module: module.href,
       ...(source ? { tsx: tsxRegister() } : {}),
     };
@@ -145,6 +166,7 @@ export class DatabaseThread {
     this.#alive = false;
     this.#failure ??= new QueueError("CLOSED", "The database thread is closed.");
     this.#onReady(false);
+    this.#onStopped(undefined);
     this.#closing = (async () => {
       await closed;
       await this.#thread.terminate();
@@ -174,8 +196,10 @@ export class DatabaseThread {
   #die(error: Error): void {
     if (this.#alive) {
       this.#alive = false;
-      this.#failure = new QueueError("CLOSED", `The database thread stopped: ${error.message}`, { cause: error });
+      const failure = new QueueError("CLOSED", `The database thread stopped: ${error.message}`, { cause: error });
+      this.#failure = failure;
       this.#onReady(false);
+      this.#onStopped(failure);
       void this.#thread.terminate();
     }
     this.#rejectPending();
@@ -206,6 +230,16 @@ export function serveDatabaseThread(ops: DatabaseThreadOps): void {
   if (port === null || data?.kind !== "@queue/database-thread") return;
   let db: QueueDatabase;
   try {
+    // Never another file than the application's: opening a path that no longer leads to it would
+    // create an empty database, or serve one the application does not read.
+    const here = fileIdentity(data.path as string);
+    if (data.file === undefined || here === undefined || here.dev !== data.file.dev || here.ino !== data.file.ino) {
+      throw new QueueError(
+        "CANNOT_OPEN",
+        `${data.path} is no longer the file the application opened (it was moved, replaced or removed since), so the database thread opens nothing`,
+        { path: data.path as string },
+      );
+    }
     db = openQueueDatabase({
       path: data.path as string,
       pragmas: data.pragmas,

@@ -86,6 +86,7 @@ export {
   RECOVER_EXPIRED_LEASES_SQL,
   type RenewedLease,
   recoverExpiredLeases,
+  releaseClaim,
   releaseLeasedTask,
   renewLeases,
   requestCancelLeasedTask,

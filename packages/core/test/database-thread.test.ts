@@ -1,3 +1,4 @@
+import { renameSync } from "node:fs";
 import { canUseDatabaseThread, DatabaseThread, openQueueDatabase, type QueueDatabase, TestClock } from "@queue/core";
 import { removeTempDirs, tempDbPath } from "@queue/test-support";
 import { afterEach, describe, expect, it } from "vitest";
@@ -81,6 +82,21 @@ describe("DatabaseThread", () => {
     expect(await thread.ready).toBe(false);
     expect(thread.alive).toBe(false);
     await expect(waiting).rejects.toMatchObject({ code: "CLOSED", message: expect.stringMatching(/this module cannot load/) });
+    expect(await thread.stopped).toMatchObject({ code: "CLOSED", message: expect.stringMatching(/this module cannot load/) });
+    expect(await thread.call("echo", 1, async () => "local")).toBe("local");
+  });
+
+  it("opens nothing when the path no longer leads to the application's file", async () => {
+    const db = database();
+    const other = database();
+    const thread = start(db);
+    // Another database takes the file's place before the thread opens it.
+    renameSync(other.path, db.path);
+    expect(await thread.ready).toBe(false);
+    expect(await thread.stopped).toMatchObject({
+      code: "CLOSED",
+      message: expect.stringContaining("is no longer the file the application opened"),
+    });
     expect(await thread.call("echo", 1, async () => "local")).toBe("local");
   });
 
@@ -89,6 +105,8 @@ describe("DatabaseThread", () => {
     await thread.ready;
     await thread.close();
     expect(thread.alive).toBe(false);
+    // Closed, not failed: no reason.
+    expect(await thread.stopped).toBeUndefined();
     expect(await thread.call("echo", 1, async () => "local")).toBe("local");
     await expect(thread.call("echo", 1)).rejects.toMatchObject({ code: "CLOSED" });
   });

@@ -13,6 +13,8 @@ import {
   pauseType,
   QUEUED_BY_RUN_AFTER_INDEX,
   type QueueDatabase,
+  releaseClaim,
+  requestCancelLeasedTask,
   resumeType,
   TASK_COLUMNS,
   type TaskRow,
@@ -193,5 +195,48 @@ describe("listUnfinishedTasks", () => {
     const types = (prefix?: string) => listUnfinishedTasks(db, prefix).map((row) => row.type);
     expect(types("run:")).toEqual(["run:a", "run:\u{1F600}", "run:c"]);
     expect(types()).toEqual(["run:a", "run:\u{1F600}", "\u{1F600}-type", "other", "run:c"]);
+  });
+});
+
+describe("releaseClaim", () => {
+  it("puts back what one claim leased, its attempts given back, a cancel requested meanwhile winning; other leases stay", async () => {
+    const db = openTemp();
+    const task = {
+      type: "t",
+      payload: "null",
+      priority: 0,
+      runAfter: 0,
+      maxAttempts: 3,
+      idempotencyKey: null,
+      timeoutMs: null,
+      requiredCapabilities: null,
+      traceParent: null,
+    };
+    await db.transaction((tx) => {
+      for (let n = 0; n < 4; n += 1) insertTask(tx, task, 0);
+    });
+    const sql = buildClaimSql({ index: QUEUED_BY_RUN_AFTER_INDEX, orderBy: "run_after, id" }, { types: false, capabilities: true });
+    const claimAs = (token: string, limit: number) =>
+      db.transactionSync((tx) =>
+        claimTasks(tx, sql, { now: 10, leaseUntil: 1_000, token, workerId: "w", limit, capabilities: "[]" }).map((values) => values[0]),
+      );
+    const lost = claimAs("lost", 3);
+    const kept = claimAs("kept", 1);
+    expect(lost).toEqual([1, 2, 3]);
+    db.transactionSync((tx) => requestCancelLeasedTask(tx, 2, 20));
+    expect(db.transactionSync((tx) => releaseClaim(tx, "lost", 30)).sort()).toEqual([1, 2, 3]);
+    const rows = db
+      .statement<{ id: number; status: string; attempts: number; lease_token: string | null }>(
+        "SELECT id, status, attempts, lease_token FROM tasks ORDER BY id",
+      )
+      .all();
+    expect(rows).toEqual([
+      { id: 1, status: "queued", attempts: 0, lease_token: null },
+      { id: 2, status: "cancelled", attempts: 0, lease_token: null },
+      { id: 3, status: "queued", attempts: 0, lease_token: null },
+      { id: kept[0], status: "leased", attempts: 1, lease_token: "kept" },
+    ]);
+    // Nothing is left under that token: a second give-back changes nothing.
+    expect(db.transactionSync((tx) => releaseClaim(tx, "lost", 40))).toEqual([]);
   });
 });

@@ -24,6 +24,7 @@ export {
 } from "./migration.js";
 export { type ExecutionPattern, type OrchestrationRequest, type OrchestrationResult, TaskOrchestrator } from "./orchestrator.js";
 export {
+  DATABASE_THREAD_STOPPED,
   type EmbeddedWorkerTuning,
   QueuedTaskManager,
   type QueuedTaskManagerOptions,

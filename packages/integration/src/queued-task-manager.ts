@@ -82,8 +82,9 @@ export interface QueuedTaskManagerOptions {
    * logs stay on this connection; a write among them waits (blocking, as SQLite's busy timeout
    * does) for the thread's transaction of the moment, a millisecond or so. Ignored for `:memory:`
    * or a database on a test clock; while the thread starts, and should it fail or stop, the writes
-   * run on this connection. If the thread dies in the middle of a claim, the runs that claim took
-   * wait for their lease to expire before they run.
+   * run on this connection. A thread that could not start or stopped by itself is reported as a
+   * process warning (`process.on("warning")`, code {@link DATABASE_THREAD_STOPPED}); the runs a
+   * claim in its care took, unanswered, go back to the queue at once.
    */
   readonly databaseThread?: boolean;
 }
@@ -92,6 +93,9 @@ export interface QueuedTaskManagerOptions {
 function managerThreadModule(): URL {
   return new URL(`./manager-thread.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url);
 }
+
+/** The code of the process warning a manager emits when its database thread could not start or stopped. */
+export const DATABASE_THREAD_STOPPED = "QUEUE_DATABASE_THREAD_STOPPED";
 
 /** The periodic sync reads the queue at least once in this many intervals, written to or not. */
 const FULL_SYNC_EVERY = 10;
@@ -167,7 +171,10 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     // has to catch runs finished elsewhere; without one, the timer is how runs are noticed.
     // No run of this manager is pending yet: a sync is due only once another connection writes.
     this.#syncedVersion = this.#thread === undefined ? this.db.dataVersion() : -1;
-    if (this.#thread !== undefined) void this.#noteThreadVersion(this.#thread);
+    if (this.#thread !== undefined) {
+      void this.#noteThreadVersion(this.#thread);
+      void this.#warnIfStopped(this.#thread);
+    }
     this.#timer = setInterval(() => void this.#syncIfWritten(), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
     this.#timer.unref();
   }
@@ -496,6 +503,16 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     if (!(await thread.ready) || this.#syncedVersion !== -1) return;
     const version = await thread.call<number>("worker.dataVersion", undefined).catch(() => -1);
     if (this.#syncedVersion === -1) this.#syncedVersion = version;
+  }
+
+  /** A thread that could not start, or stopped while the manager is open, is reported as a process warning. */
+  async #warnIfStopped(thread: DatabaseThread): Promise<void> {
+    const reason = await thread.stopped;
+    if (reason === undefined || this.#closed) return;
+    process.emitWarning(`${reason.message}. The queue's writes go on through the manager's own connection, on the application's thread.`, {
+      type: "QueueWarning",
+      code: DATABASE_THREAD_STOPPED,
+    });
   }
 
   /**

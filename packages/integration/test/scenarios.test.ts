@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, renameSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { QueueClient } from "@queue/client";
-import { QueuedTaskManager } from "@queue/integration";
+import { DATABASE_THREAD_STOPPED, QueuedTaskManager } from "@queue/integration";
 import { makeTempDir, removeTempDirs, runTypeScript, spawnTypeScript, tempDbPath } from "@queue/test-support";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
@@ -176,6 +176,39 @@ describe("QueuedTaskManager: writing from a database thread", () => {
     await until(() => manager.registry.get("elsewhere")?.status === "cancelled");
     await manager.close();
     expect(manager.databaseThread?.alive).toBe(false);
+  });
+
+  it("warns when its thread cannot open the file, and goes on writing from its own connection", async () => {
+    const path = tempDbPath();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const manager = new QueuedTaskManager({ path, databaseThread: true, embeddedWorker: { concurrency: 2, pollIntervalMs: 5 } });
+      // The file's folder moves away before the thread, still starting, opens the file: it cannot.
+      const folder = dirname(path);
+      renameSync(folder, `${folder}-away`);
+      const reason = await manager.databaseThread?.stopped;
+      renameSync(`${folder}-away`, folder);
+      expect(reason).toMatchObject({ code: "CLOSED" });
+      await until(() => warnings.length > 0);
+      expect(warnings).toEqual([
+        expect.objectContaining({
+          name: "QueueWarning",
+          code: DATABASE_THREAD_STOPPED,
+          message: expect.stringMatching(/^The database thread stopped: .*The queue's writes go on through the manager's own connection/),
+        }),
+      ]);
+      manager.registerModule("echo", async (parameters) => parameters);
+      await manager.startTask({ id: "after", moduleId: "echo", parameters: { n: 1 } });
+      await manager.waitAll();
+      expect(manager.registry.get("after")?.status).toBe("completed");
+      await manager.close();
+      // Closing is not a failure: nothing more is reported.
+      expect(warnings).toHaveLength(1);
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 
   it("goes on without one where a thread cannot share the database", async () => {

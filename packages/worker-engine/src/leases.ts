@@ -44,6 +44,11 @@ export interface ClaimRequest {
    * while the outcome waited would hand a finished task to another run.
    */
   readonly recover?: boolean;
+  /**
+   * The lease token the claimed tasks get (default: a new random one). A caller that names it can
+   * give back what the claim took should its answer be lost (`releaseClaim`).
+   */
+  readonly token?: string;
 }
 
 export interface ClaimedTask {
@@ -171,7 +176,7 @@ export function claimRows(db: QueueDatabase, request: ClaimRequest, decoded?: Ta
       // Recovered all the same; only its report is skipped.
     }
   }
-  const token = randomUUID();
+  const token = request.token ?? randomUUID();
   const lease = { token, workerId: request.workerId, leaseUntil: now + request.leaseMs, now };
   if (request.limit < 1) return { values: [], lease, discarded: 0, recovered };
   const statement = claimStatement(db, request);

@@ -1,11 +1,13 @@
 // A worker's writes as data in, data out: what a tick records and claims, and a heartbeat's lease
 // renewal. The same functions run on the worker's connection or on a database thread's.
+import { randomUUID } from "node:crypto";
 import {
   type DatabaseThread,
   type DatabaseThreadOps,
   isQueueError,
   nextDueTime,
   type QueueDatabase,
+  releaseClaim,
   type Task,
   type TaskStatus,
   touchWorker,
@@ -118,6 +120,8 @@ export interface WorkerWrites {
   tick(request: TickRequest): Promise<TickResult>;
   renew(request: RenewRequest): Promise<ExtendResult | undefined>;
   dataVersion(): Promise<number>;
+  /** Gives back what a claim took under `token` (see `releaseClaim`); returns the task ids. */
+  releaseClaim(token: string): Promise<number[]>;
 }
 
 /** On the worker's own connection. */
@@ -126,6 +130,7 @@ export function connectionWrites(db: QueueDatabase, strategy: SchedulingStrategy
     tick: (request) => db.transaction((tx) => runTick(tx, request, strategy)),
     renew: (request) => db.transaction((tx) => renewWorker(tx, request)),
     dataVersion: async () => db.dataVersion(),
+    releaseClaim: (token) => db.transaction((tx) => releaseClaim(tx, token, tx.clock.now())),
   };
 }
 
@@ -134,6 +139,7 @@ export const WORKER_THREAD_OPS = {
   "worker.tick": (db: QueueDatabase, request: TickRequest) => db.transaction((tx) => tickRows(tx, request)),
   "worker.renew": (db: QueueDatabase, request: RenewRequest) => db.transaction((tx) => renewWorker(tx, request)),
   "worker.dataVersion": (db: QueueDatabase) => db.dataVersion(),
+  "worker.releaseClaim": (db: QueueDatabase, token: string) => db.transaction((tx) => releaseClaim(tx, token, tx.clock.now())),
 } satisfies DatabaseThreadOps;
 
 /** Whether a worker with this strategy can have its writes run on a database thread (which knows only the built-in ones). */
@@ -156,7 +162,19 @@ export function threadWrites(thread: DatabaseThread, own: WorkerWrites, strategy
   };
   return {
     tick: async (request) => {
-      const answer = await thread.call<TickRows | TickResult>("worker.tick", request, () => ownTick(request));
+      // A claim names its lease token here, so that what it took can be given back if its answer is lost.
+      const sent =
+        request.claim === undefined || request.claim.limit < 1 ? request : { ...request, claim: { ...request.claim, token: randomUUID() } };
+      let answer: TickRows | TickResult;
+      try {
+        answer = await thread.call<TickRows | TickResult>("worker.tick", sent, () => ownTick(sent));
+      } catch (error) {
+        // The thread stopped before it answered: the claim may have committed, and its tasks would
+        // wait for their lease to expire. They go back to the queue now (nothing, if it did not).
+        const token = sent.claim?.token;
+        if (token !== undefined && !thread.alive) await own.releaseClaim(token).catch(() => undefined);
+        throw error;
+      }
       if ("claimed" in answer) return answer;
       const { rows, ...outcome } = answer;
       for (const task of outcome.recovered) Object.freeze(task);
@@ -164,5 +182,6 @@ export function threadWrites(thread: DatabaseThread, own: WorkerWrites, strategy
     },
     renew: (request) => thread.call("worker.renew", request, () => own.renew(request)),
     dataVersion: () => thread.call("worker.dataVersion", undefined, async () => ownVersion(await own.dataVersion())),
+    releaseClaim: (token) => thread.call("worker.releaseClaim", token, () => own.releaseClaim(token)),
   };
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { eventually, harness } from "./helpers.js";
 
 const OPS = new URL("./fixtures/thread-ops.ts", import.meta.url);
+const DYING_OPS = new URL("./fixtures/thread-ops-dying.ts", import.meta.url);
 
 describe("Worker with a database thread", () => {
   it("claims, records outcomes and renews leases on the thread, and goes on without it once it stops", async () => {
@@ -108,5 +109,33 @@ describe("Worker with a database thread", () => {
     await w.runUntilEmpty();
     expect(order).toEqual([3, 2, 1]);
     await thread.close();
+  });
+
+  it("gives back at once the tasks of a claim whose thread stopped before it answered", async () => {
+    const { db, client, worker } = harness({ realTime: true });
+    const thread = new DatabaseThread(db, DYING_OPS);
+    expect(await thread.ready).toBe(true);
+    await client.enqueueMany(Array.from({ length: 10 }, (_, n) => ({ type: "job", payload: n })));
+    const errors: unknown[] = [];
+    const seen: number[] = [];
+    // Leases far longer than the test: only the give-back can bring the claimed tasks back.
+    const w = worker({
+      concurrency: 4,
+      strategy: "fifo",
+      databaseThread: thread,
+      leaseMs: 600_000,
+      handlers: { job: async (n: unknown) => seen.push(n as number) },
+    });
+    w.on("error", (error) => errors.push(error));
+    await w.start();
+    await eventually(() => seen.length === 10);
+    expect(await thread.stopped).toMatchObject({ message: expect.stringContaining("exited (code 7)") });
+    expect(errors).toEqual([expect.objectContaining({ code: "CLOSED", message: expect.stringContaining("exited (code 7)") })]);
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, n) => n));
+    await eventually(() => db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks WHERE status = 'completed'").get()?.n === 10);
+    // The lost claim's attempts were given back: each task ran once, as its first attempt.
+    const attempts = db.statement<{ attempts: number }>("SELECT attempts FROM tasks").all();
+    expect(attempts.map((row) => row.attempts)).toEqual(Array(10).fill(1));
+    expect(w.stats).toMatchObject({ completed: 10, leaseLost: 0 });
   });
 });

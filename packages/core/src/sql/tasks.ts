@@ -255,6 +255,12 @@ export interface LeaseRelease {
   readonly refundAttempt: boolean;
 }
 
+/** How a lease ends without success: a cancel requested meanwhile wins over going back to the queue. */
+const RELEASE_SET = `status = CASE WHEN cancel_requested = 1 AND :status = 'queued' THEN 'cancelled' ELSE :status END,
+         finished_at = CASE WHEN :status = 'queued' AND cancel_requested = 0 THEN NULL ELSE :now END,
+         error = coalesce(:error, error), run_after = :runAfter, attempts = attempts - :refund, updated_at = :now,
+         lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0`;
+
 /**
  * Ends a lease without success. A cancel requested meanwhile wins over going back to the queue:
  * the task ends cancelled instead. Returns the status the task ended in, or undefined when `token`
@@ -263,13 +269,7 @@ export interface LeaseRelease {
 export function releaseLeasedTask(db: QueueDatabase, release: LeaseRelease, now: number): TaskStatus | undefined {
   return db
     .statement<{ status: TaskStatus }>(
-      `UPDATE tasks SET
-         status = CASE WHEN cancel_requested = 1 AND :status = 'queued' THEN 'cancelled' ELSE :status END,
-         finished_at = CASE WHEN :status = 'queued' AND cancel_requested = 0 THEN NULL ELSE :now END,
-         error = coalesce(:error, error), run_after = :runAfter, attempts = attempts - :refund, updated_at = :now,
-         lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
-       WHERE id = :id AND lease_token = :token AND status = 'leased'
-       RETURNING status`,
+      `UPDATE tasks SET ${RELEASE_SET} WHERE id = :id AND lease_token = :token AND status = 'leased' RETURNING status`,
     )
     .get({
       id: release.id,
@@ -280,6 +280,18 @@ export function releaseLeasedTask(db: QueueDatabase, release: LeaseRelease, now:
       refund: release.refundAttempt ? 1 : 0,
       now,
     })?.status;
+}
+
+/**
+ * Puts every task still leased under `token` (one claim's lease) back in the queue untouched, its
+ * attempt given back (or cancelled, if a cancel was requested meanwhile): for a claim whose answer
+ * never reached its worker. Returns the ids released.
+ */
+export function releaseClaim(db: QueueDatabase, token: string, now: number): number[] {
+  return db
+    .statement<{ id: number }>(`UPDATE tasks SET ${RELEASE_SET} WHERE lease_token = :token AND status = 'leased' RETURNING id`)
+    .all({ token, status: "queued", error: null, runAfter: now, refund: 1, now })
+    .map((row) => row.id);
 }
 
 /** What a lease renewal learned about one task. */

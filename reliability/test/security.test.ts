@@ -65,7 +65,8 @@ describe("(a) SQL is parameterised", () => {
     "packages/core/src/sql/metrics.ts: TASK_COLUMNS": "column list constant",
     "packages/core/src/sql/pauses.ts: ALL_TYPES": 'the constant "*"',
     "packages/core/src/sql/tasks.ts: TASK_COLUMNS": "column list constant",
-    "packages/core/src/sql/tasks.ts: RELEASE_SET": "a SET clause constant; its values are bound (:status, :error, :runAfter, :refund, :now)",
+    "packages/core/src/sql/tasks.ts: RELEASE_SET":
+      "a SET clause constant; its values are bound (:status, :error, :runAfter, :refund, :now)",
     'packages/core/src/sql/tasks.ts: where.join(" AND ")':
       "conditions chosen from literals; their values are bound (:status, :type, :afterId)",
     'packages/core/src/sql/tasks.ts: where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`': "as above",

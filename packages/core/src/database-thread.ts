@@ -2,12 +2,11 @@
 // data of a write (rows to insert, outcomes to record, a claim to make) and gets the answer back as
 // a message, so the SQLite work and its commits run beside the application's JavaScript instead of
 // in its turns.
-import { statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parentPort, Worker as Thread, workerData } from "node:worker_threads";
 import { systemClock } from "./clock.js";
-import type { QueueDatabase } from "./database.js";
+import { type FileIdentity, isFileAt, type QueueDatabase } from "./database.js";
 import { QueueError } from "./errors.js";
 import { openQueueDatabase } from "./open.js";
 import type { PragmaSettings } from "./pragmas.js";
@@ -22,13 +21,6 @@ interface ThreadData {
   readonly busyRetry: QueueDatabase["busyRetry"];
   /** The file the application opened: the thread opens it only if the path still leads to it. */
   readonly file: FileIdentity | undefined;
-}
-
-type FileIdentity = { readonly dev: bigint; readonly ino: bigint };
-
-function fileIdentity(path: string): FileIdentity | undefined {
-  const stats = statSync(path, { bigint: true, throwIfNoEntry: false });
-  return stats === undefined ? undefined : { dev: stats.dev, ino: stats.ino };
 }
 
 type Reply = { readonly id: number; readonly value: unknown } | { readonly id: number; readonly error: SentError };
@@ -50,7 +42,8 @@ const { parentPort, workerData } = require("node:worker_threads");
   if (workerData.tsx !== undefined) (await import(workerData.tsx)).register();
   await import(workerData.module);
 })().catch((error) => {
-  parentPort.postMessage({ fatal: { name: "Error", message: String((error && error.stack) || error) } });
+  const failed = error instanceof Error ? error : new Error(String(error));
+  parentPort.postMessage({ fatal: { name: failed.name, message: failed.message, stack: failed.stack } });
 });
 `;
 
@@ -104,7 +97,7 @@ export class DatabaseThread {
       path: db.path,
       pragmas: db.pragmas,
       busyRetry: db.busyRetry,
-      file: fileIdentity(db.path),
+      file: db.fileIdentity,
       module: module.href,
       ...(source ? { tsx: tsxRegister() } : {}),
     };
@@ -231,15 +224,16 @@ export function serveDatabaseThread(ops: DatabaseThreadOps): void {
   let db: QueueDatabase;
   try {
     // Never another file than the application's: opening a path that no longer leads to it would
-    // create an empty database, or serve one the application does not read.
-    const here = fileIdentity(data.path as string);
-    if (data.file === undefined || here === undefined || here.dev !== data.file.dev || here.ino !== data.file.ino) {
-      throw new QueueError(
+    // create an empty database, or serve one the application does not read. Checked before the
+    // open (which would create a missing file), and after it.
+    const file = data.file;
+    const notTheFile = () =>
+      new QueueError(
         "CANNOT_OPEN",
-        `${data.path} is no longer the file the application opened (it was moved, replaced or removed since), so the database thread opens nothing`,
+        `${data.path} is no longer the file the application opened (it was moved, replaced or removed since), so the thread does not open it`,
         { path: data.path as string },
       );
-    }
+    if (file === undefined || !isFileAt(data.path as string, file)) throw notTheFile();
     db = openQueueDatabase({
       path: data.path as string,
       pragmas: data.pragmas,
@@ -248,6 +242,11 @@ export function serveDatabaseThread(ops: DatabaseThreadOps): void {
       // This thread is not the application's: its commits may do the checkpoints themselves.
       checkpoints: "inline",
     });
+    const opened = db.fileIdentity;
+    if (opened === undefined || opened.dev !== file.dev || opened.ino !== file.ino) {
+      db.close();
+      throw notTheFile();
+    }
   } catch (error) {
     port.postMessage({ fatal: sent(error) });
     return;

@@ -53,7 +53,7 @@ export class QueueDatabase implements Disposable {
   readonly #statements = new Map<string, Statement>();
   readonly #rawStatements = new Map<string, Statement>();
   /** The file's device and inode when opened, to notice it being deleted or replaced; undefined in memory. */
-  readonly #fileIdentity: { readonly dev: number; readonly ino: number } | undefined;
+  readonly #fileIdentity: FileIdentity | undefined;
   #savepointDepth = 0;
   #closed = false;
   /** Commits still to go before the background checkpointer starts; -1 when it never does. */
@@ -193,6 +193,11 @@ export class QueueDatabase implements Disposable {
     this.close();
   }
 
+  /** The file's device and inode when this connection opened it; undefined in memory. */
+  get fileIdentity(): FileIdentity | undefined {
+    return this.#fileIdentity;
+  }
+
   #attempt<T>(fn: (db: this) => T): T {
     this.#assertOpen();
     if (this.#connection.inTransaction) return this.#savepoint(fn);
@@ -279,8 +284,7 @@ export class QueueDatabase implements Disposable {
   #assertFileInPlace(): void {
     const identity = this.#fileIdentity;
     if (identity === undefined) return;
-    const stats = statSync(this.path, { throwIfNoEntry: false });
-    if (stats !== undefined && stats.dev === identity.dev && stats.ino === identity.ino) return;
+    if (isFileAt(this.path, identity)) return;
     throw new QueueError(
       "READ_ONLY",
       `The queue database ${this.path} was deleted, moved or replaced since this process opened it, so writes would be lost; nothing was written. Close this handle and open the database again (restart the process), or restore the file.`,
@@ -295,6 +299,18 @@ export class QueueDatabase implements Disposable {
       });
     }
   }
+}
+
+/** A file as the file system knows it: the same path may later lead to another. */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/** Whether `path` still leads to the file `identity` was taken from. */
+export function isFileAt(path: string, identity: FileIdentity): boolean {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  return stats !== undefined && stats.dev === identity.dev && stats.ino === identity.ino;
 }
 
 function assertSynchronous(result: unknown): void {

@@ -1,7 +1,7 @@
 export { type BusyRetryPolicy, DEFAULT_BUSY_RETRY, resolveBusyRetry, retryOnBusy, retryOnBusySync } from "./busy-retry.js";
 export { runningCheckpointers } from "./checkpointer.js";
 export { type Clock, systemClock, TestClock } from "./clock.js";
-export { BACKGROUND_CHECKPOINT_AFTER, type CheckpointMode, QueueDatabase } from "./database.js";
+export { BACKGROUND_CHECKPOINT_AFTER, type CheckpointMode, type FileIdentity, QueueDatabase } from "./database.js";
 export { canUseDatabaseThread, DatabaseThread, type DatabaseThreadOps, serveDatabaseThread } from "./database-thread.js";
 export { describeValue, invalidConfig, isQueueError, QueueError, type QueueErrorCode, type QueueErrorOptions } from "./errors.js";
 export { TypedEmitter } from "./events.js";

@@ -89,9 +89,9 @@ describe("DatabaseThread", () => {
   it("opens nothing when the path no longer leads to the application's file", async () => {
     const db = database();
     const other = database();
-    const thread = start(db);
-    // Another database takes the file's place before the thread opens it.
+    // Another database takes the file's place after the application opened it.
     renameSync(other.path, db.path);
+    const thread = start(db);
     expect(await thread.ready).toBe(false);
     expect(await thread.stopped).toMatchObject({
       code: "CLOSED",

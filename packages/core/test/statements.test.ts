@@ -226,15 +226,21 @@ describe("releaseClaim", () => {
     db.transactionSync((tx) => requestCancelLeasedTask(tx, 2, 20));
     expect(db.transactionSync((tx) => releaseClaim(tx, "lost", 30)).sort()).toEqual([1, 2, 3]);
     const rows = db
-      .statement<{ id: number; status: string; attempts: number; lease_token: string | null }>(
-        "SELECT id, status, attempts, lease_token FROM tasks ORDER BY id",
-      )
+      .statement<{
+        id: number;
+        status: string;
+        attempts: number;
+        lease_token: string | null;
+        run_after: number;
+        started_at: number | null;
+      }>("SELECT id, status, attempts, lease_token, run_after, started_at FROM tasks ORDER BY id")
       .all();
+    // In their place (run_after as enqueued), never started.
     expect(rows).toEqual([
-      { id: 1, status: "queued", attempts: 0, lease_token: null },
-      { id: 2, status: "cancelled", attempts: 0, lease_token: null },
-      { id: 3, status: "queued", attempts: 0, lease_token: null },
-      { id: kept[0], status: "leased", attempts: 1, lease_token: "kept" },
+      { id: 1, status: "queued", attempts: 0, lease_token: null, run_after: 0, started_at: null },
+      { id: 2, status: "cancelled", attempts: 0, lease_token: null, run_after: 0, started_at: null },
+      { id: 3, status: "queued", attempts: 0, lease_token: null, run_after: 0, started_at: null },
+      { id: kept[0], status: "leased", attempts: 1, lease_token: "kept", run_after: 0, started_at: 10 },
     ]);
     // Nothing is left under that token: a second give-back changes nothing.
     expect(db.transactionSync((tx) => releaseClaim(tx, "lost", 40))).toEqual([]);

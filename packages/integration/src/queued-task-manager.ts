@@ -509,10 +509,13 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   async #warnIfStopped(thread: DatabaseThread): Promise<void> {
     const reason = await thread.stopped;
     if (reason === undefined || this.#closed) return;
-    process.emitWarning(`${reason.message}. The queue's writes go on through the manager's own connection, on the application's thread.`, {
-      type: "QueueWarning",
-      code: DATABASE_THREAD_STOPPED,
-    });
+    process.emitWarning(
+      `${reason.message.replace(/\.$/, "")}. The queue's writes go on through the manager's own connection, on the application's thread.`,
+      {
+        type: "QueueWarning",
+        code: DATABASE_THREAD_STOPPED,
+      },
+    );
   }
 
   /**

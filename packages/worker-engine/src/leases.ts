@@ -46,7 +46,8 @@ export interface ClaimRequest {
   readonly recover?: boolean;
   /**
    * The lease token the claimed tasks get (default: a new random one). A caller that names it can
-   * give back what the claim took should its answer be lost (`releaseClaim`).
+   * give back what the claim took should its answer be lost (`releaseClaim`). It must be unique:
+   * every task leased under it is given back together.
    */
   readonly token?: string;
 }

@@ -120,8 +120,6 @@ export interface WorkerWrites {
   tick(request: TickRequest): Promise<TickResult>;
   renew(request: RenewRequest): Promise<ExtendResult | undefined>;
   dataVersion(): Promise<number>;
-  /** Gives back what a claim took under `token` (see `releaseClaim`); returns the task ids. */
-  releaseClaim(token: string): Promise<number[]>;
 }
 
 /** On the worker's own connection. */
@@ -130,7 +128,6 @@ export function connectionWrites(db: QueueDatabase, strategy: SchedulingStrategy
     tick: (request) => db.transaction((tx) => runTick(tx, request, strategy)),
     renew: (request) => db.transaction((tx) => renewWorker(tx, request)),
     dataVersion: async () => db.dataVersion(),
-    releaseClaim: (token) => db.transaction((tx) => releaseClaim(tx, token, tx.clock.now())),
   };
 }
 
@@ -139,7 +136,6 @@ export const WORKER_THREAD_OPS = {
   "worker.tick": (db: QueueDatabase, request: TickRequest) => db.transaction((tx) => tickRows(tx, request)),
   "worker.renew": (db: QueueDatabase, request: RenewRequest) => db.transaction((tx) => renewWorker(tx, request)),
   "worker.dataVersion": (db: QueueDatabase) => db.dataVersion(),
-  "worker.releaseClaim": (db: QueueDatabase, token: string) => db.transaction((tx) => releaseClaim(tx, token, tx.clock.now())),
 } satisfies DatabaseThreadOps;
 
 /** Whether a worker with this strategy can have its writes run on a database thread (which knows only the built-in ones). */
@@ -148,10 +144,11 @@ export function threadCanClaimWith(strategy: SchedulingStrategy): boolean {
 }
 
 /**
- * On a database thread serving {@link WORKER_THREAD_OPS}, and on `own` (the worker's connection)
+ * On a database thread serving {@link WORKER_THREAD_OPS}, and on the worker's own connection `db`
  * when the thread is not there. Claimed tasks arrive as copies and are frozen again.
  */
-export function threadWrites(thread: DatabaseThread, own: WorkerWrites, strategy: SchedulingStrategy): WorkerWrites {
+export function threadWrites(thread: DatabaseThread, db: QueueDatabase, strategy: SchedulingStrategy): WorkerWrites {
+  const own = connectionWrites(db, strategy);
   // data_version counts another connection's commits, one count per connection: the two must never
   // be compared. The worker's own connection's (while the thread starts, or after it stopped) are
   // told apart by making them negative.
@@ -166,13 +163,20 @@ export function threadWrites(thread: DatabaseThread, own: WorkerWrites, strategy
       const sent =
         request.claim === undefined || request.claim.limit < 1 ? request : { ...request, claim: { ...request.claim, token: randomUUID() } };
       let answer: TickRows | TickResult;
+      let ranHere = false;
       try {
-        answer = await thread.call<TickRows | TickResult>("worker.tick", sent, () => ownTick(sent));
+        answer = await thread.call<TickRows | TickResult>("worker.tick", sent, () => {
+          ranHere = true;
+          return ownTick(sent);
+        });
       } catch (error) {
         // The thread stopped before it answered: the claim may have committed, and its tasks would
         // wait for their lease to expire. They go back to the queue now (nothing, if it did not).
+        // A tick run here that failed was rolled back: nothing to give back.
         const token = sent.claim?.token;
-        if (token !== undefined && !thread.alive) await own.releaseClaim(token).catch(() => undefined);
+        if (token !== undefined && !ranHere && !thread.alive) {
+          await db.transaction((tx) => releaseClaim(tx, token, tx.clock.now())).catch(() => undefined);
+        }
         throw error;
       }
       if ("claimed" in answer) return answer;
@@ -182,6 +186,5 @@ export function threadWrites(thread: DatabaseThread, own: WorkerWrites, strategy
     },
     renew: (request) => thread.call("worker.renew", request, () => own.renew(request)),
     dataVersion: () => thread.call("worker.dataVersion", undefined, async () => ownVersion(await own.dataVersion())),
-    releaseClaim: (token) => thread.call("worker.releaseClaim", token, () => own.releaseClaim(token)),
   };
 }

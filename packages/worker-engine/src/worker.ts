@@ -159,10 +159,12 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     this.#errorDelay = this.options.pollIntervalMs;
     this.#ownsDb = options.db === undefined;
     this.db = options.db ?? openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
-    const own = connectionWrites(this.db, this.options.strategy);
     const thread = options.databaseThread;
     this.#pipelined = thread !== undefined && threadCanClaimWith(this.options.strategy);
-    this.#writes = this.#pipelined && thread !== undefined ? threadWrites(thread, own, this.options.strategy) : own;
+    this.#writes =
+      this.#pipelined && thread !== undefined
+        ? threadWrites(thread, this.db, this.options.strategy)
+        : connectionWrites(this.db, this.options.strategy);
   }
 
   get state(): "new" | "running" | "stopping" | "stopped" {

@@ -255,10 +255,15 @@ export interface LeaseRelease {
   readonly refundAttempt: boolean;
 }
 
-/** How a lease ends without success: a cancel requested meanwhile wins over going back to the queue. */
+/**
+ * How a lease ends without success: a cancel requested meanwhile wins over going back to the
+ * queue. `:runAfter` null keeps the task's place; `:unstart` 1 forgets a start whose attempt was
+ * given back and was its only one.
+ */
 const RELEASE_SET = `status = CASE WHEN cancel_requested = 1 AND :status = 'queued' THEN 'cancelled' ELSE :status END,
          finished_at = CASE WHEN :status = 'queued' AND cancel_requested = 0 THEN NULL ELSE :now END,
-         error = coalesce(:error, error), run_after = :runAfter, attempts = attempts - :refund, updated_at = :now,
+         error = coalesce(:error, error), run_after = coalesce(:runAfter, run_after), attempts = attempts - :refund,
+         started_at = CASE WHEN :unstart = 1 AND attempts - :refund = 0 THEN NULL ELSE started_at END, updated_at = :now,
          lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0`;
 
 /**
@@ -278,19 +283,21 @@ export function releaseLeasedTask(db: QueueDatabase, release: LeaseRelease, now:
       error: release.error,
       runAfter: release.runAfter,
       refund: release.refundAttempt ? 1 : 0,
+      unstart: 0,
       now,
     })?.status;
 }
 
 /**
- * Puts every task still leased under `token` (one claim's lease) back in the queue untouched, its
- * attempt given back (or cancelled, if a cancel was requested meanwhile): for a claim whose answer
- * never reached its worker. Returns the ids released.
+ * Puts every task still leased under `token` (one claim's lease) back in the queue as the claim
+ * found it: in its place, its attempt given back, and without a start if it had no attempt before
+ * (or cancelled, if a cancel was requested meanwhile). For a claim whose answer never reached its
+ * worker, so nothing ran. Returns the ids released.
  */
 export function releaseClaim(db: QueueDatabase, token: string, now: number): number[] {
   return db
     .statement<{ id: number }>(`UPDATE tasks SET ${RELEASE_SET} WHERE lease_token = :token AND status = 'leased' RETURNING id`)
-    .all({ token, status: "queued", error: null, runAfter: now, refund: 1, now })
+    .all({ token, status: "queued", error: null, runAfter: null, refund: 1, unstart: 1, now })
     .map((row) => row.id);
 }
 

@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parentPort, Worker as Thread, workerData } from "node:worker_threads";
 import { systemClock } from "./clock.js";
-import { type FileIdentity, isFileAt, type QueueDatabase } from "./database.js";
+import { type FileIdentity, isFileAt, type QueueDatabase, sameFile } from "./database.js";
 import { QueueError } from "./errors.js";
 import { openQueueDatabase } from "./open.js";
 import type { PragmaSettings } from "./pragmas.js";
@@ -242,8 +242,7 @@ export function serveDatabaseThread(ops: DatabaseThreadOps): void {
       // This thread is not the application's: its commits may do the checkpoints themselves.
       checkpoints: "inline",
     });
-    const opened = db.fileIdentity;
-    if (opened === undefined || opened.dev !== file.dev || opened.ino !== file.ino) {
+    if (!sameFile(db.fileIdentity, file)) {
       db.close();
       throw notTheFile();
     }

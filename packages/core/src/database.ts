@@ -307,10 +307,14 @@ export interface FileIdentity {
   readonly ino: number;
 }
 
+/** Whether two identities are of one file. */
+export function sameFile(a: FileIdentity | undefined, b: FileIdentity | undefined): boolean {
+  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
+}
+
 /** Whether `path` still leads to the file `identity` was taken from. */
 export function isFileAt(path: string, identity: FileIdentity): boolean {
-  const stats = statSync(path, { throwIfNoEntry: false });
-  return stats !== undefined && stats.dev === identity.dev && stats.ino === identity.ino;
+  return sameFile(statSync(path, { throwIfNoEntry: false }), identity);
 }
 
 function assertSynchronous(result: unknown): void {

@@ -94,6 +94,11 @@ function managerThreadModule(): URL {
   return new URL(`./manager-thread.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url);
 }
 
+/** PRAGMA data_version of the database thread's connection (served there by the worker's ops). */
+function threadDataVersion(thread: DatabaseThread): Promise<number> {
+  return thread.call<number>("worker.dataVersion", undefined);
+}
+
 /** The code of the process warning a manager emits when its database thread could not start or stopped. */
 export const DATABASE_THREAD_STOPPED = "QUEUE_DATABASE_THREAD_STOPPED";
 
@@ -487,8 +492,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     try {
       // Never one connection's count compared with the other's: until the thread serves, not known.
       const thread = this.#thread;
-      const version =
-        thread === undefined ? this.db.dataVersion() : thread.serving ? await thread.call<number>("worker.dataVersion", undefined) : -1;
+      const version = thread === undefined ? this.db.dataVersion() : thread.serving ? await threadDataVersion(thread) : -1;
       this.#sync(false, version);
     } catch {
       // The next one tries again.
@@ -501,7 +505,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
    */
   async #noteThreadVersion(thread: DatabaseThread): Promise<void> {
     if (!(await thread.ready) || this.#syncedVersion !== -1) return;
-    const version = await thread.call<number>("worker.dataVersion", undefined).catch(() => -1);
+    const version = await threadDataVersion(thread).catch(() => -1);
     if (this.#syncedVersion === -1) this.#syncedVersion = version;
   }
 

@@ -160,11 +160,9 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     this.#ownsDb = options.db === undefined;
     this.db = options.db ?? openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
     const thread = options.databaseThread;
-    this.#pipelined = thread !== undefined && threadCanClaimWith(this.options.strategy);
-    this.#writes =
-      this.#pipelined && thread !== undefined
-        ? threadWrites(thread, this.db, this.options.strategy)
-        : connectionWrites(this.db, this.options.strategy);
+    const pipelined = thread !== undefined && threadCanClaimWith(this.options.strategy);
+    this.#pipelined = pipelined;
+    this.#writes = pipelined ? threadWrites(thread, this.db, this.options.strategy) : connectionWrites(this.db, this.options.strategy);
   }
 
   get state(): "new" | "running" | "stopping" | "stopped" {
@@ -411,9 +409,15 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     const outcomes = record ? this.#outcomes : [];
     if (record) this.#outcomes = [];
     const localWork = this.#localWork;
+    const completions: TickRequest["completions"][number][] = [];
+    const failures: TickRequest["failures"][number][] = [];
+    for (const outcome of outcomes) {
+      if (outcome.kind === "complete") completions.push({ lease: outcome.running.lease, result: outcome.result });
+      else failures.push({ lease: outcome.running.lease, failure: outcome.failure });
+    }
     const request: TickRequest = {
-      completions: [],
-      failures: [],
+      completions,
+      failures,
       ...(limit <= 0 && !recover
         ? {}
         : {
@@ -428,11 +432,6 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
             },
           }),
     };
-    for (const outcome of outcomes) {
-      if (outcome.kind === "complete")
-        (request.completions as TickRequest["completions"][number][]).push({ lease: outcome.running.lease, result: outcome.result });
-      else (request.failures as TickRequest["failures"][number][]).push({ lease: outcome.running.lease, failure: outcome.failure });
-    }
     let result: TickResult;
     try {
       result = await this.#writes.tick(request);

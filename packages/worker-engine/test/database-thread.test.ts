@@ -1,16 +1,28 @@
 import { QueueClient } from "@queue/client";
-import { DatabaseThread } from "@queue/core";
-import { describe, expect, it } from "vitest";
+import { DatabaseThread, type QueueDatabase } from "@queue/core";
+import { afterEach, describe, expect, it } from "vitest";
 import { eventually, harness } from "./helpers.js";
 
 const OPS = new URL("./fixtures/thread-ops.ts", import.meta.url);
 const DYING_OPS = new URL("./fixtures/thread-ops-dying.ts", import.meta.url);
 
+const threads: DatabaseThread[] = [];
+afterEach(async () => {
+  await Promise.all(threads.splice(0).map((thread) => thread.close()));
+});
+
+/** A database thread on `db`'s file serving `module`, started; closed after the test whatever happens. */
+async function startedThread(db: QueueDatabase, module = OPS): Promise<DatabaseThread> {
+  const thread = new DatabaseThread(db, module);
+  threads.push(thread);
+  expect(await thread.ready).toBe(true);
+  return thread;
+}
+
 describe("Worker with a database thread", () => {
   it("claims, records outcomes and renews leases on the thread, and goes on without it once it stops", async () => {
     const { db, worker } = harness({ realTime: true });
-    const thread = new DatabaseThread(db, OPS);
-    expect(await thread.ready).toBe(true);
+    const thread = await startedThread(db);
     const client = new QueueClient({ db, databaseThread: thread });
     // The thread's connection is another connection: its commits move this one's data_version.
     const version = () => db.statement<{ data_version: number }>("PRAGMA data_version").get()?.data_version;
@@ -78,8 +90,7 @@ describe("Worker with a database thread", () => {
 
   it("runs until the queue is empty, claiming through the thread", async () => {
     const { db, client, worker } = harness({ realTime: true });
-    const thread = new DatabaseThread(db, OPS);
-    expect(await thread.ready).toBe(true);
+    const thread = await startedThread(db);
     await client.enqueueMany(Array.from({ length: 30 }, (_, n) => ({ type: "job", payload: n })));
     const stats = await worker({
       concurrency: 4,
@@ -94,8 +105,7 @@ describe("Worker with a database thread", () => {
 
   it("keeps a worker with a strategy the thread does not know on its own connection", async () => {
     const { db, client, worker } = harness({ realTime: true });
-    const thread = new DatabaseThread(db, OPS);
-    expect(await thread.ready).toBe(true);
+    const thread = await startedThread(db);
     const custom = { name: "custom-order", description: "newest id first", shape: { orderBy: "id DESC" } };
     await client.enqueueMany([1, 2, 3].map((n) => ({ type: "job", payload: n })));
     const order: unknown[] = [];
@@ -113,8 +123,7 @@ describe("Worker with a database thread", () => {
 
   it("gives back at once the tasks of a claim whose thread stopped before it answered", async () => {
     const { db, client, worker } = harness({ realTime: true });
-    const thread = new DatabaseThread(db, DYING_OPS);
-    expect(await thread.ready).toBe(true);
+    const thread = await startedThread(db, DYING_OPS);
     await client.enqueueMany(Array.from({ length: 10 }, (_, n) => ({ type: "job", payload: n })));
     const errors: unknown[] = [];
     const seen: number[] = [];

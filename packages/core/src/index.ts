@@ -3,6 +3,14 @@ export { runningCheckpointers } from "./checkpointer.js";
 export { type Clock, systemClock, TestClock } from "./clock.js";
 export { BACKGROUND_CHECKPOINT_AFTER, type CheckpointMode, type FileIdentity, QueueDatabase } from "./database.js";
 export { canUseDatabaseThread, DatabaseThread, type DatabaseThreadOps, serveDatabaseThread } from "./database-thread.js";
+export {
+  AtomicFileWriter,
+  DurableAppendFile,
+  fileError,
+  fsyncDirectory,
+  writeFileDurably,
+  writeFully,
+} from "./durable-files.js";
 export { describeValue, invalidConfig, isQueueError, QueueError, type QueueErrorCode, type QueueErrorOptions } from "./errors.js";
 export { TypedEmitter } from "./events.js";
 export { type SerializeJsonOptions, serializeJson } from "./json.js";

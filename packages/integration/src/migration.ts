@@ -1,8 +1,7 @@
 // Moving in-flight work between the in-memory world and the queue.
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { QueueClient } from "@queue/client";
-import { listUnfinishedTasks, openQueueDatabase, type QueueDatabase, SCHEMA_VERSION, taskFromRow } from "@queue/core";
+import { listUnfinishedTasks, openQueueDatabase, type QueueDatabase, SCHEMA_VERSION, taskFromRow, writeFileDurably } from "@queue/core";
 import { backup, backupFileName } from "@queue/maintenance";
 import { QueueValidator, type ValidationReport } from "@queue/validation";
 import { isFinal, type Run } from "./run.js";
@@ -108,7 +107,6 @@ export function exportQueueState(db: QueueDatabase, options: { readonly file?: s
       createdAt: task.createdAt.toISOString(),
     };
   });
-  if (options.file !== undefined)
-    writeFileSync(options.file, records.map((record) => `${JSON.stringify(record)}\n`).join(""), { mode: 0o600 });
+  if (options.file !== undefined) writeFileDurably(options.file, records.map((record) => `${JSON.stringify(record)}\n`).join(""));
   return records;
 }

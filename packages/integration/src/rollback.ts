@@ -1,6 +1,6 @@
 // Going back from the queue to in-memory execution, and checking a migration.
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { listWorkers, type QueueDatabase } from "@queue/core";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { listWorkers, type QueueDatabase, writeFileDurably } from "@queue/core";
 import { type CheckResult, QueueValidator, validateWorkerIntegration, worstStatus } from "@queue/validation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { exportQueueState } from "./migration.js";
@@ -18,13 +18,15 @@ export interface RollbackReport {
 /** Sets `task_execution.backend` in a YAML or JSON config file, keeping a copy of the old file. */
 function flipBackend(file: string, backend: "in-memory" | "queue", now: number): string {
   const backupFile = `${file}.bak-${now}`;
-  copyFileSync(file, backupFile);
-  const json = file.endsWith(".json");
   const text = readFileSync(file, "utf8");
+  const mode = statSync(file).mode & 0o777;
+  // The backup is on disk before the file changes, and the file is replaced whole or not at all.
+  writeFileDurably(backupFile, text, { mode });
+  const json = file.endsWith(".json");
   const parsed = ((json ? JSON.parse(text) : parseYaml(text)) ?? {}) as Record<string, unknown>;
   const section = (parsed.task_execution ?? {}) as Record<string, unknown>;
   parsed.task_execution = { ...section, backend };
-  writeFileSync(file, json ? `${JSON.stringify(parsed, null, 2)}\n` : stringifyYaml(parsed));
+  writeFileDurably(file, json ? `${JSON.stringify(parsed, null, 2)}\n` : stringifyYaml(parsed), { mode });
   return backupFile;
 }
 
@@ -45,15 +47,22 @@ export async function rollbackToInMemory(options: {
   const inflight = exportQueueState(options.db);
   const queued = inflight.filter((record) => record.status === "queued");
   // Delete only what is still queued: a task claimed meanwhile stays with its worker.
-  const removed = await options.db.transaction((tx) =>
-    queued.filter((record) => tx.statement("DELETE FROM tasks WHERE id = ? AND status = 'queued'").run(record.taskId).changes === 1),
-  );
-  for (const record of removed) {
-    const patch = { status: "queued" as const, moduleId: record.moduleId, parameters: record.parameters };
-    if (options.registry.get(record.runId) === undefined) options.registry.add({ id: record.runId, createdAt: record.createdAt, ...patch });
-    else options.registry.update(record.runId, patch);
-  }
-  options.registry.save();
+  // The registry's file holds the runs before the queue's delete commits: should the write fail (a
+  // full disk), the delete rolls back and the runs stay in the queue.
+  const removed = await options.db.transaction((tx) => {
+    const deleted = queued.filter(
+      (record) => tx.statement("DELETE FROM tasks WHERE id = ? AND status = 'queued'").run(record.taskId).changes === 1,
+    );
+    options.registry.changeDurably(() => {
+      for (const record of deleted) {
+        const patch = { status: "queued" as const, moduleId: record.moduleId, parameters: record.parameters };
+        if (options.registry.get(record.runId) === undefined)
+          options.registry.add({ id: record.runId, createdAt: record.createdAt, ...patch });
+        else options.registry.update(record.runId, patch);
+      }
+    });
+    return deleted;
+  });
   const movedIds = new Set(removed.map((record) => record.runId));
   return {
     ...(configBackup === undefined ? {} : { configBackup }),

@@ -1,12 +1,14 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
-import { type Clock, QueueError, systemClock, TypedEmitter } from "@queue/core";
+import { existsSync, readFileSync, renameSync } from "node:fs";
+import { type Clock, QueueError, systemClock, TypedEmitter, writeFileDurably } from "@queue/core";
 import { isFinal, type Run, type RunStatus, runWith } from "./run.js";
 
 export interface RunRegistryEvents {
   change: (run: Run) => void;
-  /** The history file could not be read; it was moved aside to `keptAt` and a fresh history started. */
-  warning: (message: string, keptAt: string) => void;
+  /**
+   * The history file could not be read (it was moved aside to `file` and a fresh history started),
+   * or a scheduled save failed (`file` is the history; the save is tried again at the next change).
+   */
+  warning: (message: string, file: string) => void;
 }
 
 export interface RunRegistryOptions {
@@ -88,27 +90,35 @@ export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
     return removed;
   }
 
-  /** Writes the history now (atomically). */
+  /**
+   * Writes the history now, atomically and durably: a power loss or a full disk leaves either the
+   * old history or the new one, never an empty or torn file. A failure is thrown as a typed error.
+   */
   save(): void {
     this.#saveScheduled = false;
     if (this.file === undefined) return;
-    mkdirSync(dirname(this.file), { recursive: true });
-    const temporary = `${this.file}.tmp-${process.pid}`;
-    // Flushed to disk before the rename, and the directory after it, so a power loss leaves either
-    // the old history or the new one, never an empty file.
-    const fd = openSync(temporary, "w", 0o600);
+    writeFileDurably(this.file, `${JSON.stringify({ version: 1, runs: this.all() }, null, 2)}\n`);
+  }
+
+  /**
+   * Makes `changes` and writes the history at once. If the write fails, every run is as it was
+   * before and the error is thrown: the caller can rely on the file holding the changes before it
+   * deletes their only other copy (a queue's tasks, say).
+   */
+  changeDurably<T>(changes: () => T): T {
+    const before = new Map(this.#runs);
     try {
-      writeSync(fd, `${JSON.stringify({ version: 1, runs: this.all() }, null, 2)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, this.file);
-    const directory = openSync(dirname(this.file), "r");
-    try {
-      fsyncSync(directory);
-    } finally {
-      closeSync(directory);
+      const result = changes();
+      this.save();
+      return result;
+    } catch (error) {
+      for (const id of new Set([...before.keys(), ...this.#runs.keys()])) {
+        const previous = before.get(id);
+        if (previous === this.#runs.get(id)) continue;
+        if (previous === undefined) this.#runs.delete(id);
+        else this.#set(previous);
+      }
+      throw error;
     }
   }
 
@@ -124,7 +134,13 @@ export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
     if (this.file === undefined || this.#saveScheduled) return;
     this.#saveScheduled = true;
     setImmediate(() => {
-      if (this.#saveScheduled) this.save();
+      if (!this.#saveScheduled) return;
+      try {
+        this.save();
+      } catch (error) {
+        // Never thrown from a timer (that would end the process): reported, and tried again at the next change.
+        this.emit("warning", `The run history ${this.file} could not be saved: ${(error as Error).message}`, this.file as string);
+      }
     });
   }
 

@@ -1,5 +1,4 @@
-import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
-import { type ArchivedTaskRow, type QueueDatabase, restoreArchivedTasks, selectArchived } from "@queue/core";
+import { type ArchivedTaskRow, AtomicFileWriter, type QueueDatabase, restoreArchivedTasks, selectArchived } from "@queue/core";
 import { betweenBatches, inBatches } from "./batches.js";
 
 /** One archived task as an NDJSON record: the task's columns as the API names them, logs parsed. */
@@ -28,23 +27,28 @@ function archivedRecord(row: ArchivedTaskRow): Record<string, unknown> {
   };
 }
 
-/** Writes the whole archive table to an NDJSON file (one task per line); returns how many. */
+/**
+ * Writes the whole archive table to an NDJSON file (one task per line); returns how many. The file
+ * appears under its name only once it is complete and on disk: a failure (a full disk) leaves a
+ * file already there as it was.
+ */
 export async function exportArchive(db: QueueDatabase, file: string, batchSize = 1_000): Promise<number> {
-  const fd = openSync(file, "w", 0o600);
+  const writer = new AtomicFileWriter(file);
   let written = 0;
   let afterId = 0;
   try {
     for (;;) {
       const rows = db.read((tx) => selectArchived(tx, afterId, batchSize));
       if (rows.length === 0) break;
-      writeSync(fd, rows.map((row) => `${JSON.stringify(archivedRecord(row))}\n`).join(""));
+      writer.write(rows.map((row) => `${JSON.stringify(archivedRecord(row))}\n`).join(""));
       written += rows.length;
       afterId = rows.at(-1)?.id ?? afterId;
       await betweenBatches();
     }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    writer.commit();
+  } catch (error) {
+    writer.abort();
+    throw error;
   }
   return written;
 }

@@ -1,7 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { listWorkers, openQueueDatabase, type QueueDatabase, QueueError, SCHEMA_VERSION, toQueueError } from "@queue/core";
+import {
+  fileError,
+  fsyncDirectory,
+  listWorkers,
+  openQueueDatabase,
+  type QueueDatabase,
+  QueueError,
+  SCHEMA_VERSION,
+  toQueueError,
+} from "@queue/core";
 import Database from "better-sqlite3";
 import { integrityCheck } from "./storage.js";
 
@@ -61,6 +70,8 @@ export async function backup(
     throw new QueueError("CANNOT_OPEN", `Cannot create the backup file ${destination}: ${(error as Error).message}.`, { cause: error });
   }
   removeDatabaseFiles(partial);
+  // The new name is on disk too, not only the pages behind it.
+  fsyncDirectory(dirname(destination));
   return { file: destination, bytes: statSync(destination).size, pages, durationMs: Date.now() - started };
 }
 
@@ -194,7 +205,15 @@ export async function restoreBackup(
       );
     }
   }
-  if (!existsSync(target)) closeSync(openSync(target, "wx", 0o600));
+  if (!existsSync(target)) {
+    try {
+      // Like init and backup, a restore into a new directory creates it (owner-only).
+      mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+      closeSync(openSync(target, "wx", 0o600));
+    } catch (error) {
+      throw fileError(error, target, "create the database file");
+    }
+  }
   const backupConnection = new Database(source, { readonly: true });
   try {
     await backupConnection.backup(target);

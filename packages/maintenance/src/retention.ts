@@ -1,11 +1,12 @@
-import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import {
   archiveTasks,
   countFinishedBefore,
   countTaskLogsBefore,
+  DurableAppendFile,
   deleteTaskLogsBefore,
   deleteTasks,
   type FinishedStatus,
+  isQueueError,
   type QueueDatabase,
   QueueError,
   selectFinishedBefore,
@@ -23,7 +24,11 @@ export interface RetentionPolicy {
   readonly logsOlderThanMs?: number;
   /** Move removed tasks (with their logs) into the archive table instead of only deleting them. */
   readonly archive?: boolean;
-  /** Also append removed tasks, with their logs, to this NDJSON file (flushed to disk before each delete). */
+  /**
+   * Also append removed tasks, with their logs, to this NDJSON file: each batch is written in full,
+   * checked and flushed to disk before it is deleted; a batch that cannot be written (a full disk)
+   * is not deleted, and the cleanup stops with DISK_FULL.
+   */
   readonly archiveFile?: string;
   /** Rows per transaction. Default 500: each batch holds the write lock for a few milliseconds. */
   readonly batchSize?: number;
@@ -56,7 +61,8 @@ function ndjsonLine(db: QueueDatabase, row: TaskRow): string {
  * Removes finished tasks and old log lines by age, in batches of short transactions, so workers in
  * other processes keep claiming and completing throughout. A crash between batches leaves whole
  * batches done or not done; with `archiveFile`, a batch is on disk before it is deleted (a crash can
- * repeat a batch in the file, never lose one).
+ * repeat a batch in the file, never lose one), and a failed write leaves the file as it was before
+ * the batch (see DurableAppendFile).
  */
 export async function cleanup(db: QueueDatabase, policy: RetentionPolicy): Promise<RetentionReport> {
   const batchSize = policy.batchSize ?? 500;
@@ -73,7 +79,7 @@ export async function cleanup(db: QueueDatabase, policy: RetentionPolicy): Promi
   let archived = 0;
   let logs = 0;
   let batches = 0;
-  const file = policy.archiveFile === undefined || dryRun ? undefined : openSync(policy.archiveFile, "a", 0o600);
+  const file = policy.archiveFile === undefined || dryRun ? undefined : new DurableAppendFile(policy.archiveFile);
   try {
     for (const [status, option] of STATUS_OPTIONS) {
       const olderThan = policy[option] as number | undefined;
@@ -89,8 +95,7 @@ export async function cleanup(db: QueueDatabase, policy: RetentionPolicy): Promi
         (tx) => {
           const rows = selectFinishedBefore(tx, status, before, batchSize);
           if (file !== undefined && rows.length > 0) {
-            writeSync(file, rows.map((row) => ndjsonLine(tx, row)).join(""));
-            fsyncSync(file);
+            file.append(rows.map((row) => ndjsonLine(tx, row)).join(""));
           }
           const ids = rows.map((row) => row.id);
           const copied = policy.archive ? archiveTasks(tx, ids, tx.clock.now()) : 0;
@@ -118,8 +123,21 @@ export async function cleanup(db: QueueDatabase, policy: RetentionPolicy): Promi
           logs += deleted;
         }
     }
+  } catch (error) {
+    if (file !== undefined && isQueueError(error) && error.path === file.path) throw archiveStopped(error, counts, archived);
+    throw error;
   } finally {
-    if (file !== undefined) closeSync(file);
+    file?.close();
   }
   return { completed: counts.completed, deadLetter: counts.dead_letter, cancelled: counts.cancelled, logs, archived, batches, dryRun };
+}
+
+/** The archive file's error, with what the cleanup had done before it: nothing of the failed batch is deleted. */
+function archiveStopped(error: QueueError, counts: Record<FinishedStatus, number>, archived: number): QueueError {
+  const removed = counts.completed + counts.dead_letter + counts.cancelled;
+  return new QueueError(
+    error.code,
+    `Cleanup stopped: ${error.message} The batch that could not be written, and every task after it, is still in the database; ${removed} task(s) were written to the archive file and removed before it.`,
+    { cause: error, path: error.path, details: { removed, archived, ...counts } },
+  );
 }

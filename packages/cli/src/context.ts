@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { openQueueDatabase, type QueueDatabase, resolveDatabasePath } from "@queue/core";
 import pc from "picocolors";
 import { UsageError } from "./errors.js";
+import { printableValue, terminalSafeJson } from "./terminal-text.js";
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -40,9 +41,13 @@ export async function withDatabase<T>(options: GlobalOptions, work: (db: QueueDa
   }
 }
 
-/** Prints `value` as JSON with --json, otherwise the text `render` makes of it. */
+/**
+ * Prints `value` as JSON with --json, otherwise the text `render` makes of it. Either way, no
+ * string in `value` (task types, payloads, errors, log lines, worker ids) can drive the terminal:
+ * text is rendered from a copy whose strings are escaped, and JSON escapes what JSON leaves raw.
+ */
 export function output<T>(options: GlobalOptions, value: T, render: (value: T) => string): void {
-  process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${render(value)}\n`);
+  process.stdout.write(options.json ? `${terminalSafeJson(JSON.stringify(value, null, 2))}\n` : `${render(printableValue(value))}\n`);
 }
 
 /**

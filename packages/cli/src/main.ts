@@ -11,6 +11,7 @@ import { registerMigrate } from "./commands/migrate.js";
 import { registerWork } from "./commands/work.js";
 import { errorColor, type GlobalOptions } from "./context.js";
 import { UsageError } from "./errors.js";
+import { printableLines } from "./terminal-text.js";
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -52,9 +53,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const hint = (error as { hint?: unknown }).hint;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(
-      `${errorColor.red("error:")} ${message}${typeof hint === "string" ? `\n${errorColor.dim(`hint: ${hint}`)}` : ""}\n`,
+      `${errorColor.red("error:")} ${printableLines(message)}${typeof hint === "string" ? `\n${errorColor.dim(`hint: ${printableLines(hint)}`)}` : ""}\n`,
     );
-    if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
+    if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${printableLines(error.stack)}\n`);
     if (error instanceof UsageError) return 2;
     if (isQueueError(error, "INVALID_ARGUMENT", "INVALID_CONFIG", "INVALID_PAYLOAD")) return 2;
     return 1;

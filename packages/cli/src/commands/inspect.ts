@@ -5,14 +5,7 @@ import type { Command } from "commander";
 import { color, type GlobalOptions, openExisting, output, withDatabase } from "../context.js";
 import { UsageError } from "../errors.js";
 import { parseDuration, parseInteger } from "../parse.js";
-
-/**
- * Text from tasks and handlers, made safe for one terminal line: control characters (newlines,
- * escape sequences) are shown escaped, never interpreted by the terminal.
- */
-export function printable(text: string): string {
-  return text.replace(/\p{Cc}/gu, (character) => JSON.stringify(character).slice(1, -1));
-}
+import { printable } from "../terminal-text.js";
 
 function taskLine(task: Task): string {
   const error = task.error === null ? "" : `  ${color.red(printable(task.error.message))}`;
@@ -61,7 +54,7 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
         const value = { ...snapshot, health: healthSummary(snapshot) };
         // Watching with --json: one compact document per line (NDJSON), which tools can read as a stream.
         if (watching && options.json) process.stdout.write(`${JSON.stringify(value)}\n`);
-        else output(options, value, () => statsText(snapshot));
+        else output(options, snapshot, statsText);
       };
       if (flags.watch === undefined || flags.watch === false) {
         show();
@@ -139,14 +132,14 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
         const task = await client.get(id);
         if (task === undefined) throw Object.assign(new Error(`No task with id ${id}.`), { exitCode: 1 });
         const logs = selectTaskLogs(client.db, id).map(taskLogFromRow);
-        output(options, { task, logs }, () =>
+        output(options, { task, logs }, (value) =>
           [
-            taskLine(task),
-            `payload: ${JSON.stringify(task.payload)}`,
-            `created ${task.createdAt.toISOString()}, runs after ${task.runAfter.toISOString()}${task.finishedAt === null ? "" : `, finished ${task.finishedAt.toISOString()}`}`,
-            ...(task.result === null ? [] : [`result: ${JSON.stringify(task.result)}`]),
-            ...(task.error?.stack === undefined ? [] : [color.dim(task.error.stack.split("\n").map(printable).join("\n"))]),
-            ...logs.map(
+            taskLine(value.task),
+            `payload: ${JSON.stringify(value.task.payload)}`,
+            `created ${value.task.createdAt.toISOString()}, runs after ${value.task.runAfter.toISOString()}${value.task.finishedAt === null ? "" : `, finished ${value.task.finishedAt.toISOString()}`}`,
+            ...(value.task.result === null ? [] : [`result: ${JSON.stringify(value.task.result)}`]),
+            ...(value.task.error?.stack === undefined ? [] : [color.dim(value.task.error.stack.split("\n").map(printable).join("\n"))]),
+            ...value.logs.map(
               (log) =>
                 `${log.at.toISOString()} ${log.level.padEnd(5)} ${printable(log.message)}${log.details === null ? "" : ` ${JSON.stringify(log.details)}`}`,
             ),

@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { databasePath, type GlobalOptions, openExisting, output } from "../context.js";
 import { UsageError } from "../errors.js";
 import { parseDuration, parseInteger, parseList } from "../parse.js";
+import { printable, printableLines } from "../terminal-text.js";
 
 interface WorkFlags {
   handlers: string;
@@ -117,7 +118,7 @@ export function registerWork(program: Command, globals: () => GlobalOptions): vo
         ...(flags.shutdownTimeout === undefined ? {} : { shutdownTimeoutMs: parseDuration(flags.shutdownTimeout, "--shutdown-timeout") }),
         handleSignals: true,
       });
-      worker.on("error", (error) => process.stderr.write(`worker ${worker.id}: ${(error as Error).message}\n`));
+      worker.on("error", (error) => process.stderr.write(`worker ${printable(worker.id)}: ${printableLines((error as Error).message)}\n`));
       if (!options.json) process.stderr.write(`worker ${worker.id} on ${databasePath(options)}: ${Object.keys(handlers).join(", ")}\n`);
       try {
         if (flags.untilEmpty) {

@@ -54,7 +54,7 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
         const value = { ...snapshot, health: healthSummary(snapshot) };
         // Watching with --json: one compact document per line (NDJSON), which tools can read as a stream.
         if (watching && options.json) process.stdout.write(`${JSON.stringify(value)}\n`);
-        else output(options, snapshot, statsText);
+        else output(options, value, statsText);
       };
       if (flags.watch === undefined || flags.watch === false) {
         show();

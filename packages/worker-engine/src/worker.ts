@@ -174,6 +174,18 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
     return [...this.#running.keys()];
   }
 
+  /**
+   * The handlers that have not returned yet. After `stop()` these are handlers that ignored their
+   * AbortSignal past the grace period: their tasks' outcomes are recorded (released, retried or
+   * cancelled) but their code still runs, and may keep the process alive (a timer, a socket).
+   */
+  get runningHandlers(): { readonly taskId: number; readonly type: string; readonly runningMs: number }[] {
+    const now = performance.now();
+    return [...this.#running.values()]
+      .filter((running) => running.startedAt !== undefined)
+      .map((running) => ({ taskId: running.task.id, type: running.task.type, runningMs: Math.round(now - (running.startedAt ?? now)) }));
+  }
+
   /** Registers the worker and starts claiming. Safe to call more than once. */
   start(): Promise<void> {
     if (this.#state === "stopping" || this.#state === "stopped") {

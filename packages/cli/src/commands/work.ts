@@ -76,6 +76,22 @@ function runProcesses(count: number): Promise<number> {
   );
 }
 
+/**
+ * After a graceful stop has recorded every task's outcome, a handler that ignored its abort (an
+ * interval, a socket) must not keep the command alive: supervisors would wait, then kill it. Names
+ * each such handler, then ends the process once what is written has been flushed.
+ */
+function exitDespiteStuckHandlers(worker: Worker): void {
+  const stuck = worker.runningHandlers;
+  if (stuck.length === 0) return;
+  for (const handler of stuck)
+    process.stderr.write(
+      `worker ${printable(worker.id)}: the handler of task ${handler.taskId} (type ${printable(handler.type)}) did not return ${Math.round(handler.runningMs / 1000)} s after it started, although its AbortSignal fired; its task was released, so exiting without it.\n`,
+    );
+  // Unref'd: fires only if something (that handler's timer or socket) still holds the process.
+  setTimeout(() => process.exit(), 100).unref();
+}
+
 export function registerWork(program: Command, globals: () => GlobalOptions): void {
   program
     .command("work")
@@ -136,6 +152,7 @@ export function registerWork(program: Command, globals: () => GlobalOptions): vo
       } finally {
         await worker.stop();
         db.close();
+        exitDespiteStuckHandlers(worker);
       }
     });
 }

@@ -40,10 +40,7 @@ describe("queue work after SIGTERM", () => {
     }
     const signalled = Date.now();
     work.child.kill("SIGTERM");
-    const exited = await Promise.race([
-      work.done,
-      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20_000)),
-    ]);
+    const exited = await Promise.race([work.done, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20_000))]);
     if (exited === undefined) work.child.kill("SIGKILL");
     expect(exited, "the process exited without a second signal").toBeDefined();
     // The shutdown timeout (200 ms) and the abort grace (5 s), then the exit.

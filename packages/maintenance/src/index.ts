@@ -15,9 +15,11 @@ export { cleanupStaleWorkers, type LeaseRecoveryReport, recoverExpiredLeasesNow 
 export { cleanup, type RetentionPolicy, type RetentionReport } from "./retention.js";
 export {
   type CheckpointMode,
+  type CheckpointOptions,
   type CheckpointResult,
   checkpoint,
   type DatabaseStats,
+  DEFAULT_CHECKPOINT_MAX_WAIT_MS,
   databaseStats,
   type IntegrityResult,
   incrementalVacuum,

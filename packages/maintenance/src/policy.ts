@@ -11,8 +11,13 @@ const INTERVALS = { hourly: HOUR, daily: 24 * HOUR, weekly: 7 * 24 * HOUR, month
 export type Every = keyof typeof INTERVALS | number | false;
 
 export interface MaintenancePolicy {
-  /** WAL checkpoint (TRUNCATE). Default daily. */
+  /**
+   * WAL checkpoint: a PASSIVE pass, then TRUNCATE (which empties the WAL file) if it can finish
+   * within `checkpointMaxWaitMs`. Default daily.
+   */
   readonly checkpoint?: Every;
+  /** The longest the checkpoint may hold up writers while readers finish. Default 200 ms. */
+  readonly checkpointMaxWaitMs?: number;
   /** Online backup into `directory`, keeping the newest `keep`. Off unless given. */
   readonly backup?: { readonly every: Every; readonly directory: string; readonly keep: number };
   /** PRAGMA optimize. Default weekly. */
@@ -65,7 +70,11 @@ export async function runMaintenance(
 ): Promise<JobReport[]> {
   const merged = { ...DEFAULT_MAINTENANCE_POLICY, ...policy };
   const jobs: [string, Every | undefined, () => Promise<unknown> | unknown][] = [
-    ["checkpoint", merged.checkpoint, () => checkpoint(db, "TRUNCATE")],
+    [
+      "checkpoint",
+      merged.checkpoint,
+      () => checkpoint(db, "TRUNCATE", merged.checkpointMaxWaitMs === undefined ? {} : { maxWaitMs: merged.checkpointMaxWaitMs }),
+    ],
     [
       "backup",
       merged.backup?.every,

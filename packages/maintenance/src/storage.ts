@@ -10,16 +10,55 @@ export interface CheckpointResult {
   /** Frames in the WAL, and how many of them are now in the database file. */
   readonly walFrames: number;
   readonly checkpointedFrames: number;
+  /** The WAL file's size once the checkpoint is done (TRUNCATE empties it when it is not busy). */
+  readonly walBytes: number;
 }
 
-/** Copies the WAL back into the database file; TRUNCATE also shrinks the WAL file to zero. */
-export function checkpoint(db: QueueDatabase, mode: CheckpointMode = "PASSIVE"): CheckpointResult {
-  if (!["PASSIVE", "FULL", "RESTART", "TRUNCATE"].includes(mode)) {
+export interface CheckpointOptions {
+  /**
+   * The longest a FULL, RESTART or TRUNCATE checkpoint waits for readers and writers. While it
+   * waits it holds the write lock, so this bounds how long writers stall; when the time is up it
+   * gives up with `busy: true` and changes nothing more. Default {@link DEFAULT_CHECKPOINT_MAX_WAIT_MS}.
+   */
+  readonly maxWaitMs?: number;
+}
+
+/** How long a blocking checkpoint may hold up writers, by default. */
+export const DEFAULT_CHECKPOINT_MAX_WAIT_MS = 200;
+
+const CHECKPOINT_MODES: readonly CheckpointMode[] = ["PASSIVE", "FULL", "RESTART", "TRUNCATE"];
+
+/**
+ * Copies the WAL back into the database file; TRUNCATE also shrinks the WAL file to zero. PASSIVE
+ * never waits and never blocks anyone. The other modes first copy what they can the same way, then
+ * wait at most `maxWaitMs` for readers still on old pages (a long report, a backup) while holding
+ * the write lock: a reader that outlasts the bound leaves the checkpoint `busy`, never stalls the
+ * writers for the connection's whole busy timeout.
+ */
+export function checkpoint(db: QueueDatabase, mode: CheckpointMode = "PASSIVE", options: CheckpointOptions = {}): CheckpointResult {
+  if (!CHECKPOINT_MODES.includes(mode)) {
     throw new QueueError("INVALID_ARGUMENT", `Checkpoint mode must be PASSIVE, FULL, RESTART or TRUNCATE; got ${String(mode)}.`);
   }
-  const [row] = db.connection.pragma(`wal_checkpoint(${mode})`) as { busy: number; log: number; checkpointed: number }[];
-  if (row === undefined) throw new QueueError("SQLITE_ERROR", `wal_checkpoint(${mode}) returned nothing for ${db.path}.`);
-  return { mode, busy: row.busy === 1, walFrames: row.log, checkpointedFrames: row.checkpointed };
+  const maxWaitMs = options.maxWaitMs ?? DEFAULT_CHECKPOINT_MAX_WAIT_MS;
+  if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0)
+    throw new QueueError("INVALID_ARGUMENT", `Checkpoint maxWaitMs must be a whole number of milliseconds >= 0; got ${String(maxWaitMs)}.`);
+  const run = (which: CheckpointMode) => {
+    const [row] = db.connection.pragma(`wal_checkpoint(${which})`) as { busy: number; log: number; checkpointed: number }[];
+    if (row === undefined) throw new QueueError("SQLITE_ERROR", `wal_checkpoint(${which}) returned nothing for ${db.path}.`);
+    return row;
+  };
+  let row = run("PASSIVE");
+  if (mode !== "PASSIVE") {
+    const configured = db.connection.pragma("busy_timeout", { simple: true }) as number;
+    db.connection.pragma(`busy_timeout = ${maxWaitMs}`);
+    try {
+      row = run(mode);
+    } finally {
+      db.connection.pragma(`busy_timeout = ${configured}`);
+    }
+  }
+  const walBytes = statSync(`${db.path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  return { mode, busy: row.busy === 1, walFrames: row.log, checkpointedFrames: row.checkpointed, walBytes };
 }
 
 export interface DatabaseStats {

@@ -44,7 +44,8 @@ const DESCRIBE: Record<keyof HealthThresholds, (value: number) => string> = {
   failureRate: (value) => `${(value * 100).toFixed(1)}% of tasks finished in the window were dead-lettered`,
   p95WaitMs: (value) => `95% of tasks waited up to ${Math.round(value)} ms before starting`,
   oldestQueuedAgeMs: (value) => `the oldest runnable task has waited ${Math.round(value / 1000)} s`,
-  walBytes: (value) => `the WAL file is ${(value / 2 ** 20).toFixed(1)} MiB; run a checkpoint`,
+  walBytes: (value) =>
+    `the WAL file is ${(value / 2 ** 20).toFixed(1)} MiB; run a checkpoint (queue checkpoint), and look for a long-running reader (a report, a backup) that keeps checkpoints from emptying it`,
   staleWorkers: (value) => `${value} worker(s) stopped sending heartbeats`,
   expiredLeases: (value) => `${value} lease(s) expired without being recovered; are any workers running?`,
 };

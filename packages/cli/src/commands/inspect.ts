@@ -4,7 +4,7 @@ import { healthSummary, QueueMetrics } from "@queue/observability";
 import type { Command } from "commander";
 import { color, type GlobalOptions, openExisting, output, withDatabase } from "../context.js";
 import { UsageError } from "../errors.js";
-import { parseDuration, parseInteger } from "../parse.js";
+import { mebibytes, parseDuration, parseInteger } from "../parse.js";
 import { printable } from "../terminal-text.js";
 
 function taskLine(task: Task): string {
@@ -20,6 +20,7 @@ function statsText(snapshot: ReturnType<QueueMetrics["snapshot"]>): string {
     `Last ${snapshot.windowMs / 60_000} min: ${snapshot.finishedInWindow.completed} completed, ${snapshot.finishedInWindow.deadLettered} dead-lettered (${snapshot.throughputPerMinute.completed.toFixed(1)}/min)`,
     `Wait p50/p95/p99: ${ms(snapshot.waitTimeMs.p50)} / ${ms(snapshot.waitTimeMs.p95)} / ${ms(snapshot.waitTimeMs.p99)}; run p50/p95/p99: ${ms(snapshot.runTimeMs.p50)} / ${ms(snapshot.runTimeMs.p95)} / ${ms(snapshot.runTimeMs.p99)}`,
     `Oldest waiting: ${Math.round(snapshot.oldestQueuedAgeMs / 1000)} s; workers: ${snapshot.workers.filter((worker) => !worker.stale).length} active, ${snapshot.workers.filter((worker) => worker.stale).length} stale`,
+    `Storage: database ${mebibytes(snapshot.file.bytes)}, WAL ${mebibytes(snapshot.file.walBytes)}`,
   ];
   if (snapshot.activeByType.length > 0)
     lines.push(`By type: ${snapshot.activeByType.map((row) => `${row.type} ${row.status} ${row.count}`).join(", ")}`);

@@ -1,9 +1,19 @@
-import { backup, type CheckpointMode, checkpoint, cleanup, databaseStats, integrityCheck, restoreBackup, vacuum } from "@queue/maintenance";
+import {
+  backup,
+  type CheckpointMode,
+  checkpoint,
+  cleanup,
+  DEFAULT_CHECKPOINT_MAX_WAIT_MS,
+  databaseStats,
+  integrityCheck,
+  restoreBackup,
+  vacuum,
+} from "@queue/maintenance";
 import { formatReport, QueueValidator } from "@queue/validation";
 import type { Command } from "commander";
 import { databasePath, type GlobalOptions, output, withDatabase } from "../context.js";
 import { UsageError } from "../errors.js";
-import { parseDuration } from "../parse.js";
+import { mebibytes, parseDuration } from "../parse.js";
 import { startProgress } from "../progress.js";
 
 export function registerMaintain(program: Command, globals: () => GlobalOptions): void {
@@ -73,15 +83,17 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .command("checkpoint")
     .description("copy the WAL into the database file (TRUNCATE also empties the WAL file)")
     .option("--mode <mode>", "PASSIVE, FULL, RESTART or TRUNCATE (default TRUNCATE)", "TRUNCATE")
-    .addHelpText("after", "\nExamples:\n  queue checkpoint\n  queue checkpoint --mode PASSIVE")
-    .action(async (flags: { mode: string }) => {
+    .option("--max-wait <duration>", "the longest FULL/RESTART/TRUNCATE may hold up writers while readers finish (default 200ms)")
+    .addHelpText("after", "\nExamples:\n  queue checkpoint\n  queue checkpoint --mode PASSIVE\n  queue checkpoint --max-wait 1s")
+    .action(async (flags: { mode: string; maxWait?: string }) => {
       const options = globals();
-      const result = await withDatabase(options, (db) => checkpoint(db, flags.mode.toUpperCase() as CheckpointMode));
+      const maxWaitMs = flags.maxWait === undefined ? DEFAULT_CHECKPOINT_MAX_WAIT_MS : parseDuration(flags.maxWait, "--max-wait");
+      const result = await withDatabase(options, (db) => checkpoint(db, flags.mode.toUpperCase() as CheckpointMode, { maxWaitMs }));
       output(
         options,
         result,
         (value) =>
-          `Checkpoint ${value.mode}: ${value.checkpointedFrames} of ${value.walFrames} frames written${value.busy ? " (busy: try again later)" : ""}.`,
+          `Checkpoint ${value.mode}: ${value.checkpointedFrames} of ${value.walFrames} frames written; the WAL is ${mebibytes(value.walBytes)}${value.busy ? ` (busy: a reader or writer outlasted ${maxWaitMs} ms; try again later)` : ""}.`,
       );
     });
 

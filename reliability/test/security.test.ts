@@ -75,6 +75,9 @@ describe("(a) SQL is parameterised", () => {
     "packages/core/src/sql/tasks.ts: types": "a condition literal; its values are bound (:from, :to)",
     "packages/core/src/sql/workers.ts: WORKER_COLUMNS": "column list constant",
     "packages/maintenance/src/storage.ts: mode": "checkpoint mode checked against PASSIVE/FULL/RESTART/TRUNCATE just before",
+    "packages/maintenance/src/storage.ts: which": "PASSIVE, or the mode checked against the four checkpoint modes",
+    "packages/maintenance/src/storage.ts: maxWaitMs": "checked to be an integer >= 0 just before",
+    "packages/maintenance/src/storage.ts: configured": "the number PRAGMA busy_timeout itself returned",
     "packages/maintenance/src/storage.ts: db.path": "error message text, not SQL",
     'packages/maintenance/src/storage.ts: pages === undefined ? "" : `(${Math.max(0, Math.floor(pages))})`':
       "a number (Math.floor), never text",

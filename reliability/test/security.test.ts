@@ -74,7 +74,6 @@ describe("(a) SQL is parameterised", () => {
     'packages/core/src/sql/tasks.ts: source?.from ?? "tasks"': "a table and index named in the LIST_SOURCES constant",
     "packages/core/src/sql/tasks.ts: types": "a condition literal; its values are bound (:from, :to)",
     "packages/core/src/sql/workers.ts: WORKER_COLUMNS": "column list constant",
-    "packages/maintenance/src/storage.ts: mode": "checkpoint mode checked against PASSIVE/FULL/RESTART/TRUNCATE just before",
     "packages/maintenance/src/storage.ts: which": "PASSIVE, or the mode checked against the four checkpoint modes",
     "packages/maintenance/src/storage.ts: maxWaitMs": "checked to be an integer >= 0 just before",
     "packages/maintenance/src/storage.ts: configured": "the number PRAGMA busy_timeout itself returned",

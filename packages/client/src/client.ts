@@ -1,25 +1,17 @@
 import {
-  ALL_TYPES,
-  cancelQueuedTask,
-  countTasksByStatus,
   type DatabaseThread,
   describeValue,
-  listTasks,
+  EVERY_TYPE,
   localWorkerCount,
   localWorkerWaiting,
   type NewTaskRow,
   newTaskRow,
-  notifyLocalWorkers,
   type OpenQueueDatabaseOptions,
   openQueueDatabase,
-  pausedTypes,
-  pauseType,
   type QueueDatabase,
   QueueError,
-  requestCancelLeasedTask,
-  resumeType,
-  retryDeadLetterTask,
-  selectTask,
+  type QueueStore,
+  SqliteStore,
   startEnqueueSpan,
   type Task,
   type TaskRow,
@@ -28,7 +20,6 @@ import {
   taskFromRow,
 } from "@queue/core";
 import { GroupCommitter, type Settled } from "./group-commit.js";
-import { type InsertedRows, insertTaskRows } from "./insert-rows.js";
 import type {
   EnqueueItem,
   EnqueueOptions,
@@ -43,9 +34,11 @@ import { DEFAULT_ENQUEUE_LIMITS, type EnqueueLimits, toNewTaskRow, validateTaskT
 import { waitForFinalTask } from "./wait.js";
 
 export interface QueueClientOptions {
-  /** An open database to use; the client does not close it. */
+  /** A store to use (any backend); the client does not close it. */
+  readonly store?: QueueStore;
+  /** Or an open SQLite database to use; the client does not close it. */
   readonly db?: QueueDatabase;
-  /** Or a path to open (default: QUEUE_DB_PATH, else the per-user data directory); closed by `close()`. */
+  /** Or a SQLite file to open (default: QUEUE_DB_PATH, else the per-user data directory); closed by `close()`. */
   readonly path?: string;
   /** Further options for opening `path` (pragmas, clock, busy retry). */
   readonly open?: Omit<OpenQueueDatabaseOptions, "path" | "connection">;
@@ -91,17 +84,16 @@ function positiveInteger(name: string, value: number, max: number): number {
  * committed. `enqueue()` calls made in the same turn of the event loop share one transaction.
  */
 export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> implements AsyncDisposable {
-  readonly db: QueueDatabase;
-  readonly #ownsDb: boolean;
+  /** Where the tasks are kept: every read and write goes through it. */
+  readonly store: QueueStore;
+  readonly #ownsStore: boolean;
   readonly #limits: EnqueueLimits;
-  readonly #thread: DatabaseThread | undefined;
   readonly #committer: GroupCommitter<NewTaskRow, EnqueueResult>;
   #closed = false;
 
   constructor(options: QueueClientOptions = {}) {
-    if (options.db !== undefined && options.path !== undefined) {
-      throw new QueueError("INVALID_CONFIG", "Give QueueClient either db or path, not both.");
-    }
+    const given = [options.store, options.db, options.path].filter((option) => option !== undefined).length;
+    if (given > 1) throw new QueueError("INVALID_CONFIG", "Give QueueClient one of store, db or path, not several.");
     this.#limits = Object.freeze({
       maxPayloadBytes: positiveInteger("maxPayloadBytes", options.maxPayloadBytes ?? DEFAULT_ENQUEUE_LIMITS.maxPayloadBytes, 2 ** 30),
       defaultMaxAttempts: positiveInteger(
@@ -110,13 +102,21 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
         1_000,
       ),
     });
-    this.#ownsDb = options.db === undefined;
-    this.#thread = options.databaseThread;
-    this.db = options.db ?? openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
-    const path = this.db.path;
+    this.#ownsStore = options.store === undefined && options.db === undefined;
+    this.store = options.store ?? sqliteStore(options);
+    const location = this.store.location;
     this.#committer = new GroupCommitter(
       (rows) => this.#insert(rows),
-      () => groupCommitBatchSize(path),
+      () => groupCommitBatchSize(location),
+    );
+  }
+
+  /** The SQLite database under this client's store (for SQLite-only tools); INVALID_STATE on another backend. */
+  get db(): QueueDatabase {
+    if (this.store instanceof SqliteStore) return this.store.db;
+    throw new QueueError(
+      "INVALID_STATE",
+      `This client's store is ${this.store.backend} (${this.store.location}), not a SQLite database; use client.store.`,
     );
   }
 
@@ -132,7 +132,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     let row: NewTaskRow;
     try {
       this.#assertOpen();
-      row = toNewTaskRow(type, payload, options, this.#limits, this.db.clock.now());
+      row = toNewTaskRow(type, payload, options, this.#limits, this.store.clock.now());
     } catch (error) {
       return Promise.reject(error);
     }
@@ -145,7 +145,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
   async enqueueMany(items: readonly EnqueueItem<Types>[]): Promise<EnqueueResult[]> {
     this.#assertOpen();
     assertItems("enqueueMany", items);
-    const now = this.db.clock.now();
+    const now = this.store.clock.now();
     const rows = items.map((item, index) => {
       try {
         return toNewTaskRow(item?.type, item?.payload, item?.options, this.#limits, now);
@@ -169,7 +169,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
   async enqueueEach(items: readonly EnqueueItem<Types>[]): Promise<Settled<EnqueueResult>[]> {
     this.#assertOpen();
     assertItems("enqueueEach", items);
-    const now = this.db.clock.now();
+    const now = this.store.clock.now();
     const outcomes: Settled<EnqueueResult>[] = new Array(items.length);
     const rows: NewTaskRow[] = [];
     const positions: number[] = [];
@@ -189,7 +189,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
 
   async get<Payload = unknown, Result = unknown>(id: number): Promise<Task<Payload, Result> | undefined> {
     this.#assertOpen();
-    const row = this.db.read((tx) => selectTask(tx, validateId(id)));
+    const row = await this.store.getTask(validateId(id));
     return row === undefined ? undefined : taskFromRow<Payload, Result>(row);
   }
 
@@ -201,9 +201,13 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
       throw new QueueError("INVALID_ARGUMENT", `list: limit must be an integer from 1 to 1000; got ${describeValue(limit)}.`);
     if (options.type !== undefined) validateTaskType(options.type);
     const afterId = options.cursor === undefined ? undefined : parseCursor(options.cursor);
-    const rows = this.db.read((tx) =>
-      listTasks(tx, { status: options.status, type: options.type, limit: limit + 1, afterId, order: options.order ?? "newest" }),
-    );
+    const rows = await this.store.listTasks({
+      status: options.status,
+      type: options.type,
+      limit: limit + 1,
+      afterId,
+      order: options.order ?? "newest",
+    });
     const tasks = rows.slice(0, limit).map((row) => taskFromRow(row));
     const last = tasks.at(-1);
     return rows.length > limit && last !== undefined ? { tasks, nextCursor: String(last.id) } : { tasks };
@@ -216,37 +220,14 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
    */
   async cancel(id: number): Promise<Task> {
     this.#assertOpen();
-    validateId(id);
-    const row = await this.db.transaction((tx) => {
-      const now = tx.clock.now();
-      const changed = cancelQueuedTask(tx, id, now) ?? requestCancelLeasedTask(tx, id, now);
-      if (changed !== undefined) return changed;
-      const current = selectTask(tx, id);
-      if (current === undefined) throw notFound(id);
-      if (current.status !== "cancelled") {
-        throw new QueueError("INVALID_STATE", `Task ${id} is ${current.status}; only queued or leased tasks can be cancelled.`, {
-          details: { id, status: current.status },
-        });
-      }
-      return current;
-    });
+    const row = await this.store.cancelTask(validateId(id));
     return taskFromRow(row);
   }
 
   /** Sends a dead-lettered task back to the queue with its attempts reset. */
   async retry(id: number): Promise<Task> {
     this.#assertOpen();
-    validateId(id);
-    const row = await this.db.transaction((tx) => {
-      const retried = retryDeadLetterTask(tx, id, tx.clock.now());
-      if (retried !== undefined) return retried;
-      const current = selectTask(tx, id);
-      if (current === undefined) throw notFound(id);
-      throw new QueueError("INVALID_STATE", `Task ${id} is ${current.status}; only dead-lettered tasks can be retried.`, {
-        details: { id, status: current.status },
-      });
-    });
-    notifyLocalWorkers(this.db.path);
+    const row = await this.store.retryDeadLetterTask(validateId(id));
     return taskFromRow(row);
   }
 
@@ -254,41 +235,38 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
   async waitFor<Payload = unknown, Result = unknown>(id: number, options: WaitOptions = {}): Promise<Task<Payload, Result>> {
     this.#assertOpen();
     validateId(id);
-    const row = await waitForFinalTask(this.db, id, options);
+    const row = await waitForFinalTask(this.store, id, options);
     return taskFromRow<Payload, Result>(row);
   }
 
   async counts(): Promise<Record<TaskStatus, number>> {
     this.#assertOpen();
-    return this.db.read((tx) => countTasksByStatus(tx));
+    return this.store.countTasksByStatus();
   }
 
   /** Stops claiming of one type, or of every type, in every process. Enqueueing still works. */
   async pause(type?: string): Promise<void> {
     this.#assertOpen();
-    const key = type === undefined ? ALL_TYPES : validateTaskType(type);
-    await this.db.transaction((tx) => pauseType(tx, key, tx.clock.now()));
+    await this.store.pauseType(type === undefined ? EVERY_TYPE : validateTaskType(type));
   }
 
   async resume(type?: string): Promise<void> {
     this.#assertOpen();
-    const key = type === undefined ? ALL_TYPES : validateTaskType(type);
-    await this.db.transaction((tx) => resumeType(tx, key));
-    notifyLocalWorkers(this.db.path);
+    await this.store.resumeType(type === undefined ? EVERY_TYPE : validateTaskType(type));
   }
 
   /** Paused type names; "*" means the whole queue is paused. */
   async paused(): Promise<string[]> {
     this.#assertOpen();
-    return this.db.read((tx) => pausedTypes(tx));
+    return this.store.pausedTypes();
   }
 
-  /** Waits for pending enqueues to commit, then closes the database if this client opened it. */
+  /** Waits for pending enqueues to commit, then closes the store if this client opened it. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#committer.drain();
-    if (this.#ownsDb) this.db.close();
+    if (this.#ownsStore) await this.store.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -323,9 +301,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
    * woken once it has committed; decoding each result afterwards can fail only for that item.
    */
   async #insert(rows: readonly NewTaskRow[]): Promise<Settled<EnqueueResult>[]> {
-    const local = () => insertTaskRows(this.db, rows);
-    const { now, rows: inserted }: InsertedRows = await (this.#thread?.call("client.insert", rows, local) ?? local());
-    notifyLocalWorkers(this.db.path);
+    const { now, rows: inserted } = await this.store.insertTasks(rows);
     const settled: Settled<EnqueueResult>[] = new Array(rows.length);
     for (let index = 0; index < rows.length; index++) {
       const result = inserted[index] as number | TaskRow;
@@ -404,6 +380,10 @@ function parseCursor(cursor: string): number {
   return id;
 }
 
-function notFound(id: number): QueueError {
-  return new QueueError("NOT_FOUND", `No task with id ${id}; it may have been cleaned up.`, { details: { id } });
+/** The SQLite store a client opens for `path` (or the default path), or serves on `db`. */
+function sqliteStore(options: QueueClientOptions): SqliteStore {
+  const thread: DatabaseThread | undefined = options.databaseThread;
+  if (options.db !== undefined) return new SqliteStore(options.db, thread === undefined ? {} : { thread });
+  const db = openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
+  return new SqliteStore(db, { ownsDatabase: true, ...(thread === undefined ? {} : { thread }) });
 }

@@ -1,20 +1,9 @@
-import { type DatabaseThreadOps, insertTaskId, type NewTaskRow, type QueueDatabase, type TaskRow } from "@queue/core";
+import { type InsertedTasks, insertTaskRows, STORE_THREAD_OPS } from "@queue/core";
 
-/** What a batch insert wrote: its transaction's time and, per row, the new task's id or the row already stored under its idempotency key. */
-export interface InsertedRows {
-  readonly now: number;
-  readonly rows: readonly (number | TaskRow)[];
-}
+/** What a batch insert wrote (see the storage port's InsertedTasks). */
+export type InsertedRows = InsertedTasks;
 
-/** Inserts validated rows in one write transaction. */
-export function insertTaskRows(db: QueueDatabase, rows: readonly NewTaskRow[]): Promise<InsertedRows> {
-  return db.transaction((tx) => {
-    const now = tx.clock.now();
-    return { now, rows: rows.map((row) => insertTaskId(tx, row, now)) };
-  });
-}
+export { insertTaskRows };
 
 /** What a database thread must serve for a client given `databaseThread`: spread it into the ops given to `serveDatabaseThread`. */
-export const CLIENT_THREAD_OPS = {
-  "client.insert": insertTaskRows,
-} satisfies DatabaseThreadOps;
+export const CLIENT_THREAD_OPS = STORE_THREAD_OPS;

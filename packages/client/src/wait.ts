@@ -1,19 +1,21 @@
-import { FINAL_TASK_STATUSES, type QueueDatabase, QueueError, selectTask, type TaskRow } from "@queue/core";
+import { FINAL_TASK_STATUSES, QueueError, type QueueStore, type TaskRow, taskNotFound } from "@queue/core";
 import type { WaitOptions } from "./types.js";
 
 const FIRST_POLL_MS = 5;
 
 /**
- * Polls the task by primary key (a few microseconds a check), starting fast and backing off to
+ * Polls the task through the store (by primary key: a few microseconds a check on SQLite), starting fast and backing off to
  * `maxPollIntervalMs`, until it reaches a final status, the timeout passes, or the signal aborts.
  */
-export function waitForFinalTask(db: QueueDatabase, id: number, options: WaitOptions): Promise<TaskRow> {
+export function waitForFinalTask(store: QueueStore, id: number, options: WaitOptions): Promise<TaskRow> {
   const maxInterval = options.maxPollIntervalMs ?? 250;
   return new Promise<TaskRow>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     let deadline: NodeJS.Timeout | undefined;
     let interval = FIRST_POLL_MS;
+    let done = false;
     const finish = (settle: () => void) => {
+      done = true;
       clearTimeout(timer);
       clearTimeout(deadline);
       options.signal?.removeEventListener("abort", onAbort);
@@ -23,16 +25,11 @@ export function waitForFinalTask(db: QueueDatabase, id: number, options: WaitOpt
       finish(() =>
         reject(new QueueError("ABORTED", `Stopped waiting for task ${id}: the signal was aborted.`, { cause: options.signal?.reason })),
       );
-    const check = () => {
-      let row: TaskRow | undefined;
-      try {
-        row = db.read((tx) => selectTask(tx, id));
-      } catch (error) {
-        finish(() => reject(error));
-        return;
-      }
+    const check = () => store.getTask(id).then(decide, (error: unknown) => finish(() => reject(error)));
+    const decide = (row: TaskRow | undefined) => {
+      if (done) return;
       if (row === undefined) {
-        finish(() => reject(new QueueError("NOT_FOUND", `No task with id ${id}; it may have been cleaned up.`, { details: { id } })));
+        finish(() => reject(taskNotFound(id)));
         return;
       }
       if ((FINAL_TASK_STATUSES as readonly string[]).includes(row.status)) {
@@ -40,7 +37,7 @@ export function waitForFinalTask(db: QueueDatabase, id: number, options: WaitOpt
         finish(() => resolve(final));
         return;
       }
-      timer = setTimeout(check, interval);
+      timer = setTimeout(() => void check(), interval);
       interval = Math.min(maxInterval, interval * 2);
     };
     if (options.signal?.aborted) {
@@ -55,6 +52,6 @@ export function waitForFinalTask(db: QueueDatabase, id: number, options: WaitOpt
         options.timeoutMs,
       );
     }
-    check();
+    void check();
   });
 }

@@ -1,7 +1,8 @@
 import type { QueueDatabase } from "../database.js";
+import { EVERY_TYPE } from "../store/port.js";
 
 /** The pause row that stops the whole queue. */
-export const ALL_TYPES = "*";
+export const ALL_TYPES = EVERY_TYPE;
 
 export function pauseType(db: QueueDatabase, type: string, now: number): void {
   db.statement("INSERT INTO queue_pauses (type, paused_at) VALUES (?, ?) ON CONFLICT (type) DO NOTHING").run(type, now);

@@ -1,0 +1,81 @@
+// The storage port: every operation the queue's packages need from where tasks are kept, in the
+// queue's own terms (enqueue, get, list, cancel, retry, pause), never in SQL. One store per backend
+// implements it: SqliteStore (this package, the embedded default) and, for a database shared by
+// several hosts, the PostgreSQL store. Code above the port works with any of them.
+//
+// Each operation is one round trip and, where it writes, one transaction: batched where a caller
+// has many (insertTasks). Rows come back as core's TaskRow/TaskLogRow models, which every backend
+// produces with the same fields; `taskFromRow` decodes them.
+import type { Clock } from "../clock.js";
+import type { TaskLogRow } from "../models/task-log-row.js";
+import type { TaskRow } from "../models/task-row.js";
+import type { NewTaskRow } from "../sql/tasks.js";
+import type { TaskStatus } from "../types.js";
+
+/** What a batch insert wrote: its transaction's time and, per row, the new task's id or the row already stored under its idempotency key. */
+export interface InsertedTasks {
+  readonly now: number;
+  readonly rows: readonly (number | TaskRow)[];
+}
+
+/** A page of tasks: by status and type, newest (id descending) or oldest first, after an id. */
+export interface TaskListQuery {
+  readonly status?: TaskStatus | undefined;
+  readonly type?: string | undefined;
+  readonly limit: number;
+  /** Continue after this id (exclusive), in the list's order. */
+  readonly afterId?: number | undefined;
+  readonly order: "newest" | "oldest";
+}
+
+/** The type key that pauses or resumes every type at once. */
+export const EVERY_TYPE = "*";
+
+export interface QueueStore {
+  /** Which backend this is ("sqlite", "postgres"), for messages and backend-specific tools. */
+  readonly backend: string;
+  /** Where the tasks are: a file path, or a URL without its password. */
+  readonly location: string;
+  /** The clock the store writes times with; callers validate and stamp rows with the same one. */
+  readonly clock: Clock;
+
+  /**
+   * Inserts validated rows in one transaction, all or none. A row whose idempotency key is taken
+   * is not inserted: its place in the answer holds the stored row instead of a new id. Workers
+   * waiting for work (in this process or, where the backend can, any other) are woken once it
+   * has committed.
+   */
+  insertTasks(rows: readonly NewTaskRow[]): Promise<InsertedTasks>;
+
+  /** One task, or undefined when no task has the id. */
+  getTask(id: number): Promise<TaskRow | undefined>;
+
+  /** A page of tasks (see TaskListQuery); an unknown status is refused with INVALID_ARGUMENT. */
+  listTasks(query: TaskListQuery): Promise<TaskRow[]>;
+
+  /** How many tasks are in each status (every status present, 0 when none). */
+  countTasksByStatus(): Promise<Record<TaskStatus, number>>;
+
+  /**
+   * Cancels a task atomically: a queued one at once; a leased one is marked, and its worker aborts
+   * the handler at its next renewal. A cancelled task is returned as it is. NOT_FOUND for no such
+   * task, INVALID_STATE for a finished one.
+   */
+  cancelTask(id: number): Promise<TaskRow>;
+
+  /** Sends a dead-lettered task back to the queue, attempts reset, and wakes workers. NOT_FOUND or INVALID_STATE otherwise. */
+  retryDeadLetterTask(id: number): Promise<TaskRow>;
+
+  /** Stops claiming of one type (or of {@link EVERY_TYPE}) by every worker; enqueueing goes on. */
+  pauseType(type: string): Promise<void>;
+  /** Lets claiming of the type (or of every type) go on, and wakes workers. */
+  resumeType(type: string): Promise<void>;
+  /** The paused type keys ({@link EVERY_TYPE} when the whole queue is paused). */
+  pausedTypes(): Promise<string[]>;
+
+  /** A task's log lines, oldest first, at most `limit`. */
+  taskLogs(taskId: number, limit?: number): Promise<TaskLogRow[]>;
+
+  /** Releases what the store opened (a connection, a pool); a store handed an open connection leaves it open. Safe to call twice. */
+  close(): Promise<void>;
+}

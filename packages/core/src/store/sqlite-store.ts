@@ -1,0 +1,149 @@
+// The storage port on SQLite: every operation is a function of core's SQL modules run in one
+// transaction (writes) or one read on the store's QueueDatabase.
+import type { Clock } from "../clock.js";
+import type { QueueDatabase } from "../database.js";
+import type { DatabaseThread, DatabaseThreadOps } from "../database-thread.js";
+import { QueueError } from "../errors.js";
+import { notifyLocalWorkers } from "../local-wakeup.js";
+import type { TaskLogRow } from "../models/task-log-row.js";
+import type { TaskRow } from "../models/task-row.js";
+import { type OpenQueueDatabaseOptions, openQueueDatabase } from "../open.js";
+import { selectTaskLogs } from "../sql/logs.js";
+import { pausedTypes, pauseType, resumeType } from "../sql/pauses.js";
+import {
+  cancelQueuedTask,
+  countTasksByStatus,
+  insertTaskId,
+  listTasks,
+  type NewTaskRow,
+  requestCancelLeasedTask,
+  retryDeadLetterTask,
+  selectTask,
+} from "../sql/tasks.js";
+import type { TaskStatus } from "../types.js";
+import type { InsertedTasks, QueueStore, TaskListQuery } from "./port.js";
+
+/** Inserts validated rows in one write transaction (on the caller's connection or a database thread's). */
+export function insertTaskRows(db: QueueDatabase, rows: readonly NewTaskRow[]): Promise<InsertedTasks> {
+  return db.transaction((tx) => {
+    const now = tx.clock.now();
+    return { now, rows: rows.map((row) => insertTaskId(tx, row, now)) };
+  });
+}
+
+/** What a database thread must serve for a SqliteStore given `thread`: spread it into the ops given to `serveDatabaseThread`. */
+export const STORE_THREAD_OPS = {
+  "client.insert": insertTaskRows,
+} satisfies DatabaseThreadOps;
+
+export interface SqliteStoreOptions {
+  /** Whether `close()` closes the database (true when the store opened it). Default false. */
+  readonly ownsDatabase?: boolean;
+  /**
+   * A thread serving {@link STORE_THREAD_OPS} on its own connection to the same file: inserts run
+   * there. Once it stops, they run on the store's own connection again. Never closed by the store.
+   */
+  readonly thread?: DatabaseThread;
+}
+
+export class SqliteStore implements QueueStore {
+  readonly backend = "sqlite";
+  /** The connection the store runs on (SQLite-only tools take it: backup, vacuum, checkpoint). */
+  readonly db: QueueDatabase;
+  readonly #ownsDatabase: boolean;
+  readonly #thread: DatabaseThread | undefined;
+
+  /** Opens (creating and migrating as needed) the file and serves the port on it; `close()` closes it. */
+  static open(options: OpenQueueDatabaseOptions = {}): SqliteStore {
+    return new SqliteStore(openQueueDatabase(options), { ownsDatabase: true });
+  }
+
+  constructor(db: QueueDatabase, options: SqliteStoreOptions = {}) {
+    this.db = db;
+    this.#ownsDatabase = options.ownsDatabase ?? false;
+    this.#thread = options.thread;
+  }
+
+  get location(): string {
+    return this.db.path;
+  }
+
+  get clock(): Clock {
+    return this.db.clock;
+  }
+
+  async insertTasks(rows: readonly NewTaskRow[]): Promise<InsertedTasks> {
+    const local = () => insertTaskRows(this.db, rows);
+    const inserted = await (this.#thread?.call<InsertedTasks>("client.insert", rows, local) ?? local());
+    notifyLocalWorkers(this.db.path);
+    return inserted;
+  }
+
+  async getTask(id: number): Promise<TaskRow | undefined> {
+    return this.db.read((tx) => selectTask(tx, id));
+  }
+
+  async listTasks(query: TaskListQuery): Promise<TaskRow[]> {
+    return this.db.read((tx) => listTasks(tx, query));
+  }
+
+  async countTasksByStatus(): Promise<Record<TaskStatus, number>> {
+    return this.db.read((tx) => countTasksByStatus(tx));
+  }
+
+  cancelTask(id: number): Promise<TaskRow> {
+    return this.db.transaction((tx) => {
+      const now = tx.clock.now();
+      const changed = cancelQueuedTask(tx, id, now) ?? requestCancelLeasedTask(tx, id, now);
+      if (changed !== undefined) return changed;
+      const current = selectTask(tx, id);
+      if (current === undefined) throw taskNotFound(id);
+      if (current.status !== "cancelled") {
+        throw new QueueError("INVALID_STATE", `Task ${id} is ${current.status}; only queued or leased tasks can be cancelled.`, {
+          details: { id, status: current.status },
+        });
+      }
+      return current;
+    });
+  }
+
+  async retryDeadLetterTask(id: number): Promise<TaskRow> {
+    const row = await this.db.transaction((tx) => {
+      const retried = retryDeadLetterTask(tx, id, tx.clock.now());
+      if (retried !== undefined) return retried;
+      const current = selectTask(tx, id);
+      if (current === undefined) throw taskNotFound(id);
+      throw new QueueError("INVALID_STATE", `Task ${id} is ${current.status}; only dead-lettered tasks can be retried.`, {
+        details: { id, status: current.status },
+      });
+    });
+    notifyLocalWorkers(this.db.path);
+    return row;
+  }
+
+  async pauseType(type: string): Promise<void> {
+    await this.db.transaction((tx) => pauseType(tx, type, tx.clock.now()));
+  }
+
+  async resumeType(type: string): Promise<void> {
+    await this.db.transaction((tx) => resumeType(tx, type));
+    notifyLocalWorkers(this.db.path);
+  }
+
+  async pausedTypes(): Promise<string[]> {
+    return this.db.read((tx) => pausedTypes(tx));
+  }
+
+  async taskLogs(taskId: number, limit?: number): Promise<TaskLogRow[]> {
+    return this.db.read((tx) => selectTaskLogs(tx, taskId, limit));
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsDatabase) this.db.close();
+  }
+}
+
+/** The error every store gives for an id no task has. */
+export function taskNotFound(id: number): QueueError {
+  return new QueueError("NOT_FOUND", `No task with id ${id}; it may have been cleaned up.`, { details: { id } });
+}

@@ -8,6 +8,7 @@ const projects = [
   ...readdirSync(join(root, "packages")).map((name) => join("packages", name)),
   "bench",
   "reliability",
+  "conformance",
   join("docs", "examples"),
 ];
 const reports = projects.map((project) => join(root, project, "test-results.json"));

@@ -1,0 +1,13 @@
+export type { ConformanceBackend } from "./backend.js";
+export { describeClientConformance } from "./client-suite.js";
+export { describeStoreConformance } from "./store-suite.js";
+
+import type { ConformanceBackend } from "./backend.js";
+import { describeClientConformance } from "./client-suite.js";
+import { describeStoreConformance } from "./store-suite.js";
+
+/** Every conformance suite, against one backend. */
+export function describeBackendConformance(backend: ConformanceBackend): void {
+  describeStoreConformance(backend);
+  describeClientConformance(backend);
+}

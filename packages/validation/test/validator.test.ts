@@ -172,12 +172,25 @@ describe("quickValidate and the worker round trip", () => {
     expect(report.performance.updatesPerSecond).toBeGreaterThan(0);
   });
 
-  it("round-trips on a live file and removes its probe task", async () => {
+  it("round-trips on a live file; its probe task never gives its id to a later task", async () => {
     const path = seeded(5);
     const db = openQueueDatabase({ path });
     const result = await validateWorkerIntegration(db);
     expect(result.status).toBe("pass");
-    expect(db.statement("SELECT count(*) AS n FROM tasks").get()).toEqual({ n: 5 });
+    // The probe (id 6) is the newest task: deleting it would hand id 6 to the next task.
+    expect(db.statement("SELECT id, status FROM tasks WHERE id > 5").all()).toEqual([{ id: 6, status: "completed" }]);
+    const client = new QueueClient({ db });
+    expect((await client.enqueue("after", {})).task.id).toBe(7);
+    // A second run deletes the first probe, now that a newer task exists, and keeps its own (the newest).
+    expect((await validateWorkerIntegration(db)).status).toBe("pass");
+    expect(db.statement("SELECT id FROM tasks WHERE id > 5").all()).toEqual([{ id: 7 }, { id: 8 }]);
+    db.close();
+  });
+
+  it("on an empty file, the task enqueued after a probe does not reuse the probe's id", async () => {
+    const db = openQueueDatabase({ path: tempDbPath() });
+    expect((await validateWorkerIntegration(db)).status).toBe("pass");
+    expect((await new QueueClient({ db }).enqueue("first-real", {})).task.id).toBe(2);
     db.close();
   });
 });

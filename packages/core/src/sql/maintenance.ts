@@ -30,6 +30,20 @@ export function deleteTasks(db: QueueDatabase, ids: readonly number[]): number {
   return db.statement("DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))").run(JSON.stringify(ids)).changes;
 }
 
+/**
+ * Deletes finished tasks (completed, dead-lettered, cancelled) by id, with their logs, but never
+ * the newest task: SQLite would give its id to the next task, and an id must name one task only.
+ */
+export function deleteFinishedTasks(db: QueueDatabase, ids: readonly number[]): number {
+  if (ids.length === 0) return 0;
+  return db
+    .statement(
+      `DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?)) AND status IN ('completed', 'dead_letter', 'cancelled')
+         AND id < (SELECT max(id) FROM tasks)`,
+    )
+    .run(JSON.stringify(ids)).changes;
+}
+
 /** Copies finished tasks (with their logs as JSON) into the archive table; returns how many. */
 export function archiveTasks(db: QueueDatabase, ids: readonly number[], now: number): number {
   if (ids.length === 0) return 0;

@@ -76,6 +76,13 @@ export interface QueueStore {
   /** A task's log lines, oldest first, at most `limit`. */
   taskLogs(taskId: number, limit?: number): Promise<TaskLogRow[]>;
 
+  /**
+   * Deletes finished tasks (completed, dead-lettered, cancelled) by id, with their logs, in one
+   * transaction; others are left alone. The newest task is always kept, so that no id is ever
+   * given to a second task. Returns how many were deleted.
+   */
+  deleteFinishedTasks(ids: readonly number[]): Promise<number>;
+
   /** Releases what the store opened (a connection, a pool); a store handed an open connection leaves it open. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import type { TaskLogRow } from "../models/task-log-row.js";
 import type { TaskRow } from "../models/task-row.js";
 import { type OpenQueueDatabaseOptions, openQueueDatabase } from "../open.js";
 import { selectTaskLogs } from "../sql/logs.js";
+import { deleteFinishedTasks } from "../sql/maintenance.js";
 import { pausedTypes, pauseType, resumeType } from "../sql/pauses.js";
 import {
   cancelQueuedTask,
@@ -136,6 +137,10 @@ export class SqliteStore implements QueueStore {
 
   async taskLogs(taskId: number, limit?: number): Promise<TaskLogRow[]> {
     return this.db.read((tx) => selectTaskLogs(tx, taskId, limit));
+  }
+
+  deleteFinishedTasks(ids: readonly number[]): Promise<number> {
+    return this.db.transaction((tx) => deleteFinishedTasks(tx, ids));
   }
 
   async close(): Promise<void> {

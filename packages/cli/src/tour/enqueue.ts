@@ -1,7 +1,7 @@
 import { idRange, type TourStep } from "./step.js";
 
 /** How long the tour's delayed task waits; the claim step shows that it does not run before. */
-export const TOUR_DELAY_MS = 1_500;
+const TOUR_DELAY_MS = 1_500;
 
 /** Every way to put work in: one task, a batch, concurrent calls, an idempotency key twice, a delay. */
 export const enqueueStep: TourStep = {

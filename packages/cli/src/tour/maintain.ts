@@ -34,11 +34,17 @@ export const maintainStep: TourStep = {
     );
 
     const walBefore = statSync(`${db.path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
-    const result = checkpoint(db, "TRUNCATE");
+    // A reader, or a checkpoint another connection is running, can hold a TRUNCATE back (busy): try again shortly.
+    let result = checkpoint(db, "TRUNCATE");
+    let tries = 1;
+    for (; result.busy && tries < 10; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      result = checkpoint(db, "TRUNCATE");
+    }
     const walAfter = statSync(`${db.path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
     tour.call(
       'checkpoint(db, "TRUNCATE")',
-      `${result.busy ? "busy: a reader held it back; try again later" : "committed pages copied into the database file"}; the -wal file went from ${walBefore} to ${walAfter} bytes`,
+      `${result.busy ? "busy: a reader held it back; try again later" : "committed pages copied into the database file"}; the -wal file went from ${walBefore} to ${walAfter} bytes${tries > 1 ? ` (on try ${tries})` : ""}`,
     );
     tour.note("From a terminal: queue cleanup --completed-older-than 7d --archive FILE, queue backup FILE, queue checkpoint.");
     return {

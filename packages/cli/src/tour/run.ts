@@ -51,6 +51,12 @@ function tourFiles(options: TourOptions): { path: string; backupFile: string; ar
   return files;
 }
 
+/** A path relative to the working directory when it is below it, else as it is. */
+function readable(path: string): string {
+  const below = relative(process.cwd(), path);
+  return below === "" || below.startsWith("..") ? path : below;
+}
+
 /** `queue demo --tour`: every integration pattern, one step at a time, on a fresh file. */
 export async function runTour(options: TourOptions): Promise<number> {
   const interactive = !options.yes && !options.json;
@@ -61,7 +67,7 @@ export async function runTour(options: TourOptions): Promise<number> {
     );
   }
   const files = tourFiles(options);
-  const shown = relative(process.cwd(), files.path) || files.path;
+  const shown = readable(files.path);
   const print = (line: string) => {
     if (!options.json) process.stdout.write(`${line}\n`);
   };
@@ -120,7 +126,7 @@ export async function runTour(options: TourOptions): Promise<number> {
     print(`The file, its backup and archive stay beside each other at ${color.cyan(shown)}. Try next:`);
     print(`  pnpm queue stats --db ${quoted}`);
     print(`  pnpm queue validate --db ${quoted}`);
-    print(`  pnpm queue integrity --db ${JSON.stringify(relative(process.cwd(), files.backupFile) || files.backupFile)}`);
+    print(`  pnpm queue integrity --db ${JSON.stringify(readable(files.backupFile))}`);
     print("  the integration guide: docs/integration-guide.md");
   }
   return ok ? 0 : 1;

@@ -24,7 +24,7 @@ export const bulk = new Worker<Tasks>({
   handlers: { "render-video": renderVideo },
 });
 
-// Arrival order: `fifo`, one at a time, claiming nothing ahead, so no task starts before an older one has finished.
+// Arrival order: `fifo`, one task at a time and none claimed ahead, so first attempts start in the order enqueued.
 export const ordered = new Worker<Tasks>({
   path,
   strategy: "fifo",

@@ -102,7 +102,7 @@ export async function runTour(options: TourOptions): Promise<number> {
         },
         note: (line) => print(`   ${color.dim(line)}`),
       };
-      if (index > 0 && !interactive) print("");
+      if (index > 0) print("");
       print(`${color.bold(`Step ${index + 1} of ${TOUR_STEPS.length}: ${step.title}`)}`);
       print(`   ${step.summary}\n`);
       const report = await step.run(tour);
@@ -116,7 +116,7 @@ export async function runTour(options: TourOptions): Promise<number> {
   }
   const ok = records.every((record) => record.ok);
   if (options.json) {
-    const report = { ...files, ok, completed: stoppedAfter === undefined, steps: records };
+    const report = { ...files, ok, steps: records };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else if (stoppedAfter !== undefined) {
     print(`\nStopped after step ${stoppedAfter} of ${TOUR_STEPS.length}. The file stays at ${shown}.`);

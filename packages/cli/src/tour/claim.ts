@@ -1,4 +1,5 @@
 import type { Task } from "@queue/core";
+import { TaskLogger } from "@queue/observability";
 import { type TaskHandlers, Worker } from "@queue/worker-engine";
 import type { TourStep } from "./step.js";
 
@@ -47,41 +48,44 @@ export const claimStep: TourStep = {
     const worker = new Worker<TourTasks>({ db, concurrency: 4, handlers: tourHandlers });
     const completedBy: Record<string, number> = {};
     const started = Date.now();
-    let firstCompleted: Task | undefined;
+    let emailed: Task | undefined;
     worker.on("completed", (task) => {
       completedBy[task.type] = (completedBy[task.type] ?? 0) + 1;
-      firstCompleted ??= task;
+      if (task.type === "send-email") emailed ??= task;
     });
-    await worker.start();
-    tour.call(
-      "await new Worker({ db, concurrency: 4, handlers }).start()",
-      `worker ${worker.id} claims up to 4 tasks at a time, under a 30 s lease it renews while they run`,
-    );
-
-    const delayedId = tour.shared.get("delayedTaskId") as number;
-    const delayed = await client.waitFor<unknown, { report: string }>(delayedId, { timeoutMs: 30_000 });
+    let delayed: Task<unknown, unknown>;
+    try {
+      await worker.start();
+      tour.call(
+        "await new Worker({ db, concurrency: 4, handlers }).start()",
+        `worker ${worker.id} claims up to 4 tasks at a time, under a 30 s lease it renews while they run`,
+      );
+      delayed = await client.waitFor(tour.shared.get("delayedTaskId") as number, { timeoutMs: 30_000 });
+    } finally {
+      await worker.stop();
+    }
     const startedAt = delayed.startedAt?.getTime() ?? 0;
     const ranAfterMs = startedAt - delayed.createdAt.getTime();
     // Not before it was due: the claim compares run_after with the clock.
     const afterDueMs = startedAt - delayed.runAfter.getTime();
     tour.call(
-      `await client.waitFor(${delayedId})`,
+      `await client.waitFor(${delayed.id})`,
       `the delayed task ${delayed.status} with ${JSON.stringify(delayed.result)}; it started ${(ranAfterMs / 1000).toFixed(2)} s after it was enqueued, ${afterDueMs} ms after it fell due`,
     );
 
-    await worker.stop();
     const stats = worker.stats;
+    const byType = Object.entries(completedBy).map(([type, count]) => `${type} ${count}`);
     tour.call(
       "await worker.stop()",
-      `claimed ${stats.claimed}, completed ${stats.completed}, failed ${stats.failed} in ${((Date.now() - started) / 1000).toFixed(1)} s; by type: ${Object.entries(
-        completedBy,
-      )
-        .map(([type, count]) => `${type} ${count}`)
-        .join(", ")}`,
+      `claimed ${stats.claimed}, completed ${stats.completed}, failed ${stats.failed} in ${((Date.now() - started) / 1000).toFixed(1)} s; by type: ${byType.join(", ")}`,
       "stop() lets running tasks finish, then releases anything it still holds for other workers",
     );
-    if (firstCompleted !== undefined) {
-      tour.note(`Task ${firstCompleted.id} (${firstCompleted.type}) logged a line from its handler: queue logs ${firstCompleted.id}`);
+    if (emailed !== undefined) {
+      const [line] = new TaskLogger(db).forTask(emailed.id);
+      tour.call(
+        `new TaskLogger(db).forTask(${emailed.id})`,
+        line === undefined ? "no log line" : `${line.level} "${line.message}", written by the handler through ctx.log()`,
+      );
     }
     const counts = await client.counts();
     return {

@@ -15,7 +15,7 @@ function countStatements(
   db: QueueDatabase,
   method: "statement" | "rawStatement",
   marker: string,
-  onRows: (rows: unknown[]) => void = () => undefined,
+  onRows: (rows: unknown[], params: unknown) => void = () => undefined,
 ): { readonly count: number } {
   const counter = { count: 0 };
   const original = db[method].bind(db) as (sql: string) => ReturnType<QueueDatabase["statement"]>;
@@ -28,7 +28,7 @@ function countStatements(
         return (...args: unknown[]) => {
           counter.count += 1;
           const rows = (target.all as (...a: unknown[]) => unknown[])(...args);
-          onRows(rows);
+          onRows(rows, args[0]);
           return rows;
         };
       },
@@ -41,13 +41,15 @@ const CLAIM_MARKER = "SET status = 'leased'";
 const countClaims = (db: QueueDatabase) => countStatements(db, "rawStatement", CLAIM_MARKER);
 
 /**
- * Once the first transaction whose claim found nothing has committed, and before the worker goes
- * on, inserts a task of type "t" through a connection of its own, as another process would.
+ * Inserts a task of type "t", through a connection of its own as another process would, right
+ * after the first transaction whose claim took fewer right after the first transaction whose claim took fewer
+ * tasks than it asked for commits: a claim that came up short, after which the worker believes the
+ * queue has nothing more for it.
  */
-function writeAfterFirstEmptyClaim(db: QueueDatabase): { id: number | undefined } {
+function writeAfterFirstShortClaim(db: QueueDatabase): { id: number | undefined } {
   let emptyClaims = 0;
-  countStatements(db, "rawStatement", CLAIM_MARKER, (rows) => {
-    if (rows.length === 0) emptyClaims += 1;
+  countStatements(db, "rawStatement", CLAIM_MARKER, (rows, params) => {
+    if (rows.length < (params as { limit: number }).limit) emptyClaims += 1;
   });
   const late: { id: number | undefined } = { id: undefined };
   const transaction = db.transaction.bind(db);
@@ -172,10 +174,11 @@ describe("Worker: a queue known to be empty", () => {
   it("claims what another process wrote between a short claim and the record that follows it", async () => {
     const { client, db, worker } = harness({ realTime: true });
     await client.enqueueMany([20, 40, 60].map((ms) => ({ type: "t", payload: ms })));
-    // Right after the first claim that finds nothing commits, another process adds a task. The
-    // worker records its finished task in a second transaction next: that one must not make it
-    // miss the write.
-    const late = writeAfterFirstEmptyClaim(db);
+    // Right after the first claim that comes up short commits (fewer tasks than it asked for: on a
+    // loaded machine the last task may be claimed beside an empty slot, and no claim ever finds
+    // nothing at all), another process adds a task. The worker records its finished task in a
+    // second transaction next: that one must not make it miss the write.
+    const late = writeAfterFirstShortClaim(db);
     const w = worker({
       concurrency: 2,
       prefetch: 0,
@@ -194,7 +197,7 @@ describe("Worker: a queue known to be empty", () => {
     const { client, db, worker } = harness({ realTime: true });
     // The queue is empty: the first claim finds nothing, nothing runs that could wake the worker,
     // and the first poll is 3 s away. The write lands just after that claim commits.
-    const late = writeAfterFirstEmptyClaim(db);
+    const late = writeAfterFirstShortClaim(db);
     const w = worker({ concurrency: 2, prefetch: 0, pollIntervalMs: 60_000, handlers: { t: (ms) => sleep(ms as number) } });
     await w.start();
     await eventually(() => late.id !== undefined);

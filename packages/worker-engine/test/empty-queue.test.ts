@@ -42,9 +42,9 @@ const countClaims = (db: QueueDatabase) => countStatements(db, "rawStatement", C
 
 /**
  * Inserts a task of type "t", through a connection of its own as another process would, right
- * after the first transaction whose claim took fewer right after the first transaction whose claim took fewer
- * tasks than it asked for commits: a claim that came up short, after which the worker believes the
- * queue has nothing more for it.
+ * after the first transaction whose claim took fewer tasks than it asked for commits (and before
+ * the worker goes on): a claim that came up short, after which the worker believes the queue has
+ * nothing more for it.
  */
 function writeAfterFirstShortClaim(db: QueueDatabase): { id: number | undefined } {
   let emptyClaims = 0;

@@ -47,16 +47,16 @@ const countClaims = (db: QueueDatabase) => countStatements(db, "rawStatement", C
  * nothing more for it.
  */
 function writeAfterFirstShortClaim(db: QueueDatabase): { id: number | undefined } {
-  let emptyClaims = 0;
+  let shortClaims = 0;
   countStatements(db, "rawStatement", CLAIM_MARKER, (rows, params) => {
-    if (rows.length < (params as { limit: number }).limit) emptyClaims += 1;
+    if (rows.length < (params as { limit: number }).limit) shortClaims += 1;
   });
   const late: { id: number | undefined } = { id: undefined };
   const transaction = db.transaction.bind(db);
   db.transaction = (async (fn: (tx: QueueDatabase) => unknown) => {
-    const before = emptyClaims;
+    const before = shortClaims;
     const result = await transaction(fn);
-    if (late.id === undefined && emptyClaims > before) {
+    if (late.id === undefined && shortClaims > before) {
       const other = new Database(db.path);
       late.id = Number(
         other.prepare("INSERT INTO tasks (type, payload, run_after, created_at, updated_at) VALUES ('t', '5', 0, 0, 0)").run()

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { openQueueDatabase, type QueueDatabase, resolveDatabasePath } from "@queue/core";
+import { QueueClient } from "@queue/client";
+import { openQueueDatabase, type QueueDatabase, type QueueStore, resolveDatabasePath, SqliteStore } from "@queue/core";
 import pc from "picocolors";
 import { UsageError } from "./errors.js";
 import { printableValue, terminalSafeJson } from "./terminal-text.js";
@@ -29,6 +30,23 @@ export function openExisting(options: GlobalOptions): QueueDatabase {
     throw error;
   }
   return openQueueDatabase({ path });
+}
+
+/** The store of the existing queue (only `queue init` creates one); `close()` closes what it opened. */
+export function openStore(options: GlobalOptions): QueueStore {
+  return new SqliteStore(openExisting(options), { ownsDatabase: true });
+}
+
+/** Runs `work` with a client on the existing queue, closing both afterwards whatever happens. */
+export async function withClient<T>(options: GlobalOptions, work: (client: QueueClient) => T | Promise<T>): Promise<T> {
+  const store = openStore(options);
+  const client = new QueueClient({ store });
+  try {
+    return await work(client);
+  } finally {
+    await client.close();
+    await store.close();
+  }
 }
 
 /** Runs `work` on the existing queue file, closing it afterwards whatever happens. */

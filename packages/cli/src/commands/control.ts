@@ -1,20 +1,8 @@
-import { QueueClient } from "@queue/client";
 import { retryAllDeadLetters } from "@queue/maintenance";
 import type { Command } from "commander";
-import { type GlobalOptions, output, withDatabase } from "../context.js";
+import { type GlobalOptions, output, withClient, withDatabase } from "../context.js";
 import { UsageError } from "../errors.js";
 import { parseInteger } from "../parse.js";
-
-function withClient<T>(options: GlobalOptions, work: (client: QueueClient) => Promise<T>): Promise<T> {
-  return withDatabase(options, async (db) => {
-    const client = new QueueClient({ db });
-    try {
-      return await work(client);
-    } finally {
-      await client.close();
-    }
-  });
-}
 
 export function registerControl(program: Command, globals: () => GlobalOptions): void {
   program

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { type EnqueueOptions, QueueClient } from "@queue/client";
 import type { Command } from "commander";
-import { type GlobalOptions, openExisting, output } from "../context.js";
+import { type GlobalOptions, openStore, output } from "../context.js";
 import { UsageError } from "../errors.js";
 import { parseDuration, parseInteger, parseJsonArgument } from "../parse.js";
 import { startProgress } from "../progress.js";
@@ -132,7 +132,8 @@ export function registerEnqueue(program: Command, globals: () => GlobalOptions):
         throw new UsageError(
           "--idempotency-key names one task; with --ndjson every line would share it. Put the keys in separate enqueue calls.",
         );
-      const client = new QueueClient({ db: openExisting(options) });
+      const store = openStore(options);
+      const client = new QueueClient({ store });
       try {
         if (flags.ndjson) {
           const result = await enqueueLines(client, type, flags, enqueue, options.json ?? false).catch((error: unknown) => {
@@ -145,14 +146,14 @@ export function registerEnqueue(program: Command, globals: () => GlobalOptions):
         const { task, created } = await client.enqueue(type, payload, enqueue).catch((error: unknown) => {
           throw inFlagTerms(error);
         });
-        output(options, { task, created }, () =>
-          created
-            ? `Enqueued task ${task.id} (${task.type}).`
-            : `Task ${task.id} already exists for idempotency key ${task.idempotencyKey}; nothing added.`,
+        output(options, { task, created }, (value) =>
+          value.created
+            ? `Enqueued task ${value.task.id} (${value.task.type}).`
+            : `Task ${value.task.id} already exists for idempotency key ${value.task.idempotencyKey}; nothing added.`,
         );
       } finally {
         await client.close();
-        client.db.close();
+        await store.close();
       }
     });
 }

@@ -1,8 +1,7 @@
-import { QueueClient } from "@queue/client";
-import { selectTaskLogs, TASK_STATUSES, type Task, type TaskStatus, taskLogFromRow } from "@queue/core";
+import { TASK_STATUSES, type Task, type TaskStatus, taskLogFromRow, taskNotFound } from "@queue/core";
 import { healthSummary, QueueMetrics } from "@queue/observability";
 import type { Command } from "commander";
-import { color, type GlobalOptions, openExisting, output, withDatabase } from "../context.js";
+import { color, type GlobalOptions, openExisting, output, withClient, withDatabase } from "../context.js";
 import { UsageError } from "../errors.js";
 import { mebibytes, parseDuration, parseInteger } from "../parse.js";
 import { printable } from "../terminal-text.js";
@@ -99,25 +98,22 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
       if (flags.status !== undefined && !(TASK_STATUSES as readonly string[]).includes(flags.status)) {
         throw new UsageError(`--status must be one of ${TASK_STATUSES.join(", ")}; got ${JSON.stringify(flags.status)}.`);
       }
-      const client = new QueueClient({ db: openExisting(options) });
-      try {
-        const page = await client.list({
+      const page = await withClient(options, (client) =>
+        client.list({
           ...(flags.status === undefined ? {} : { status: flags.status as TaskStatus }),
           ...(flags.type === undefined ? {} : { type: flags.type }),
           limit: flags.limit === undefined ? 20 : parseInteger(flags.limit, "--limit", 1, 1_000),
           ...(flags.cursor === undefined ? {} : { cursor: flags.cursor }),
-        });
-        output(options, page, (value) =>
-          value.tasks.length === 0
-            ? "No tasks."
-            : [
-                ...value.tasks.map(taskLine),
-                ...(value.nextCursor === undefined ? [] : [color.dim(`more: --cursor ${value.nextCursor}`)]),
-              ].join("\n"),
-        );
-      } finally {
-        client.db.close();
-      }
+        }),
+      );
+      output(options, page, (value) =>
+        value.tasks.length === 0
+          ? "No tasks."
+          : [
+              ...value.tasks.map(taskLine),
+              ...(value.nextCursor === undefined ? [] : [color.dim(`more: --cursor ${value.nextCursor}`)]),
+            ].join("\n"),
+      );
     });
 
   program
@@ -128,27 +124,24 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
     .action(async (idText: string) => {
       const options = globals();
       const id = parseInteger(idText, "<id>", 1);
-      const client = new QueueClient({ db: openExisting(options) });
-      try {
+      const { task, logs } = await withClient(options, async (client) => {
         const task = await client.get(id);
-        if (task === undefined) throw Object.assign(new Error(`No task with id ${id}.`), { exitCode: 1 });
-        const logs = selectTaskLogs(client.db, id).map(taskLogFromRow);
-        output(options, { task, logs }, (value) =>
-          [
-            taskLine(value.task),
-            `payload: ${JSON.stringify(value.task.payload)}`,
-            `created ${value.task.createdAt.toISOString()}, runs after ${value.task.runAfter.toISOString()}${value.task.finishedAt === null ? "" : `, finished ${value.task.finishedAt.toISOString()}`}`,
-            ...(value.task.result === null ? [] : [`result: ${JSON.stringify(value.task.result)}`]),
-            ...(value.task.error?.stack === undefined ? [] : [color.dim(value.task.error.stack.split("\n").map(printable).join("\n"))]),
-            ...value.logs.map(
-              (log) =>
-                `${log.at.toISOString()} ${log.level.padEnd(5)} ${printable(log.message)}${log.details === null ? "" : ` ${JSON.stringify(log.details)}`}`,
-            ),
-          ].join("\n"),
-        );
-      } finally {
-        client.db.close();
-      }
+        if (task === undefined) throw taskNotFound(id);
+        return { task, logs: (await client.store.taskLogs(id)).map(taskLogFromRow) };
+      });
+      output(options, { task, logs }, (value) =>
+        [
+          taskLine(value.task),
+          `payload: ${JSON.stringify(value.task.payload)}`,
+          `created ${value.task.createdAt.toISOString()}, runs after ${value.task.runAfter.toISOString()}${value.task.finishedAt === null ? "" : `, finished ${value.task.finishedAt.toISOString()}`}`,
+          ...(value.task.result === null ? [] : [`result: ${JSON.stringify(value.task.result)}`]),
+          ...(value.task.error?.stack === undefined ? [] : [color.dim(value.task.error.stack.split("\n").map(printable).join("\n"))]),
+          ...value.logs.map(
+            (log) =>
+              `${log.at.toISOString()} ${log.level.padEnd(5)} ${printable(log.message)}${log.details === null ? "" : ` ${JSON.stringify(log.details)}`}`,
+          ),
+        ].join("\n"),
+      );
     });
 
   program
@@ -159,10 +152,9 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
     .action(async (idText: string) => {
       const options = globals();
       const id = parseInteger(idText, "<id>", 1);
-      const logs = await withDatabase(options, (db) => {
-        if (db.statement("SELECT 1 FROM tasks WHERE id = ?").get(id) === undefined)
-          throw Object.assign(new Error(`No task with id ${id}.`), { exitCode: 1 });
-        return selectTaskLogs(db, id).map(taskLogFromRow);
+      const logs = await withClient(options, async ({ store }) => {
+        if ((await store.getTask(id)) === undefined) throw taskNotFound(id);
+        return (await store.taskLogs(id)).map(taskLogFromRow);
       });
       output(options, logs, (value) =>
         value.length === 0

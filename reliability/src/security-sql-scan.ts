@@ -191,3 +191,35 @@ export function findSqlBuiltFromValues(file: string, source: string): SqlFinding
   }
   return findings;
 }
+
+/** A place where code speaks to the database directly: SQL text, or a driver call. */
+export interface StorageUse {
+  readonly file: string;
+  readonly line: number;
+  readonly what: string;
+}
+
+/** Calls that always reach the database: better-sqlite3's and QueueDatabase's. */
+const DRIVER_CALL = /\.(prepare|pragma|statement|rawStatement)\s*(<[^()]*>)?\(/g;
+/** Calls that reach the database when given SQL (`exec` and `query` are also RegExp's and others'). */
+const SQL_RUNNING_CALL = /\.(exec|query)\s*\(\s*$/;
+
+/**
+ * Every SQL literal (upper-case SQL as this code base writes it) and every driver call in
+ * `source`: what must stay behind the storage port.
+ */
+export function findStorageUses(file: string, source: string): StorageUse[] {
+  const { literals: found } = literals(source);
+  const uses: StorageUse[] = [];
+  for (const literal of found) {
+    const before = source.slice(Math.max(0, literal.start - 20), literal.start);
+    if (SQL_TEXT.test(literal.text) || SQL_RUNNING_CALL.test(before))
+      uses.push({ file, line: lineOf(source, literal.start), what: `SQL: ${literal.text.trim().replace(/\s+/g, " ").slice(0, 60)}` });
+  }
+  const insideLiteral = (offset: number) => found.some((literal) => offset >= literal.start && offset < literal.end);
+  for (const match of source.matchAll(DRIVER_CALL)) {
+    if (insideLiteral(match.index ?? 0)) continue;
+    uses.push({ file, line: lineOf(source, match.index ?? 0), what: `${match[1]}() call` });
+  }
+  return uses.sort((a, b) => a.line - b.line);
+}

@@ -109,9 +109,16 @@ async function answer(request: ScaleRequest): Promise<ScaleReply> {
       return { samples: claims(request.count, request.warmup, request.batch) };
     case "drain":
       return { tasksPerSecond: await drain(request.count, request.concurrency) };
-    case "snapshots":
-      metrics.snapshot();
-      return { samples: Array.from({ length: request.count }, () => time(() => metrics.snapshot())) };
+    case "snapshots": {
+      await metrics.snapshot();
+      const samples: number[] = [];
+      for (let n = 0; n < request.count; n++) {
+        const started = performance.now();
+        await metrics.snapshot();
+        samples.push(performance.now() - started);
+      }
+      return { samples };
+    }
     case "cleanup":
       return { figures: await cleanupFigures(request.rows) };
     case "exit":

@@ -4,8 +4,8 @@ import type { QueueDatabase, Task } from "@queue/core";
 import { createMetricsHandler, healthSummary, QueueMetrics, TaskFeed } from "@queue/observability";
 
 /** A periodic check for the on-call channel: the reasons health is not ok, each naming its threshold. */
-export function queueAlerts(db: QueueDatabase): string[] {
-  const snapshot = new QueueMetrics(db, { windowMs: 15 * 60_000 }).snapshot();
+export async function queueAlerts(db: QueueDatabase): Promise<string[]> {
+  const snapshot = await new QueueMetrics(db, { windowMs: 15 * 60_000 }).snapshot();
   const health = healthSummary(snapshot, { p95WaitMs: { warn: 5_000 }, oldestQueuedAgeMs: { critical: 15 * 60_000 } });
   return health.reasons.map((reason) => `${reason.status}: ${reason.message}`);
 }

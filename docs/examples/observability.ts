@@ -3,7 +3,7 @@ import { healthSummary, QueueMetrics, serveMetrics, TaskFeed } from "@queue/obse
 
 export async function observe(db: QueueDatabase): Promise<void> {
   const metrics = new QueueMetrics(db, { windowMs: 5 * 60_000 });
-  const snapshot = metrics.snapshot();
+  const snapshot = await metrics.snapshot();
   console.log(snapshot.depth, snapshot.oldestQueuedAgeMs, snapshot.waitTimeMs.p95);
 
   const health = healthSummary(snapshot, { failureRate: { warn: 0.02, critical: 0.1 } });

@@ -62,7 +62,7 @@ describe("(a) SQL is parameterised", () => {
     "packages/core/src/sql/logs.ts: TASK_LOG_COLUMNS": "column list constant",
     "packages/core/src/sql/maintenance.ts: TASK_COLUMNS": "column list constant",
     "packages/core/src/sql/maintenance.ts: TASK_LOG_COLUMNS": "column list constant",
-    "packages/core/src/sql/metrics.ts: TASK_COLUMNS": "column list constant",
+    "packages/core/src/sql/changes.ts: TASK_COLUMNS": "column list constant",
     "packages/core/src/sql/pauses.ts: ALL_TYPES": 'the constant "*"',
     "packages/core/src/sql/tasks.ts: TASK_COLUMNS": "column list constant",
     "packages/core/src/sql/tasks.ts: RELEASE_SET":
@@ -387,7 +387,7 @@ describe("(f) errors and logs do not repeat payloads", () => {
       const task = await client.get(id);
       expect(task?.status).toBe("dead_letter");
       expectNoSecret(task?.error, `stored error of task ${id}`);
-      expectNoSecret(new TaskLogger(db).forTask(id), `log of task ${id}`);
+      expectNoSecret(await new TaskLogger(db).forTask(id), `log of task ${id}`);
     }
     await client.close();
     db.close();

@@ -95,7 +95,7 @@ describe("queue demo --tour --yes (the binary, straight through)", () => {
       expect(result.stdout).toContain(`> ${call}`);
     }
     expect(result.stdout).toMatch(/second call: task (\d+), created false/);
-    expect(result.stdout).toMatch(/> new TaskLogger\(db\)\.forTask\(\d+\)\n {5}info "sent", written by the handler/);
+    expect(result.stdout).toMatch(/> await new TaskLogger\(db\)\.forTask\(\d+\)\n {5}info "sent", written by the handler/);
     expect(result.stdout).toMatch(/^ {5}A B C D E F G H {2}\(oldest first\)$/m);
     expect(result.stdout).toMatch(/^ {5}H G F E D C B A {2}\(newest first\)$/m);
     expect(result.stdout).toMatch(/^ {5}F B D H A E C G {2}\(lowest number first/m);

@@ -72,7 +72,6 @@ export {
   leasedByWorker,
   oldestRunnableSince,
   recentTimings,
-  tasksChangedAfter,
 } from "./sql/metrics.js";
 export { ALL_TYPES, anyPaused, PAUSE_FILTERS, pausedTypes, pauseType, resumeType } from "./sql/pauses.js";
 export {
@@ -104,8 +103,15 @@ export {
 } from "./sql/tasks.js";
 export { deregisterWorker, listWorkers, registerWorker, touchWorker, type WorkerRegistration } from "./sql/workers.js";
 export { isBusyError, sqliteCode, toQueueError } from "./sqlite-errors.js";
-export { EVERY_TYPE, type InsertedTasks, type QueueStore, type TaskListQuery } from "./store/port.js";
-export { insertTaskRows, SqliteStore, type SqliteStoreOptions, STORE_THREAD_OPS, taskNotFound } from "./store/sqlite-store.js";
+export {
+  EVERY_TYPE,
+  type InsertedTasks,
+  type MetricsReading,
+  type QueueStore,
+  type TaskChanges,
+  type TaskListQuery,
+} from "./store/port.js";
+export { asStore, insertTaskRows, SqliteStore, type SqliteStoreOptions, STORE_THREAD_OPS, taskNotFound } from "./store/sqlite-store.js";
 export { enqueueSpansActive, startEnqueueSpan, startProcessSpan, type TaskSpan } from "./tracing.js";
 export {
   FINAL_TASK_STATUSES,

@@ -28,24 +28,26 @@ function send(response: ServerResponse, status: number, type: string, body: stri
  * 200 when ok or warn, 503 when critical). Mount it on your own server or use `serveMetrics`.
  */
 export function createMetricsHandler(options: MetricsHandlerOptions): RequestListener {
-  return (request, response) => {
-    if (!authorized(request, options.token)) return send(response, 401, "text/plain", "unauthorized\n");
-    if (request.method !== "GET") return send(response, 405, "text/plain", "method not allowed\n");
-    const path = (request.url ?? "/").split("?")[0];
-    try {
-      if (path === "/metrics") {
-        const snapshot = options.metrics.snapshot();
-        return send(response, 200, "text/plain; version=0.0.4", toPrometheus(snapshot, healthSummary(snapshot, options.thresholds)));
-      }
-      if (path === "/healthz") {
-        const health = healthSummary(options.metrics.snapshot(), options.thresholds);
-        return send(response, health.status === "critical" ? 503 : 200, "application/json", `${JSON.stringify(health)}\n`);
-      }
-      return send(response, 404, "text/plain", "not found: try /metrics or /healthz\n");
-    } catch (error) {
-      return send(response, 500, "text/plain", `metrics unavailable: ${(error as Error).message}\n`);
+  return (request, response) => void respond(options, request, response);
+}
+
+async function respond(options: MetricsHandlerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  if (!authorized(request, options.token)) return send(response, 401, "text/plain", "unauthorized\n");
+  if (request.method !== "GET") return send(response, 405, "text/plain", "method not allowed\n");
+  const path = (request.url ?? "/").split("?")[0];
+  try {
+    if (path === "/metrics") {
+      const snapshot = await options.metrics.snapshot();
+      return send(response, 200, "text/plain; version=0.0.4", toPrometheus(snapshot, healthSummary(snapshot, options.thresholds)));
     }
-  };
+    if (path === "/healthz") {
+      const health = healthSummary(await options.metrics.snapshot(), options.thresholds);
+      return send(response, health.status === "critical" ? 503 : 200, "application/json", `${JSON.stringify(health)}\n`);
+    }
+    return send(response, 404, "text/plain", "not found: try /metrics or /healthz\n");
+  } catch (error) {
+    return send(response, 500, "text/plain", `metrics unavailable: ${(error as Error).message}\n`);
+  }
 }
 
 export interface ServeMetricsOptions extends MetricsHandlerOptions {

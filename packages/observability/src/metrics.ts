@@ -1,17 +1,4 @@
-import { statSync } from "node:fs";
-import {
-  countActiveByType,
-  countExpiredLeases,
-  countFinishedSince,
-  countRetriesSince,
-  countTasksByStatus,
-  leasedByWorker,
-  listWorkers,
-  oldestRunnableSince,
-  type QueueDatabase,
-  recentTimings,
-  type TaskStatus,
-} from "@queue/core";
+import { asStore, type QueueDatabase, type QueueStore, type TaskStatus } from "@queue/core";
 import { type Percentiles, percentiles } from "./percentiles.js";
 
 export interface MetricsOptions {
@@ -53,6 +40,7 @@ export interface MetricsSnapshot {
   readonly workers: readonly WorkerActivity[];
   /** Leases past their expiry not yet recovered: their workers died or stalled. */
   readonly expiredLeases: number;
+  /** Bytes on disk of the SQLite file and its WAL (0 on a backend without a file). */
   readonly file: Readonly<{ bytes: number; walBytes: number }>;
 }
 
@@ -60,69 +48,62 @@ const MINUTE = 60_000;
 
 /** Queue metrics, answered from indexes so that they stay fast on large files. */
 export class QueueMetrics {
-  readonly db: QueueDatabase;
+  /** Where the metrics are read from. */
+  readonly store: QueueStore;
   readonly #windowMs: number;
   readonly #staleWorkerMs: number;
   readonly #latencySample: number;
 
-  constructor(db: QueueDatabase, options: MetricsOptions = {}) {
-    this.db = db;
+  /** On any store, or on an open SQLite database (left open). */
+  constructor(source: QueueStore | QueueDatabase, options: MetricsOptions = {}) {
+    this.store = asStore(source);
     this.#windowMs = positive("windowMs", options.windowMs ?? 5 * MINUTE);
     this.#staleWorkerMs = positive("staleWorkerMs", options.staleWorkerMs ?? MINUTE);
     this.#latencySample = positive("latencySample", options.latencySample ?? 10_000);
   }
 
-  /** All metrics, from one read transaction. */
-  snapshot(): MetricsSnapshot {
-    return this.db.read((tx) => {
-      const now = tx.clock.now();
-      const since = now - this.#windowMs;
-      const finished = countFinishedSince(tx, since);
-      const retries = countRetriesSince(tx, since);
-      const timings = recentTimings(tx, since, this.#latencySample);
-      const settled = finished.completed + finished.dead_letter;
-      const oldest = oldestRunnableSince(tx, now);
-      const leased = leasedByWorker(tx);
-      const minutes = this.#windowMs / MINUTE;
-      return {
-        at: new Date(now),
-        windowMs: this.#windowMs,
-        depth: countTasksByStatus(tx),
-        activeByType: countActiveByType(tx),
-        oldestQueuedAgeMs: oldest === null ? 0 : Math.max(0, now - oldest),
-        finishedInWindow: { completed: finished.completed, deadLettered: finished.dead_letter, cancelled: finished.cancelled },
-        throughputPerMinute: { completed: finished.completed / minutes, failed: finished.dead_letter / minutes },
-        rates: {
-          success: settled === 0 ? null : finished.completed / settled,
-          failure: settled === 0 ? null : finished.dead_letter / settled,
-          retry: settled === 0 ? null : retries / settled,
-        },
-        waitTimeMs: percentiles(timings.map((timing) => timing.wait)),
-        runTimeMs: percentiles(timings.map((timing) => timing.run)),
-        workers: listWorkers(tx).map((worker) => {
-          const heartbeatAgeMs = Math.max(0, now - worker.heartbeat_at);
-          return {
-            id: worker.id,
-            host: worker.host,
-            pid: worker.pid,
-            heartbeatAgeMs,
-            stale: heartbeatAgeMs > this.#staleWorkerMs,
-            leased: leased.get(worker.id) ?? 0,
-          };
-        }),
-        expiredLeases: countExpiredLeases(tx, now),
-        file: fileSizes(tx.path),
-      };
-    });
+  /** All metrics, from one read of the store (one consistent snapshot). */
+  async snapshot(): Promise<MetricsSnapshot> {
+    const { windowMs } = this;
+    const reading = await this.store.readMetrics({ since: this.store.clock.now() - windowMs, latencySample: this.#latencySample });
+    const { now, finished } = reading;
+    const settled = finished.completed + finished.dead_letter;
+    const minutes = windowMs / MINUTE;
+    return {
+      at: new Date(now),
+      windowMs,
+      depth: reading.depth,
+      activeByType: reading.activeByType,
+      oldestQueuedAgeMs: reading.oldestRunnableSince === null ? 0 : Math.max(0, now - reading.oldestRunnableSince),
+      finishedInWindow: { completed: finished.completed, deadLettered: finished.dead_letter, cancelled: finished.cancelled },
+      throughputPerMinute: { completed: finished.completed / minutes, failed: finished.dead_letter / minutes },
+      rates: {
+        success: settled === 0 ? null : finished.completed / settled,
+        failure: settled === 0 ? null : finished.dead_letter / settled,
+        retry: settled === 0 ? null : reading.retries / settled,
+      },
+      waitTimeMs: percentiles(reading.timings.map((timing) => timing.wait)),
+      runTimeMs: percentiles(reading.timings.map((timing) => timing.run)),
+      workers: reading.workers.map((worker) => {
+        const heartbeatAgeMs = Math.max(0, now - worker.heartbeat_at);
+        return {
+          id: worker.id,
+          host: worker.host,
+          pid: worker.pid,
+          heartbeatAgeMs,
+          stale: heartbeatAgeMs > this.#staleWorkerMs,
+          leased: reading.leasedByWorker[worker.id] ?? 0,
+        };
+      }),
+      expiredLeases: reading.expiredLeases,
+      file: reading.storage ?? { bytes: 0, walBytes: 0 },
+    };
   }
-}
 
-function fileSizes(path: string): { bytes: number; walBytes: number } {
-  if (path === ":memory:" || path === "") return { bytes: 0, walBytes: 0 };
-  return {
-    bytes: statSync(path, { throwIfNoEntry: false })?.size ?? 0,
-    walBytes: statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0,
-  };
+  /** The window for throughput, rates and latency, in milliseconds. */
+  get windowMs(): number {
+    return this.#windowMs;
+  }
 }
 
 function positive(name: string, value: number): number {

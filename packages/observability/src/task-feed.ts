@@ -1,4 +1,4 @@
-import { type QueueDatabase, type Task, TypedEmitter, taskFromRow, tasksChangedAfter } from "@queue/core";
+import { asStore, type QueueDatabase, type QueueStore, type Task, TypedEmitter, taskFromRow } from "@queue/core";
 
 export interface TaskFeedEvents {
   /** A task was written (enqueued, claimed, finished, ...); `task` is its state now. */
@@ -16,48 +16,42 @@ export interface TaskFeedOptions {
 }
 
 /**
- * Follows task changes made by any process on the file, in the order they were written, by
- * polling the (updated_at, id) index: for a dashboard, or `queue stats --follow`, watching a queue
- * that other processes work. Each poll reads only what changed since the last one.
+ * Follows task changes made by any process, in the order they were written, through the store's
+ * change cursor: for a dashboard, or `queue stats --follow`, watching a queue that other
+ * processes work. Each poll reads only what changed since the last one.
  */
 export class TaskFeed extends TypedEmitter<TaskFeedEvents> {
-  readonly db: QueueDatabase;
+  readonly store: QueueStore;
   readonly #intervalMs: number;
   readonly #batchSize: number;
-  #cursor: { updatedAt: number; id: number };
+  /** Where the next poll reads from; until the first poll, where "now" or "start" says. */
+  #cursor: Promise<string | undefined>;
   #timer?: NodeJS.Timeout;
+  #polling?: Promise<Task[]>;
 
-  constructor(db: QueueDatabase, options: TaskFeedOptions = {}) {
+  /** On any store, or on an open SQLite database (left open). */
+  constructor(source: QueueStore | QueueDatabase, options: TaskFeedOptions = {}) {
     super();
-    this.db = db;
+    this.store = asStore(source);
     this.#intervalMs = options.intervalMs ?? 250;
     this.#batchSize = options.batchSize ?? 1_000;
-    this.#cursor = options.from === "start" ? { updatedAt: Number.MIN_SAFE_INTEGER, id: 0 } : this.#newest();
+    this.#cursor = options.from === "start" ? Promise.resolve(undefined) : this.store.latestChange();
+    // A failure here is the first poll's to report.
+    this.#cursor.catch(() => undefined);
   }
 
-  /** Reads and emits the changes since the last poll; returns them too. */
-  poll(): Task[] {
-    const changed: Task[] = [];
-    for (;;) {
-      const rows = this.db.read((tx) => tasksChangedAfter(tx, this.#cursor.updatedAt, this.#cursor.id, this.#batchSize));
-      for (const row of rows) {
-        this.#cursor = { updatedAt: row.updated_at, id: row.id };
-        const task = taskFromRow(row);
-        changed.push(task);
-        this.emit("change", task);
-      }
-      if (rows.length < this.#batchSize) return changed;
-    }
+  /** Reads and emits the changes since the last poll; resolves with them too. Polls run one at a time. */
+  poll(): Promise<Task[]> {
+    const previous = this.#polling ?? Promise.resolve([]);
+    const next = previous.catch(() => []).then(() => this.#read());
+    this.#polling = next;
+    return next;
   }
 
   start(): this {
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => {
-        try {
-          this.poll();
-        } catch (error) {
-          this.emit("error", error);
-        }
+        this.poll().catch((error: unknown) => this.emit("error", error));
       }, this.#intervalMs);
     }
     return this;
@@ -68,12 +62,19 @@ export class TaskFeed extends TypedEmitter<TaskFeedEvents> {
     this.#timer = undefined;
   }
 
-  #newest(): { updatedAt: number; id: number } {
-    const row = this.db
-      .statement<{ updated_at: number; id: number }>(
-        "SELECT updated_at, id FROM tasks INDEXED BY tasks_by_updated_at ORDER BY updated_at DESC, id DESC LIMIT 1",
-      )
-      .get();
-    return row === undefined ? { updatedAt: Number.MIN_SAFE_INTEGER, id: 0 } : { updatedAt: row.updated_at, id: row.id };
+  async #read(): Promise<Task[]> {
+    const changed: Task[] = [];
+    let cursor = await this.#cursor;
+    for (;;) {
+      const { rows, cursor: next } = await this.store.changesAfter(cursor, this.#batchSize);
+      cursor = next;
+      this.#cursor = Promise.resolve(next);
+      for (const row of rows) {
+        const task = taskFromRow(row);
+        changed.push(task);
+        this.emit("change", task);
+      }
+      if (rows.length < this.#batchSize) return changed;
+    }
   }
 }

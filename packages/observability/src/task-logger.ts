@@ -1,12 +1,10 @@
 import {
-  deleteTaskLogsBefore,
-  insertTaskLog,
+  asStore,
   LOG_LEVELS,
   type LogLevel,
   type QueueDatabase,
   QueueError,
-  selectRecentTaskLogs,
-  selectTaskLogs,
+  type QueueStore,
   serializeJson,
   type TaskLog,
   taskLogFromRow,
@@ -14,10 +12,12 @@ import {
 
 /** Writes and reads the per-task log (the lines handlers write with ctx.log), with retention. */
 export class TaskLogger {
-  readonly db: QueueDatabase;
+  /** Where the lines are kept. */
+  readonly store: QueueStore;
 
-  constructor(db: QueueDatabase) {
-    this.db = db;
+  /** On any store, or on an open SQLite database (left open). */
+  constructor(source: QueueStore | QueueDatabase) {
+    this.store = asStore(source);
   }
 
   /** Appends a line; `details` must be JSON-serialisable. Resolves with the line's id. */
@@ -26,17 +26,17 @@ export class TaskLogger {
       throw new QueueError("INVALID_ARGUMENT", `Log level must be one of ${LOG_LEVELS.join(", ")}; got ${String(level)}.`);
     if (typeof message !== "string") throw new QueueError("INVALID_ARGUMENT", "A log message must be a string.");
     const json = details === undefined ? null : serializeJson(details, { what: "log details", maxBytes: 64 * 1024 });
-    return this.db.transaction((tx) => insertTaskLog(tx, taskId, level, message, json, tx.clock.now()));
+    return this.store.appendTaskLog(taskId, level, message, json);
   }
 
   /** A task's lines, oldest first. */
-  forTask(taskId: number, limit = 1_000): TaskLog[] {
-    return this.db.read((tx) => selectTaskLogs(tx, taskId, limit).map(taskLogFromRow));
+  async forTask(taskId: number, limit = 1_000): Promise<TaskLog[]> {
+    return (await this.store.taskLogs(taskId, limit)).map(taskLogFromRow);
   }
 
   /** The newest lines of any task, newest first, optionally of some levels only. */
-  recent(options: { readonly limit?: number; readonly levels?: readonly LogLevel[] } = {}): TaskLog[] {
-    return this.db.read((tx) => selectRecentTaskLogs(tx, options.limit ?? 100, options.levels).map(taskLogFromRow));
+  async recent(options: { readonly limit?: number; readonly levels?: readonly LogLevel[] } = {}): Promise<TaskLog[]> {
+    return (await this.store.recentTaskLogs(options.limit ?? 100, options.levels)).map(taskLogFromRow);
   }
 
   /**
@@ -45,10 +45,10 @@ export class TaskLogger {
    */
   async cleanup(options: { readonly olderThanMs: number; readonly batchSize?: number }): Promise<number> {
     const batchSize = options.batchSize ?? 1_000;
-    const before = this.db.clock.now() - options.olderThanMs;
+    const before = this.store.clock.now() - options.olderThanMs;
     let deleted = 0;
     for (;;) {
-      const batch = await this.db.transaction((tx) => deleteTaskLogsBefore(tx, before, batchSize));
+      const batch = await this.store.deleteTaskLogsBefore(before, batchSize);
       deleted += batch;
       if (batch < batchSize) return deleted;
     }

@@ -13,7 +13,7 @@ describe("toPrometheus", () => {
     db.connection
       .prepare("INSERT INTO tasks (type, run_after, created_at, updated_at) VALUES (?, ?, ?, ?)")
       .run('quote"back\\slash\nnewline', clock.now(), clock.now(), clock.now());
-    const text = toPrometheus(new QueueMetrics(db).snapshot());
+    const text = toPrometheus(await new QueueMetrics(db).snapshot());
     expect(text).toContain("# HELP queue_tasks Tasks in the queue file, by status.\n# TYPE queue_tasks gauge\n");
     // The quantile label is reserved for summaries.
     expect(text).toContain("# TYPE queue_task_wait_seconds summary\n");
@@ -56,14 +56,14 @@ describe("TaskLogger", () => {
     await logger.write(task.id, "error", "failed", { code: "E1" });
     clock.advance(10 * 86_400_000);
     await logger.write(task.id, "warn", "later");
-    expect(logger.forTask(task.id).map((line) => [line.level, line.message, line.details])).toEqual([
+    expect((await logger.forTask(task.id)).map((line) => [line.level, line.message, line.details])).toEqual([
       ["info", "starting", { step: 1 }],
       ["error", "failed", { code: "E1" }],
       ["warn", "later", null],
     ]);
-    expect(logger.recent({ levels: ["error", "warn"] }).map((line) => line.message)).toEqual(["later", "failed"]);
+    expect((await logger.recent({ levels: ["error", "warn"] })).map((line) => line.message)).toEqual(["later", "failed"]);
     expect(await logger.cleanup({ olderThanMs: 86_400_000, batchSize: 1 })).toBe(2);
-    expect(logger.forTask(task.id).map((line) => line.message)).toEqual(["later"]);
+    expect((await logger.forTask(task.id)).map((line) => line.message)).toEqual(["later"]);
     await expect(logger.write(task.id, "loud" as never, "x")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 });
@@ -72,15 +72,15 @@ describe("TaskFeed", () => {
   it("follows changes written by another process, in order, and by a worker here", async () => {
     const { db } = harness();
     const feed = new TaskFeed(db, { batchSize: 7 });
-    expect(feed.poll()).toEqual([]);
+    expect(await feed.poll()).toEqual([]);
     const result = await runTypeScript(fileURLToPath(new URL("./fixtures/enqueue.ts", import.meta.url)), [db.path, "20"]);
     expect(result.stderr).toBe("");
-    const enqueued = feed.poll();
+    const enqueued = await feed.poll();
     expect(enqueued.map((task) => (task.payload as { n: number }).n)).toEqual(Array.from({ length: 20 }, (_, n) => n));
     expect(enqueued.every((task) => task.status === "queued")).toBe(true);
     await new Worker({ db, concurrency: 5, handlers: { remote: () => "done" } }).runUntilEmpty();
-    const finished = feed.poll();
+    const finished = await feed.poll();
     expect(new Set(finished.filter((task) => task.status === "completed").map((task) => task.id)).size).toBe(20);
-    expect(feed.poll()).toEqual([]);
+    expect(await feed.poll()).toEqual([]);
   });
 });

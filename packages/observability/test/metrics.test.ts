@@ -23,7 +23,7 @@ describe("QueueMetrics.snapshot", () => {
       },
     });
     await worker.runUntilEmpty();
-    const snapshot = new QueueMetrics(db, { windowMs: 60_000 }).snapshot();
+    const snapshot = await new QueueMetrics(db, { windowMs: 60_000 }).snapshot();
     expect(snapshot.depth).toEqual({ queued: 1, leased: 0, completed: 6, dead_letter: 2, cancelled: 0 });
     expect(snapshot.activeByType).toEqual([{ type: "later", status: "queued", count: 1 }]);
     expect(snapshot.oldestQueuedAgeMs).toBe(0);
@@ -48,7 +48,7 @@ describe("QueueMetrics.snapshot", () => {
     await client.enqueue("t", 2, { delayMs: 10 * 60_000 });
     clock.advance(90_000);
     const metrics = new QueueMetrics(db);
-    expect(metrics.snapshot().oldestQueuedAgeMs).toBe(90_000);
+    expect((await metrics.snapshot()).oldestQueuedAgeMs).toBe(90_000);
   });
 
   it("shows each worker's heartbeat age, staleness and leased tasks", async () => {
@@ -65,7 +65,7 @@ describe("QueueMetrics.snapshot", () => {
     await worker.start();
     await vi.waitFor(() => expect(worker.activeTaskIds).toHaveLength(2));
     clock.advance(120_000);
-    const snapshot = new QueueMetrics(db, { staleWorkerMs: 60_000 }).snapshot();
+    const snapshot = await new QueueMetrics(db, { staleWorkerMs: 60_000 }).snapshot();
     expect(snapshot.workers).toEqual([
       { id: "w-1", host: expect.any(String), pid: process.pid, heartbeatAgeMs: 120_000, stale: true, leased: 2 },
     ]);
@@ -107,7 +107,7 @@ describe("QueueMetrics.snapshot", () => {
       statements.push(sql);
       return original(sql);
     });
-    new QueueMetrics(db).snapshot();
+    await new QueueMetrics(db).snapshot();
     vi.restoreAllMocks();
     const taskQueries = [...new Set(statements)].filter((sql) => /\bFROM tasks\b/.test(sql) && !sql.startsWith("BEGIN"));
     expect(taskQueries.length).toBeGreaterThanOrEqual(6);

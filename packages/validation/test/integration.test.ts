@@ -26,7 +26,7 @@ describe("the packages together on one live file", () => {
 
     // While the workers run: a backup, a cleanup of what has finished so far, metrics, validation.
     const copy = await backup(db, join(makeTempDir(), "live.db"));
-    const during = new QueueMetrics(db).snapshot();
+    const during = await new QueueMetrics(db).snapshot();
     expect(Object.values(during.depth).reduce((sum, n) => sum + n, 0)).toBe(total);
     const validationDuring = await new QueueValidator(path).validateAll();
     expect(validationDuring.checks.filter((check) => check.status === "fail")).toEqual([]);
@@ -37,7 +37,7 @@ describe("the packages together on one live file", () => {
       expect(JSON.parse(output.stdout).errors).toEqual([]);
     }
 
-    const snapshot = new QueueMetrics(db, { windowMs: 3_600_000 }).snapshot();
+    const snapshot = await new QueueMetrics(db, { windowMs: 3_600_000 }).snapshot();
     expect(snapshot.depth).toEqual({ queued: 0, leased: 0, completed: 900, dead_letter: 100, cancelled: 0 });
     expect(snapshot.finishedInWindow).toEqual({ completed: 900, deadLettered: 100, cancelled: 0 });
     expect(snapshot.rates.failure).toBeCloseTo(0.1);
@@ -45,7 +45,7 @@ describe("the packages together on one live file", () => {
     expect(healthSummary(snapshot).status).toBe("warn"); // 10% dead-lettered is over the 5% warning line
     expect(toPrometheus(snapshot)).toContain('queue_tasks{status="dead_letter"} 100');
     expect(deadLetterSummary(db)).toEqual([expect.objectContaining({ type: "job", errorName: "PermanentError", count: 100 })]);
-    const changes = feed.poll();
+    const changes = await feed.poll();
     expect(new Set(changes.filter((task) => task.status === "completed").map((task) => task.id)).size).toBe(900);
     expect(verifyBackup(copy.file).ok).toBe(true);
 

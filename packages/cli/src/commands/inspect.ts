@@ -1,5 +1,5 @@
 import { TASK_STATUSES, type Task, type TaskStatus, taskLogFromRow, taskNotFound } from "@queue/core";
-import { healthSummary, QueueMetrics } from "@queue/observability";
+import { healthSummary, type MetricsSnapshot, QueueMetrics } from "@queue/observability";
 import type { Command } from "commander";
 import { color, type GlobalOptions, openExisting, output, withClient, withDatabase } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -11,7 +11,7 @@ function taskLine(task: Task): string {
   return `${String(task.id).padStart(6)}  ${task.status.padEnd(11)}  ${printable(task.type)}  p${task.priority}  attempts ${task.attempts}/${task.maxAttempts}${error}`;
 }
 
-function statsText(snapshot: ReturnType<QueueMetrics["snapshot"]>): string {
+function statsText(snapshot: MetricsSnapshot): string {
   const health = healthSummary(snapshot);
   const ms = (value: number | null) => (value === null ? "-" : `${Math.round(value)} ms`);
   const lines = [
@@ -49,25 +49,26 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
       const db = openExisting(options);
       const metrics = new QueueMetrics(db, windowMs === undefined ? {} : { windowMs });
       const watching = flags.watch !== undefined && flags.watch !== false;
-      const show = () => {
-        const snapshot = metrics.snapshot();
+      const show = async (clearScreen = false) => {
+        const snapshot = await metrics.snapshot();
         const value = { ...snapshot, health: healthSummary(snapshot) };
+        if (clearScreen && process.stdout.isTTY && !options.json) process.stdout.write("\x1b[2J\x1b[H");
         // Watching with --json: one compact document per line (NDJSON), which tools can read as a stream.
         if (watching && options.json) process.stdout.write(`${JSON.stringify(value)}\n`);
         else output(options, value, statsText);
       };
       if (flags.watch === undefined || flags.watch === false) {
-        show();
-        db.close();
+        await show().finally(() => db.close());
         return;
       }
       let stopped = false;
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
-        const stop = () => {
+        const stop = (error?: unknown) => {
           stopped = true;
           clearInterval(timer);
-          resolve();
+          if (error === undefined) resolve();
+          else reject(error);
         };
         // A reader that went away (`| head`) ends the watch quietly.
         process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -75,14 +76,11 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
           else throw error;
         });
         timer = setInterval(() => {
-          if (stopped) return;
-          if (process.stdout.isTTY && !options.json) process.stdout.write("\x1b[2J\x1b[H");
-          show();
+          if (!stopped) show(true).catch(stop);
         }, every);
-        show();
-        process.once("SIGINT", stop).once("SIGTERM", stop);
-      });
-      db.close();
+        show().catch(stop);
+        process.once("SIGINT", () => stop()).once("SIGTERM", () => stop());
+      }).finally(() => db.close());
     });
 
   program
@@ -169,7 +167,7 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
     .addHelpText("after", "\nExamples:\n  queue workers\n  queue workers --json")
     .action(async () => {
       const options = globals();
-      const workers = await withDatabase(options, (db) => new QueueMetrics(db).snapshot().workers);
+      const workers = await withDatabase(options, async (db) => (await new QueueMetrics(db).snapshot()).workers);
       output(options, workers, (value) =>
         value.length === 0
           ? "No workers registered."

@@ -99,7 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   await Promise.all(exited);
   const seconds = (Date.now() - started) / 1000;
 
-  const snapshot = new QueueMetrics(db, { windowMs: 10 * 60_000 }).snapshot();
+  const snapshot = await new QueueMetrics(db, { windowMs: 10 * 60_000 }).snapshot();
   const health = healthSummary(snapshot);
   const retried = db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks WHERE attempts > 1").get()?.n ?? 0;
   const validation = await new QueueValidator(db).validateAll();

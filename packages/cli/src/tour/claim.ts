@@ -81,9 +81,9 @@ export const claimStep: TourStep = {
       "stop() lets running tasks finish, then releases anything it still holds for other workers",
     );
     if (emailed !== undefined) {
-      const [line] = new TaskLogger(db).forTask(emailed.id);
+      const [line] = await new TaskLogger(db).forTask(emailed.id);
       tour.call(
-        `new TaskLogger(db).forTask(${emailed.id})`,
+        `await new TaskLogger(db).forTask(${emailed.id})`,
         line === undefined ? "no log line" : `${line.level} "${line.message}", written by the handler through ctx.log()`,
       );
     }

@@ -10,12 +10,12 @@ export const observeStep: TourStep = {
   summary:
     "One snapshot reads depth, throughput, wait and run time percentiles and workers in a single read transaction, each query on an index.",
   async run(tour) {
-    const snapshot = new QueueMetrics(tour.db, { windowMs: 10 * 60_000 }).snapshot();
+    const snapshot = await new QueueMetrics(tour.db, { windowMs: 10 * 60_000 }).snapshot();
     const depth = Object.entries(snapshot.depth)
       .map(([status, count]) => `${status} ${count}`)
       .join(", ");
     tour.call(
-      "const snapshot = new QueueMetrics(db, { windowMs: 10 * 60_000 }).snapshot()",
+      "const snapshot = await new QueueMetrics(db, { windowMs: 10 * 60_000 }).snapshot()",
       `depth: ${depth}`,
       `completed in the last 10 minutes: ${snapshot.finishedInWindow.completed} (${snapshot.throughputPerMinute.completed} a minute over the window)`,
       `wait (enqueued -> started): p50 ${ms(snapshot.waitTimeMs.p50)}, p95 ${ms(snapshot.waitTimeMs.p95)}, p99 ${ms(snapshot.waitTimeMs.p99)}`,

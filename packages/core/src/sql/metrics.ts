@@ -1,7 +1,6 @@
 // Read-only statements behind the metrics. Each reads an index range, never the whole table, so
 // they stay fast on a file holding millions of finished tasks (checked by EXPLAIN QUERY PLAN tests).
 import type { QueueDatabase } from "../database.js";
-import { TASK_COLUMNS, type TaskRow } from "../models/task-row.js";
 
 /** Counts of tasks still in the queue (queued or leased), by type. */
 export function countActiveByType(db: QueueDatabase): { type: string; status: "queued" | "leased"; count: number }[] {
@@ -82,14 +81,4 @@ export function countExpiredLeases(db: QueueDatabase, now: number): number {
       )
       .get(now)?.count ?? 0
   );
-}
-
-/** Tasks changed after the cursor (updated_at, id), in change order: the cross-process feed. */
-export function tasksChangedAfter(db: QueueDatabase, updatedAt: number, id: number, limit: number): TaskRow[] {
-  return db
-    .statement<TaskRow>(
-      `SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY tasks_by_updated_at
-       WHERE updated_at > ? OR (updated_at = ? AND id > ?) ORDER BY updated_at, id LIMIT ?`,
-    )
-    .all(updatedAt, updatedAt, id, limit);
 }

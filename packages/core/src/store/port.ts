@@ -9,8 +9,9 @@
 import type { Clock } from "../clock.js";
 import type { TaskLogRow } from "../models/task-log-row.js";
 import type { TaskRow } from "../models/task-row.js";
+import type { WorkerRow } from "../models/worker-row.js";
 import type { NewTaskRow } from "../sql/tasks.js";
-import type { TaskStatus } from "../types.js";
+import type { LogLevel, TaskStatus } from "../types.js";
 
 /** What a batch insert wrote: its transaction's time and, per row, the new task's id or the row already stored under its idempotency key. */
 export interface InsertedTasks {
@@ -26,6 +27,36 @@ export interface TaskListQuery {
   /** Continue after this id (exclusive), in the list's order. */
   readonly afterId?: number | undefined;
   readonly order: "newest" | "oldest";
+}
+
+/** Everything the metrics are computed from, read at one instant (one read transaction). */
+export interface MetricsReading {
+  /** The store's time when it read. */
+  readonly now: number;
+  readonly depth: Readonly<Record<TaskStatus, number>>;
+  /** Queued and leased tasks per type. */
+  readonly activeByType: readonly { readonly type: string; readonly status: "queued" | "leased"; readonly count: number }[];
+  /** Since when the longest-waiting runnable task has been due; null when none waits. */
+  readonly oldestRunnableSince: number | null;
+  /** Tasks finished since the window's start, by final status. */
+  readonly finished: Readonly<Record<"completed" | "dead_letter" | "cancelled", number>>;
+  /** Retries (attempts beyond the first) of the tasks finished since the window's start. */
+  readonly retries: number;
+  /** Wait and run times (ms) of the most recent completions since the window's start. */
+  readonly timings: readonly { readonly wait: number; readonly run: number }[];
+  readonly workers: readonly WorkerRow[];
+  /** Leased tasks per worker id. */
+  readonly leasedByWorker: Readonly<Record<string, number>>;
+  /** Leases past their expiry not yet taken over. */
+  readonly expiredLeases: number;
+  /** Bytes on disk where the backend is a file (SQLite: the database and its WAL); null elsewhere. */
+  readonly storage: { readonly bytes: number; readonly walBytes: number } | null;
+}
+
+/** Changed tasks after a change cursor, in the order they changed, and the cursor to read on from. */
+export interface TaskChanges {
+  readonly rows: readonly TaskRow[];
+  readonly cursor: string;
 }
 
 /** The type key that pauses or resumes every type at once. */
@@ -82,6 +113,25 @@ export interface QueueStore {
    * given to a second task. Returns how many were deleted.
    */
   deleteFinishedTasks(ids: readonly number[]): Promise<number>;
+
+  /** Everything the metrics need, in one read: finished counts, retries and timings since `since` (at most `latencySample` timings). */
+  readMetrics(query: { readonly since: number; readonly latencySample: number }): Promise<MetricsReading>;
+
+  /** Appends a line to a task's log; `details` is JSON text or null. Resolves with the line's id. */
+  appendTaskLog(taskId: number, level: LogLevel, message: string, details: string | null): Promise<number>;
+  /** The newest log lines of any task, newest first, optionally of some levels only. */
+  recentTaskLogs(limit: number, levels?: readonly LogLevel[]): Promise<TaskLogRow[]>;
+  /** Deletes at most `limit` log lines written before `before`, in one transaction; returns how many. */
+  deleteTaskLogsBefore(before: number, limit: number): Promise<number>;
+
+  /**
+   * The change cursor: tasks changed after `cursor` (an opaque string from an earlier answer, or
+   * undefined to start from the first task), in the order they changed, at most `limit`. Follow it
+   * from any process to see every task's changes.
+   */
+  changesAfter(cursor: string | undefined, limit: number): Promise<TaskChanges>;
+  /** A cursor at the newest change now: follow it to see only what changes from here on. */
+  latestChange(): Promise<string>;
 
   /** Releases what the store opened (a connection, a pool); a store handed an open connection leaves it open. Safe to call twice. */
   close(): Promise<void>;

@@ -1,15 +1,26 @@
+import { statSync } from "node:fs";
 // The storage port on SQLite: every operation is a function of core's SQL modules run in one
 // transaction (writes) or one read on the store's QueueDatabase.
 import type { Clock } from "../clock.js";
-import type { QueueDatabase } from "../database.js";
+import { QueueDatabase } from "../database.js";
 import type { DatabaseThread, DatabaseThreadOps } from "../database-thread.js";
 import { QueueError } from "../errors.js";
 import { notifyLocalWorkers } from "../local-wakeup.js";
 import type { TaskLogRow } from "../models/task-log-row.js";
 import type { TaskRow } from "../models/task-row.js";
 import { type OpenQueueDatabaseOptions, openQueueDatabase } from "../open.js";
-import { selectTaskLogs } from "../sql/logs.js";
+import { latestChange, tasksChangedAfterCursor } from "../sql/changes.js";
+import { deleteTaskLogsBefore, insertTaskLog, selectRecentTaskLogs, selectTaskLogs } from "../sql/logs.js";
 import { deleteFinishedTasks } from "../sql/maintenance.js";
+import {
+  countActiveByType,
+  countExpiredLeases,
+  countFinishedSince,
+  countRetriesSince,
+  leasedByWorker,
+  oldestRunnableSince,
+  recentTimings,
+} from "../sql/metrics.js";
 import { pausedTypes, pauseType, resumeType } from "../sql/pauses.js";
 import {
   cancelQueuedTask,
@@ -21,8 +32,9 @@ import {
   retryDeadLetterTask,
   selectTask,
 } from "../sql/tasks.js";
-import type { TaskStatus } from "../types.js";
-import type { InsertedTasks, QueueStore, TaskListQuery } from "./port.js";
+import { listWorkers } from "../sql/workers.js";
+import type { LogLevel, TaskStatus } from "../types.js";
+import type { InsertedTasks, MetricsReading, QueueStore, TaskChanges, TaskListQuery } from "./port.js";
 
 /** Inserts validated rows in one write transaction (on the caller's connection or a database thread's). */
 export function insertTaskRows(db: QueueDatabase, rows: readonly NewTaskRow[]): Promise<InsertedTasks> {
@@ -143,9 +155,62 @@ export class SqliteStore implements QueueStore {
     return this.db.transaction((tx) => deleteFinishedTasks(tx, ids));
   }
 
+  async readMetrics(query: { readonly since: number; readonly latencySample: number }): Promise<MetricsReading> {
+    return this.db.read((tx) => {
+      const now = tx.clock.now();
+      return {
+        now,
+        depth: countTasksByStatus(tx),
+        activeByType: countActiveByType(tx),
+        oldestRunnableSince: oldestRunnableSince(tx, now),
+        finished: countFinishedSince(tx, query.since),
+        retries: countRetriesSince(tx, query.since),
+        timings: recentTimings(tx, query.since, query.latencySample),
+        workers: listWorkers(tx),
+        leasedByWorker: Object.fromEntries(leasedByWorker(tx)),
+        expiredLeases: countExpiredLeases(tx, now),
+        storage: fileSizes(tx.path),
+      };
+    });
+  }
+
+  appendTaskLog(taskId: number, level: LogLevel, message: string, details: string | null): Promise<number> {
+    return this.db.transaction((tx) => insertTaskLog(tx, taskId, level, message, details, tx.clock.now()));
+  }
+
+  async recentTaskLogs(limit: number, levels?: readonly LogLevel[]): Promise<TaskLogRow[]> {
+    return this.db.read((tx) => selectRecentTaskLogs(tx, limit, levels));
+  }
+
+  deleteTaskLogsBefore(before: number, limit: number): Promise<number> {
+    return this.db.transaction((tx) => deleteTaskLogsBefore(tx, before, limit));
+  }
+
+  async changesAfter(cursor: string | undefined, limit: number): Promise<TaskChanges> {
+    return this.db.read((tx) => tasksChangedAfterCursor(tx, cursor, limit));
+  }
+
+  async latestChange(): Promise<string> {
+    return this.db.read((tx) => latestChange(tx));
+  }
+
   async close(): Promise<void> {
     if (this.#ownsDatabase) this.db.close();
   }
+}
+
+/** The store to use for `source`: a store as it is, or an open SQLite database served by a SqliteStore (which leaves it open). */
+export function asStore(source: QueueStore | QueueDatabase): QueueStore {
+  return source instanceof QueueDatabase ? new SqliteStore(source) : source;
+}
+
+/** The database file's and its WAL's sizes (none for an in-memory database). */
+function fileSizes(path: string): { bytes: number; walBytes: number } | null {
+  if (path === ":memory:" || path === "") return null;
+  return {
+    bytes: statSync(path, { throwIfNoEntry: false })?.size ?? 0,
+    walBytes: statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0,
+  };
 }
 
 /** The error every store gives for an id no task has. */

@@ -30,5 +30,5 @@ export async function afterIncident(db: QueueDatabase): Promise<void> {
   const recovered = await recoverExpiredLeasesNow(db); // otherwise the next claim does it
   console.log(`${recovered.requeued.length} requeued, ${recovered.deadLettered.length} were on their last attempt`);
   await cleanupStaleWorkers(db, 10 * 60_000);
-  for (const group of deadLetterSummary(db)) console.log(group.type, group.count, group.errorMessage);
+  for (const group of await deadLetterSummary(db)) console.log(group.type, group.count, group.errorMessage);
 }

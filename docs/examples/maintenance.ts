@@ -13,6 +13,6 @@ export async function maintain(db: QueueDatabase): Promise<void> {
   await cleanup(db, { completedOlderThanMs: 86_400_000, archiveFile: "./archive.ndjson" });
 
   // What is failing, and send one kind back once fixed.
-  for (const group of deadLetterSummary(db)) console.log(group.type, group.errorMessage, group.count);
+  for (const group of await deadLetterSummary(db)) console.log(group.type, group.errorMessage, group.count);
   await retryAllDeadLetters(db, { type: "send-email" });
 }

@@ -19,7 +19,6 @@ const NOT_YET_ON_THE_PORT: Readonly<Record<string, number>> = {
   "packages/integration/src/migration.ts": 2,
   "packages/integration/src/queued-task-manager.ts": 6,
   "packages/integration/src/rollback.ts": 2,
-  "packages/maintenance/src/archive.ts": 2,
   "packages/maintenance/src/backup.ts": 2,
   "packages/maintenance/src/storage.ts": 10,
   "packages/scheduling/src/strategies/weighted-random.ts": 1,

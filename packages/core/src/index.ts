@@ -49,6 +49,7 @@ export { deleteTaskLogsBefore, insertLeasedTaskLog, insertTaskLog, selectRecentT
 export {
   type ArchivedTaskRow,
   archiveTasks,
+  countArchived,
   countFinishedBefore,
   countTaskLogsBefore,
   deleteStaleWorkers,
@@ -104,10 +105,13 @@ export {
 export { deregisterWorker, listWorkers, registerWorker, touchWorker, type WorkerRegistration } from "./sql/workers.js";
 export { isBusyError, sqliteCode, toQueueError } from "./sqlite-errors.js";
 export {
+  type DeadLetterGroupRow,
   EVERY_TYPE,
+  type FinishedTaskRecord,
   type InsertedTasks,
   type MetricsReading,
   type QueueStore,
+  type RemoveFinishedBatch,
   type TaskChanges,
   type TaskListQuery,
 } from "./store/port.js";

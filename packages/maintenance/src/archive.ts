@@ -1,4 +1,4 @@
-import { type ArchivedTaskRow, AtomicFileWriter, type QueueDatabase, restoreArchivedTasks, selectArchived } from "@queue/core";
+import { type ArchivedTaskRow, AtomicFileWriter, asStore, type QueueDatabase, type QueueStore } from "@queue/core";
 import { betweenBatches, inBatches } from "./batches.js";
 
 /** One archived task as an NDJSON record: the task's columns as the API names them, logs parsed. */
@@ -32,13 +32,14 @@ function archivedRecord(row: ArchivedTaskRow): Record<string, unknown> {
  * appears under its name only once it is complete and on disk: a failure (a full disk) leaves a
  * file already there as it was.
  */
-export async function exportArchive(db: QueueDatabase, file: string, batchSize = 1_000): Promise<number> {
+export async function exportArchive(source: QueueStore | QueueDatabase, file: string, batchSize = 1_000): Promise<number> {
+  const store = asStore(source);
   const writer = new AtomicFileWriter(file);
   let written = 0;
   let afterId = 0;
   try {
     for (;;) {
-      const rows = db.read((tx) => selectArchived(tx, afterId, batchSize));
+      const rows = await store.archivedTasks(afterId, batchSize);
       if (rows.length === 0) break;
       writer.write(rows.map((row) => `${JSON.stringify(archivedRecord(row))}\n`).join(""));
       written += rows.length;
@@ -58,18 +59,17 @@ export async function exportArchive(db: QueueDatabase, file: string, batchSize =
  * statuses. A task whose id is in use again stays in the archive and is counted as remaining.
  */
 export async function restoreFromArchive(
-  db: QueueDatabase,
+  source: QueueStore | QueueDatabase,
   options: { readonly ids?: readonly number[]; readonly batchSize?: number } = {},
 ): Promise<{ restored: number[]; remainingInArchive: number }> {
+  const store = asStore(source);
   const batchSize = options.batchSize ?? 500;
   const restored: number[] = [];
-  const batches = inBatches(
-    db,
+  for await (const ids of inBatches(
     batchSize,
-    (tx) => restoreArchivedTasks(tx, options.ids, batchSize),
+    () => store.restoreArchivedBatch(options.ids, batchSize),
     (ids) => ids.length,
-  );
-  for await (const ids of batches) restored.push(...ids);
-  const remainingInArchive = db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks_archive").get()?.n ?? 0;
-  return { restored, remainingInArchive };
+  ))
+    restored.push(...ids);
+  return { restored, remainingInArchive: await store.countArchived() };
 }

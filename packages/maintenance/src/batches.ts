@@ -1,23 +1,15 @@
-import type { QueueDatabase } from "@queue/core";
-
 /** Yields to the event loop (and so to other processes waiting for the write lock) between batches. */
 export function betweenBatches(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
- * Runs `work` in its own short transaction again and again, yielding each committed result, until
- * a batch handles fewer than `batchSize` rows. Accumulate from the yielded results, never inside
- * `work`: a transaction retried on lock contention runs its callback again.
+ * Runs `batch` (one short transaction of the store's) again and again, yielding each result, until
+ * a batch handles fewer than `batchSize` rows.
  */
-export async function* inBatches<T>(
-  db: QueueDatabase,
-  batchSize: number,
-  work: (tx: QueueDatabase) => T,
-  rowsOf: (result: T) => number,
-): AsyncGenerator<T> {
+export async function* inBatches<T>(batchSize: number, batch: () => Promise<T>, rowsOf: (result: T) => number): AsyncGenerator<T> {
   for (;;) {
-    const result = await db.transaction(work);
+    const result = await batch();
     yield result;
     if (rowsOf(result) < batchSize) return;
     await betweenBatches();

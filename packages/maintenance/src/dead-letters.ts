@@ -1,4 +1,4 @@
-import { notifyLocalWorkers, purgeDeadLetters, type QueueDatabase, retryDeadLetters, summarizeDeadLetters } from "@queue/core";
+import { asStore, type QueueDatabase, type QueueStore } from "@queue/core";
 import { inBatches } from "./batches.js";
 
 export interface DeadLetterGroup {
@@ -12,50 +12,48 @@ export interface DeadLetterGroup {
 }
 
 /** Dead-lettered tasks grouped by type and error, largest group first. */
-export function deadLetterSummary(db: QueueDatabase, options: { readonly type?: string } = {}): DeadLetterGroup[] {
-  return db
-    .read((tx) => summarizeDeadLetters(tx, options.type))
-    .map((row) => ({
-      type: row.type,
-      errorName: row.error_name,
-      errorMessage: row.error_message,
-      count: row.count,
-      exampleId: row.first_id,
-      lastFailedAt: new Date(row.last_finished_at),
-    }));
+export async function deadLetterSummary(
+  source: QueueStore | QueueDatabase,
+  options: { readonly type?: string } = {},
+): Promise<DeadLetterGroup[]> {
+  return (await asStore(source).deadLetterGroups(options.type)).map((row) => ({
+    type: row.type,
+    errorName: row.error_name,
+    errorMessage: row.error_message,
+    count: row.count,
+    exampleId: row.first_id,
+    lastFailedAt: new Date(row.last_finished_at),
+  }));
 }
 
 /** Sends every dead-lettered task (of one type, or all) back to the queue with attempts reset. */
 export async function retryAllDeadLetters(
-  db: QueueDatabase,
+  source: QueueStore | QueueDatabase,
   options: { readonly type?: string; readonly batchSize?: number } = {},
 ): Promise<number> {
+  const store = asStore(source);
   const batchSize = options.batchSize ?? 500;
   let retried = 0;
-  const batches = inBatches(
-    db,
+  for await (const ids of inBatches(
     batchSize,
-    (tx) => retryDeadLetters(tx, options.type, batchSize, tx.clock.now()),
+    () => store.retryDeadLetterBatch(options.type, batchSize),
     (ids) => ids.length,
-  );
-  for await (const ids of batches) {
+  ))
     retried += ids.length;
-    if (ids.length > 0) notifyLocalWorkers(db.path);
-  }
   return retried;
 }
 
 /** Deletes every dead-lettered task (of one type, or all), with its logs. */
 export async function purgeAllDeadLetters(
-  db: QueueDatabase,
+  source: QueueStore | QueueDatabase,
   options: { readonly type?: string; readonly batchSize?: number } = {},
 ): Promise<number> {
+  const store = asStore(source);
   const batchSize = options.batchSize ?? 500;
   let purged = 0;
   for await (const deleted of inBatches(
-    db,
     batchSize,
-    (tx) => purgeDeadLetters(tx, options.type, batchSize),
+    () => store.purgeDeadLetterBatch(options.type, batchSize),
     (n) => n,
   ))
     purged += deleted;

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { maintenanceRuns, type QueueDatabase, QueueError, recordMaintenanceRun } from "@queue/core";
+import { asStore, type QueueDatabase, QueueError, type QueueStore, SqliteStore } from "@queue/core";
 import { backup, backupFileName, pruneBackups } from "./backup.js";
 import { cleanup, type RetentionPolicy } from "./retention.js";
 import { checkpoint, incrementalVacuum, optimize } from "./storage.js";
@@ -62,39 +62,49 @@ function intervalOf(job: string, every: Every): number | undefined {
  * Runs the maintenance jobs that are due under `policy` (merged over the defaults) and records when
  * each ran, in the database, so that calling this from cron or a timer in any process runs each
  * job at its interval. One failing job does not stop the others; its error is in the report.
+ * Checkpoint, backup, optimize and vacuum are SQLite's: on another backend they are not run (its
+ * own tools do that work).
  */
 export async function runMaintenance(
-  db: QueueDatabase,
+  source: QueueStore | QueueDatabase,
   policy: MaintenancePolicy = {},
   options: { readonly force?: readonly string[] } = {},
 ): Promise<JobReport[]> {
   const merged = { ...DEFAULT_MAINTENANCE_POLICY, ...policy };
+  const store = asStore(source);
+  const db = store instanceof SqliteStore ? store.db : undefined;
+  const sqliteJobs: [string, Every | undefined, () => Promise<unknown> | unknown][] =
+    db === undefined
+      ? []
+      : [
+          [
+            "checkpoint",
+            merged.checkpoint,
+            () => checkpoint(db, "TRUNCATE", merged.checkpointMaxWaitMs === undefined ? {} : { maxWaitMs: merged.checkpointMaxWaitMs }),
+          ],
+          [
+            "backup",
+            merged.backup?.every,
+            async () => {
+              const settings = merged.backup as NonNullable<MaintenancePolicy["backup"]>;
+              const result = await backup(db, join(settings.directory, backupFileName(db.path, new Date(db.clock.now()))));
+              return { ...result, pruned: pruneBackups(settings.directory, db.path, settings.keep) };
+            },
+          ],
+          ["optimize", merged.optimize, () => optimize(db)],
+        ];
   const jobs: [string, Every | undefined, () => Promise<unknown> | unknown][] = [
-    [
-      "checkpoint",
-      merged.checkpoint,
-      () => checkpoint(db, "TRUNCATE", merged.checkpointMaxWaitMs === undefined ? {} : { maxWaitMs: merged.checkpointMaxWaitMs }),
-    ],
-    [
-      "backup",
-      merged.backup?.every,
-      async () => {
-        const settings = merged.backup as NonNullable<MaintenancePolicy["backup"]>;
-        const result = await backup(db, join(settings.directory, backupFileName(db.path, new Date(db.clock.now()))));
-        return { ...result, pruned: pruneBackups(settings.directory, db.path, settings.keep) };
-      },
-    ],
-    ["optimize", merged.optimize, () => optimize(db)],
-    ["logCleanup", merged.logCleanup?.every, () => cleanup(db, { logsOlderThanMs: merged.logCleanup?.olderThanMs ?? 30 * 24 * HOUR })],
-    ["cleanup", merged.cleanup?.every, () => cleanup(db, merged.cleanup as RetentionPolicy)],
-    ["vacuum", merged.vacuum, () => incrementalVacuum(db)],
+    ...sqliteJobs,
+    ["logCleanup", merged.logCleanup?.every, () => cleanup(store, { logsOlderThanMs: merged.logCleanup?.olderThanMs ?? 30 * 24 * HOUR })],
+    ["cleanup", merged.cleanup?.every, () => cleanup(store, merged.cleanup as RetentionPolicy)],
+    ...(db === undefined ? [] : [["vacuum", merged.vacuum, () => incrementalVacuum(db)] as [string, Every | undefined, () => unknown]]),
   ];
-  const lastRuns = db.read((tx) => maintenanceRuns(tx));
+  const lastRuns = await store.maintenanceRuns();
   const reports: JobReport[] = [];
   for (const [job, every, run] of jobs) {
     const interval = every === undefined ? undefined : intervalOf(job, every);
     if (interval === undefined) continue;
-    const now = db.clock.now();
+    const now = store.clock.now();
     const last = lastRuns.get(job);
     const due = options.force?.includes(job) || last === undefined || now - last >= interval;
     if (!due) {
@@ -103,7 +113,7 @@ export async function runMaintenance(
     }
     try {
       const result = await run();
-      await db.transaction((tx) => recordMaintenanceRun(tx, job, now, JSON.stringify(result ?? null)));
+      await store.recordMaintenanceRun(job, now, JSON.stringify(result ?? null));
       reports.push({ job, ran: true, result, nextDueAt: new Date(now + interval) });
     } catch (error) {
       reports.push({ job, ran: true, error: (error as Error).message, nextDueAt: new Date(now) });

@@ -1,4 +1,4 @@
-import { deleteStaleWorkers, notifyLocalWorkers, type QueueDatabase, recoverExpiredLeases, type Task, taskFromRow } from "@queue/core";
+import { asStore, type QueueDatabase, type QueueStore, type Task, taskFromRow } from "@queue/core";
 
 export interface LeaseRecoveryReport {
   /** Back in the queue for another attempt. */
@@ -13,9 +13,8 @@ export interface LeaseRecoveryReport {
  * Recovers expired leases now (workers also do this whenever they claim, so this is only needed
  * when no worker is running) and says what happened to each task.
  */
-export async function recoverExpiredLeasesNow(db: QueueDatabase): Promise<LeaseRecoveryReport> {
-  const tasks = (await db.transaction((tx) => recoverExpiredLeases(tx, tx.clock.now()))).map((row) => taskFromRow(row));
-  if (tasks.some((task) => task.status === "queued")) notifyLocalWorkers(db.path);
+export async function recoverExpiredLeasesNow(source: QueueStore | QueueDatabase): Promise<LeaseRecoveryReport> {
+  const tasks = (await asStore(source).recoverExpiredLeases()).map((row) => taskFromRow(row));
   return {
     requeued: tasks.filter((task) => task.status === "queued"),
     deadLettered: tasks.filter((task) => task.status === "dead_letter"),
@@ -24,6 +23,7 @@ export async function recoverExpiredLeasesNow(db: QueueDatabase): Promise<LeaseR
 }
 
 /** Removes workers whose last heartbeat is older than `olderThanMs`; returns their ids. */
-export async function cleanupStaleWorkers(db: QueueDatabase, olderThanMs: number): Promise<string[]> {
-  return db.transaction((tx) => deleteStaleWorkers(tx, tx.clock.now() - olderThanMs));
+export async function cleanupStaleWorkers(source: QueueStore | QueueDatabase, olderThanMs: number): Promise<string[]> {
+  const store = asStore(source);
+  return store.deleteStaleWorkers(store.clock.now() - olderThanMs);
 }

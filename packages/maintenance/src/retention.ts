@@ -1,17 +1,12 @@
 import {
-  archiveTasks,
-  countFinishedBefore,
-  countTaskLogsBefore,
+  asStore,
   DurableAppendFile,
-  deleteTaskLogsBefore,
-  deleteTasks,
   type FinishedStatus,
+  type FinishedTaskRecord,
   isQueueError,
   type QueueDatabase,
   QueueError,
-  selectFinishedBefore,
-  selectLogsOfTask,
-  type TaskRow,
+  type QueueStore,
   taskFromRow,
   taskLogFromRow,
 } from "@queue/core";
@@ -53,8 +48,8 @@ const STATUS_OPTIONS: [FinishedStatus, keyof RetentionPolicy][] = [
 ];
 
 /** One NDJSON line: the task as the API shows it, plus its log lines. */
-function ndjsonLine(db: QueueDatabase, row: TaskRow): string {
-  return `${JSON.stringify({ ...taskFromRow(row), logs: selectLogsOfTask(db, row.id).map(taskLogFromRow) })}\n`;
+function ndjsonLine(record: FinishedTaskRecord): string {
+  return `${JSON.stringify({ ...taskFromRow(record.task), logs: record.logs.map(taskLogFromRow) })}\n`;
 }
 
 /**
@@ -64,7 +59,8 @@ function ndjsonLine(db: QueueDatabase, row: TaskRow): string {
  * repeat a batch in the file, never lose one), and a failed write leaves the file as it was before
  * the batch (see DurableAppendFile).
  */
-export async function cleanup(db: QueueDatabase, policy: RetentionPolicy): Promise<RetentionReport> {
+export async function cleanup(source: QueueStore | QueueDatabase, policy: RetentionPolicy): Promise<RetentionReport> {
+  const store = asStore(source);
   const batchSize = policy.batchSize ?? 500;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new QueueError("INVALID_CONFIG", `cleanup: batchSize must be a positive integer; got ${batchSize}.`);
@@ -84,39 +80,38 @@ export async function cleanup(db: QueueDatabase, policy: RetentionPolicy): Promi
     for (const [status, option] of STATUS_OPTIONS) {
       const olderThan = policy[option] as number | undefined;
       if (olderThan === undefined) continue;
-      const before = db.clock.now() - olderThan;
+      const before = store.clock.now() - olderThan;
       if (dryRun) {
-        counts[status] = db.read((tx) => countFinishedBefore(tx, status, before));
+        counts[status] = await store.countFinishedBefore(status, before);
         continue;
       }
+      const beforeDelete =
+        file === undefined ? undefined : (records: readonly FinishedTaskRecord[]) => file.append(records.map(ndjsonLine).join(""));
       const removals = inBatches(
-        db,
         batchSize,
-        (tx) => {
-          const rows = selectFinishedBefore(tx, status, before, batchSize);
-          if (file !== undefined && rows.length > 0) {
-            file.append(rows.map((row) => ndjsonLine(tx, row)).join(""));
-          }
-          const ids = rows.map((row) => row.id);
-          const copied = policy.archive ? archiveTasks(tx, ids, tx.clock.now()) : 0;
-          return { deleted: deleteTasks(tx, ids), copied };
-        },
+        () =>
+          store.removeFinishedBatch({
+            status,
+            before,
+            limit: batchSize,
+            archive: policy.archive ?? false,
+            ...(beforeDelete === undefined ? {} : { beforeDelete }),
+          }),
         (removed) => removed.deleted,
       );
       for await (const removed of removals) {
         batches += 1;
         counts[status] += removed.deleted;
-        archived += removed.copied;
+        archived += removed.archived;
       }
     }
     if (policy.logsOlderThanMs !== undefined) {
-      const before = db.clock.now() - policy.logsOlderThanMs;
-      if (dryRun) logs = db.read((tx) => countTaskLogsBefore(tx, before));
+      const before = store.clock.now() - policy.logsOlderThanMs;
+      if (dryRun) logs = await store.countTaskLogsBefore(before);
       else
         for await (const deleted of inBatches(
-          db,
           batchSize,
-          (tx) => deleteTaskLogsBefore(tx, before, batchSize),
+          () => store.deleteTaskLogsBefore(before, batchSize),
           (n) => n,
         )) {
           batches += 1;

@@ -24,13 +24,13 @@ describe("dead-letter review", () => {
     insertFinished(db, 2, "dead_letter", clock.now(), { type: "email", error: '{"name":"Error","message":"bad address"}' });
     insertFinished(db, 3, "dead_letter", clock.now(), { type: "resize", error: timeout });
     await client.enqueue("keeper", null);
-    const summary = deadLetterSummary(db);
+    const summary = await deadLetterSummary(db);
     expect(summary.map((group) => [group.type, group.errorName, group.count])).toEqual([
       ["email", "TimeoutError", 4],
       ["resize", "TimeoutError", 3],
       ["email", "Error", 2],
     ]);
-    expect(deadLetterSummary(db, { type: "resize" })).toHaveLength(1);
+    expect(await deadLetterSummary(db, { type: "resize" })).toHaveLength(1);
     expect(await retryAllDeadLetters(db, { type: "resize", batchSize: 2 })).toBe(3);
     expect(await client.counts()).toMatchObject({ queued: 4, dead_letter: 6 });
     expect(await purgeAllDeadLetters(db, { type: "email" })).toBe(6);

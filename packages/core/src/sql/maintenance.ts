@@ -67,6 +67,10 @@ export interface ArchivedTaskRow extends Omit<TaskRow, "lease_until" | "lease_to
   readonly archived_at: number;
 }
 
+export function countArchived(db: QueueDatabase): number {
+  return db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks_archive").get()?.n ?? 0;
+}
+
 export function selectArchived(db: QueueDatabase, afterId: number, limit: number): ArchivedTaskRow[] {
   return db.statement<ArchivedTaskRow>("SELECT * FROM tasks_archive WHERE id > ? ORDER BY id LIMIT ?").all(afterId, limit);
 }

@@ -10,6 +10,7 @@ import type { Clock } from "../clock.js";
 import type { TaskLogRow } from "../models/task-log-row.js";
 import type { TaskRow } from "../models/task-row.js";
 import type { WorkerRow } from "../models/worker-row.js";
+import type { ArchivedTaskRow, FinishedStatus } from "../sql/maintenance.js";
 import type { NewTaskRow } from "../sql/tasks.js";
 import type { LogLevel, TaskStatus } from "../types.js";
 
@@ -57,6 +58,38 @@ export interface MetricsReading {
 export interface TaskChanges {
   readonly rows: readonly TaskRow[];
   readonly cursor: string;
+}
+
+/** A finished task as retention removes it: its row and its log lines. */
+export interface FinishedTaskRecord {
+  readonly task: TaskRow;
+  readonly logs: readonly TaskLogRow[];
+}
+
+/** One batch of retention: which finished tasks to remove, and what to do with them first. */
+export interface RemoveFinishedBatch {
+  readonly status: FinishedStatus;
+  /** Tasks that finished before this time. */
+  readonly before: number;
+  readonly limit: number;
+  /** Also copy them (with their logs) into the archive table. */
+  readonly archive: boolean;
+  /**
+   * Called inside the batch's transaction with the tasks about to be removed, before anything is
+   * deleted: whatever it writes (an archive file) is written first. Must be synchronous; if it
+   * throws, nothing of the batch is removed and the error is the batch's.
+   */
+  readonly beforeDelete?: (records: readonly FinishedTaskRecord[]) => void;
+}
+
+/** A group of dead-lettered tasks with the same type and error. */
+export interface DeadLetterGroupRow {
+  readonly type: string;
+  readonly error_name: string | null;
+  readonly error_message: string | null;
+  readonly count: number;
+  readonly first_id: number;
+  readonly last_finished_at: number;
 }
 
 /** The type key that pauses or resumes every type at once. */
@@ -132,6 +165,37 @@ export interface QueueStore {
   changesAfter(cursor: string | undefined, limit: number): Promise<TaskChanges>;
   /** A cursor at the newest change now: follow it to see only what changes from here on. */
   latestChange(): Promise<string>;
+
+  // Maintenance: each operation is one short transaction over at most `limit` rows, so a large
+  // cleanup runs as many small batches while workers keep going. The newest task is never
+  // removed (its id would be given to the next task).
+
+  /** How many tasks in `status` finished before `before` (what a cleanup would remove). */
+  countFinishedBefore(status: FinishedStatus, before: number): Promise<number>;
+  /** How many log lines were written before `before`. */
+  countTaskLogsBefore(before: number): Promise<number>;
+  /** Removes one batch of finished tasks (see RemoveFinishedBatch); returns how many were deleted and archived. */
+  removeFinishedBatch(batch: RemoveFinishedBatch): Promise<{ readonly deleted: number; readonly archived: number }>;
+  /** Archived tasks with ids above `afterId`, in id order. */
+  archivedTasks(afterId: number, limit: number): Promise<ArchivedTaskRow[]>;
+  /** Puts up to `limit` archived tasks (all, or the given ids) back under their ids; ids in use are skipped. Returns the ids restored. */
+  restoreArchivedBatch(ids: readonly number[] | undefined, limit: number): Promise<number[]>;
+  /** How many tasks the archive holds. */
+  countArchived(): Promise<number>;
+  /** Dead-lettered tasks grouped by type and error, largest group first. */
+  deadLetterGroups(type?: string): Promise<DeadLetterGroupRow[]>;
+  /** Sends up to `limit` dead-lettered tasks (of one type, or all) back to the queue, attempts reset, and wakes workers; returns their ids. */
+  retryDeadLetterBatch(type: string | undefined, limit: number): Promise<number[]>;
+  /** Deletes up to `limit` dead-lettered tasks (of one type, or all) with their logs; returns how many. */
+  purgeDeadLetterBatch(type: string | undefined, limit: number): Promise<number>;
+  /** Ends expired leases now: each task is queued again, dead-lettered (no attempts left) or cancelled (a cancel was pending). */
+  recoverExpiredLeases(): Promise<TaskRow[]>;
+  /** Removes workers whose last heartbeat is before `before`; returns their ids. */
+  deleteStaleWorkers(before: number): Promise<string[]>;
+  /** When each maintenance job last ran (ms), by job name. */
+  maintenanceRuns(): Promise<Map<string, number>>;
+  /** Records that `job` ran at `at` (ms), with its result (JSON text) or null. */
+  recordMaintenanceRun(job: string, at: number, result: string | null): Promise<void>;
 
   /** Releases what the store opened (a connection, a pool); a store handed an open connection leaves it open. Safe to call twice. */
   close(): Promise<void>;

@@ -11,7 +11,26 @@ import type { TaskRow } from "../models/task-row.js";
 import { type OpenQueueDatabaseOptions, openQueueDatabase } from "../open.js";
 import { latestChange, tasksChangedAfterCursor } from "../sql/changes.js";
 import { deleteTaskLogsBefore, insertTaskLog, selectRecentTaskLogs, selectTaskLogs } from "../sql/logs.js";
-import { deleteFinishedTasks } from "../sql/maintenance.js";
+import {
+  type ArchivedTaskRow,
+  archiveTasks,
+  countArchived,
+  countFinishedBefore,
+  countTaskLogsBefore,
+  deleteFinishedTasks,
+  deleteStaleWorkers,
+  deleteTasks,
+  type FinishedStatus,
+  maintenanceRuns,
+  purgeDeadLetters,
+  recordMaintenanceRun,
+  restoreArchivedTasks,
+  retryDeadLetters,
+  selectArchived,
+  selectFinishedBefore,
+  selectLogsOfTask,
+  summarizeDeadLetters,
+} from "../sql/maintenance.js";
 import {
   countActiveByType,
   countExpiredLeases,
@@ -28,13 +47,22 @@ import {
   insertTaskId,
   listTasks,
   type NewTaskRow,
+  recoverExpiredLeases,
   requestCancelLeasedTask,
   retryDeadLetterTask,
   selectTask,
 } from "../sql/tasks.js";
 import { listWorkers } from "../sql/workers.js";
 import type { LogLevel, TaskStatus } from "../types.js";
-import type { InsertedTasks, MetricsReading, QueueStore, TaskChanges, TaskListQuery } from "./port.js";
+import type {
+  DeadLetterGroupRow,
+  InsertedTasks,
+  MetricsReading,
+  QueueStore,
+  RemoveFinishedBatch,
+  TaskChanges,
+  TaskListQuery,
+} from "./port.js";
 
 /** Inserts validated rows in one write transaction (on the caller's connection or a database thread's). */
 export function insertTaskRows(db: QueueDatabase, rows: readonly NewTaskRow[]): Promise<InsertedTasks> {
@@ -192,6 +220,68 @@ export class SqliteStore implements QueueStore {
 
   async latestChange(): Promise<string> {
     return this.db.read((tx) => latestChange(tx));
+  }
+
+  async countFinishedBefore(status: FinishedStatus, before: number): Promise<number> {
+    return this.db.read((tx) => countFinishedBefore(tx, status, before));
+  }
+
+  async countTaskLogsBefore(before: number): Promise<number> {
+    return this.db.read((tx) => countTaskLogsBefore(tx, before));
+  }
+
+  removeFinishedBatch(batch: RemoveFinishedBatch): Promise<{ deleted: number; archived: number }> {
+    return this.db.transaction((tx) => {
+      const rows = selectFinishedBefore(tx, batch.status, batch.before, batch.limit);
+      if (rows.length > 0) batch.beforeDelete?.(rows.map((task) => ({ task, logs: selectLogsOfTask(tx, task.id) })));
+      const ids = rows.map((row) => row.id);
+      const archived = batch.archive ? archiveTasks(tx, ids, tx.clock.now()) : 0;
+      return { deleted: deleteTasks(tx, ids), archived };
+    });
+  }
+
+  async archivedTasks(afterId: number, limit: number): Promise<ArchivedTaskRow[]> {
+    return this.db.read((tx) => selectArchived(tx, afterId, limit));
+  }
+
+  restoreArchivedBatch(ids: readonly number[] | undefined, limit: number): Promise<number[]> {
+    return this.db.transaction((tx) => restoreArchivedTasks(tx, ids, limit));
+  }
+
+  async countArchived(): Promise<number> {
+    return this.db.read((tx) => countArchived(tx));
+  }
+
+  async deadLetterGroups(type?: string): Promise<DeadLetterGroupRow[]> {
+    return this.db.read((tx) => summarizeDeadLetters(tx, type));
+  }
+
+  async retryDeadLetterBatch(type: string | undefined, limit: number): Promise<number[]> {
+    const ids = await this.db.transaction((tx) => retryDeadLetters(tx, type, limit, tx.clock.now()));
+    if (ids.length > 0) notifyLocalWorkers(this.db.path);
+    return ids;
+  }
+
+  purgeDeadLetterBatch(type: string | undefined, limit: number): Promise<number> {
+    return this.db.transaction((tx) => purgeDeadLetters(tx, type, limit));
+  }
+
+  async recoverExpiredLeases(): Promise<TaskRow[]> {
+    const rows = await this.db.transaction((tx) => recoverExpiredLeases(tx, tx.clock.now()));
+    if (rows.some((row) => row.status === "queued")) notifyLocalWorkers(this.db.path);
+    return rows;
+  }
+
+  deleteStaleWorkers(before: number): Promise<string[]> {
+    return this.db.transaction((tx) => deleteStaleWorkers(tx, before));
+  }
+
+  async maintenanceRuns(): Promise<Map<string, number>> {
+    return this.db.read((tx) => maintenanceRuns(tx));
+  }
+
+  async recordMaintenanceRun(job: string, at: number, result: string | null): Promise<void> {
+    await this.db.transaction((tx) => recordMaintenanceRun(tx, job, at, result));
   }
 
   async close(): Promise<void> {

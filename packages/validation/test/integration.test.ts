@@ -44,7 +44,7 @@ describe("the packages together on one live file", () => {
     expect(snapshot.runTimeMs.p50).not.toBeNull();
     expect(healthSummary(snapshot).status).toBe("warn"); // 10% dead-lettered is over the 5% warning line
     expect(toPrometheus(snapshot)).toContain('queue_tasks{status="dead_letter"} 100');
-    expect(deadLetterSummary(db)).toEqual([expect.objectContaining({ type: "job", errorName: "PermanentError", count: 100 })]);
+    expect(await deadLetterSummary(db)).toEqual([expect.objectContaining({ type: "job", errorName: "PermanentError", count: 100 })]);
     const changes = await feed.poll();
     expect(new Set(changes.filter((task) => task.status === "completed").map((task) => task.id)).size).toBe(900);
     expect(verifyBackup(copy.file).ok).toBe(true);

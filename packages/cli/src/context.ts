@@ -1,6 +1,14 @@
 import { existsSync } from "node:fs";
 import { QueueClient } from "@queue/client";
-import { openQueueDatabase, type QueueDatabase, type QueueStore, resolveDatabasePath, SqliteStore } from "@queue/core";
+import {
+  isServerLocation,
+  openQueueDatabase,
+  openQueueStore,
+  type QueueDatabase,
+  type QueueStore,
+  resolveDatabasePath,
+  SqliteStore,
+} from "@queue/core";
 import pc from "picocolors";
 import { UsageError } from "./errors.js";
 import { printableValue, terminalSafeJson } from "./terminal-text.js";
@@ -24,6 +32,13 @@ export function databasePath(options: GlobalOptions): string {
 /** Opens an existing queue file (bringing its schema up to date); only `queue init` creates one. */
 export function openExisting(options: GlobalOptions): QueueDatabase {
   const path = databasePath(options);
+  if (isServerLocation(path)) {
+    // Commands that need the file itself (backup, vacuum, checkpoint, integrity) are SQLite's own.
+    throw new UsageError(
+      "This command works on a SQLite file; --db names a PostgreSQL database.",
+      "use PostgreSQL's own tools for it (pg_dump for a backup, VACUUM and ANALYZE for upkeep)",
+    );
+  }
   if (path !== ":memory:" && !existsSync(path)) {
     const error = new Error(`No queue database at ${path}.`);
     Object.assign(error, { hint: "create it with `queue init`, or point at one with --db PATH or QUEUE_DB_PATH" });
@@ -32,8 +47,13 @@ export function openExisting(options: GlobalOptions): QueueDatabase {
   return openQueueDatabase({ path });
 }
 
-/** The store of the existing queue (only `queue init` creates one); `close()` closes what it opened. */
+/**
+ * The store of the existing queue (only `queue init` creates a SQLite file); a postgres:// URL opens
+ * that database's store. `close()` closes what it opened.
+ */
 export function openStore(options: GlobalOptions): QueueStore {
+  const location = databasePath(options);
+  if (isServerLocation(location)) return openQueueStore({ location });
   return new SqliteStore(openExisting(options), { ownsDatabase: true });
 }
 

@@ -22,7 +22,7 @@ export { TASK_LOG_COLUMNS, type TaskLogRow, taskLogFromRow } from "./models/task
 export { TASK_COLUMNS, type TaskRow, taskFromRow } from "./models/task-row.js";
 export { WORKER_COLUMNS, type WorkerRow, workerFromRow } from "./models/worker-row.js";
 export { type OpenQueueDatabaseOptions, openQueueDatabase } from "./open.js";
-export { DATABASE_PATH_ENV, type ResolveDatabasePathOptions, resolveDatabasePath } from "./paths.js";
+export { DATABASE_PATH_ENV, isServerLocation, type ResolveDatabasePathOptions, resolveDatabasePath } from "./paths.js";
 export {
   type JournalMode,
   PRODUCTION_PRAGMAS,
@@ -104,6 +104,12 @@ export {
 } from "./sql/tasks.js";
 export { deregisterWorker, listWorkers, registerWorker, touchWorker, type WorkerRegistration } from "./sql/workers.js";
 export { isBusyError, sqliteCode, toQueueError } from "./sqlite-errors.js";
+export {
+  type OpenQueueStoreOptions,
+  openQueueStore,
+  POSTGRES_PACKAGE,
+  redactLocation,
+} from "./store/open-store.js";
 export {
   type DeadLetterGroupRow,
   EVERY_TYPE,

@@ -19,14 +19,15 @@ export interface ResolveDatabasePathOptions {
  * - Linux and other Unix: `$XDG_DATA_HOME/queue/queue.db`, or `~/.local/share/queue/queue.db`
  * - macOS: `~/Library/Application Support/queue/queue.db`
  * - Windows: `%LOCALAPPDATA%\queue\queue.db`
- * Relative paths resolve against the current directory; `:memory:` is returned as is.
+ * Relative paths resolve against the current directory; `:memory:` and a database server's URL
+ * (postgres://) are returned as they are.
  */
 export function resolveDatabasePath(options: ResolveDatabasePathOptions = {}): string {
   const env = options.env ?? process.env;
   const platform = options.platform ?? process.platform;
   const explicit = nonEmpty(options.path) ?? nonEmpty(env[DATABASE_PATH_ENV]);
   const path = platform === "win32" ? nodePath.win32 : nodePath.posix;
-  if (explicit !== undefined) return explicit === ":memory:" ? explicit : nodePath.resolve(explicit);
+  if (explicit !== undefined) return explicit === ":memory:" || isServerLocation(explicit) ? explicit : nodePath.resolve(explicit);
   const home = options.homeDirectory ?? homedir();
   return path.join(defaultDataDirectory(platform, env, home, path), APP_DIRECTORY, FILE_NAME);
 }
@@ -46,4 +47,9 @@ function defaultDataDirectory(
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+/** True when `location` names a database server (postgres:// or postgresql://) rather than a file. */
+export function isServerLocation(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
 }

@@ -1,12 +1,12 @@
 import { fork } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { loadWorkerConfig } from "@queue/scheduling";
 import { type TaskHandlers, Worker } from "@queue/worker-engine";
 import type { Command } from "commander";
 import { databasePath, type GlobalOptions, openExisting, output } from "../context.js";
 import { UsageError } from "../errors.js";
+import { importHandlersModule } from "../handlers-module.js";
 import { parseDuration, parseInteger, parseList } from "../parse.js";
 
 interface WorkFlags {
@@ -28,14 +28,9 @@ export async function loadHandlers(module: string): Promise<TaskHandlers> {
   if (!existsSync(path))
     throw new UsageError(
       `Handlers module ${path} does not exist.`,
-      "pass the path of an ESM file that default-exports { [type]: async (payload, ctx) => result }",
+      "pass the path of an ESM file (.js, .mjs, or .ts) that default-exports { [type]: async (payload, ctx) => result }",
     );
-  let loaded: { default?: unknown };
-  try {
-    loaded = (await import(pathToFileURL(path).href)) as { default?: unknown };
-  } catch (error) {
-    throw new UsageError(`Cannot load handlers module ${path}: ${(error as Error).message}`);
-  }
+  const loaded = await importHandlersModule(path);
   const handlers = loaded.default;
   if (typeof handlers !== "object" || handlers === null || Array.isArray(handlers)) {
     throw new UsageError(
@@ -79,7 +74,10 @@ export function registerWork(program: Command, globals: () => GlobalOptions): vo
   program
     .command("work")
     .description("run a worker with the handlers of a module")
-    .requiredOption("--handlers <module>", "an ESM module whose default export is { [type]: async (payload, ctx) => result }")
+    .requiredOption(
+      "--handlers <module>",
+      "an ESM module (JavaScript, or TypeScript through tsx or Node.js 22.18+) whose default export is { [type]: async (payload, ctx) => result }",
+    )
     .option("--concurrency <n>", "tasks at once (default 1)")
     .option("--strategy <name>", "fifo, lifo, priority or weighted_random (default priority)")
     .option("--lease-ms <duration>", "lease length, renewed while a task runs (default 30s)")

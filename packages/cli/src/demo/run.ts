@@ -8,6 +8,7 @@ import { healthSummary, QueueMetrics } from "@queue/observability";
 import { QueueValidator } from "@queue/validation";
 import { color, databasePath } from "../context.js";
 import { UsageError } from "../errors.js";
+import { queueCommand } from "../invocation.js";
 import { startProgress } from "../progress.js";
 
 export interface DemoOptions {
@@ -130,9 +131,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     );
     say(`  health: ${health.status}${health.reasons.map((reason) => ` (${reason.message})`).join("")}; validator: ${validation.status}`);
     const db_ = JSON.stringify(relative(process.cwd(), path) || path);
-    say(
-      `\nTry next:\n  pnpm queue stats --db ${db_}\n  pnpm queue list --status dead_letter --db ${db_}\n  pnpm queue show 1 --db ${db_}\n  pnpm queue retry --dead-letter --type import-legacy --db ${db_}\n  pnpm queue validate --db ${db_}`,
-    );
+    const next = ["stats", "list --status dead_letter", "show 1", "retry --dead-letter --type import-legacy", "validate"];
+    say(`\nTry next:\n${next.map((command) => `  ${queueCommand()} ${command} --db ${db_}`).join("\n")}`);
   }
   return validation.status === "fail" || snapshot.depth.queued + snapshot.depth.leased > 0 ? 1 : 0;
 }

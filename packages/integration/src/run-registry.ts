@@ -2,6 +2,10 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { dirname } from "node:path";
 import { type Clock, QueueError, systemClock, TypedEmitter } from "@queue/core";
 import { isFinal, type Run, type RunStatus, runWith } from "./run.js";
+import { syncDirectory } from "./sync-directory.js";
+
+/** The code of the process warning emitted when a background save of the run history fails. */
+export const RUN_HISTORY_NOT_SAVED = "QUEUE_RUN_HISTORY_NOT_SAVED";
 
 export interface RunRegistryEvents {
   change: (run: Run) => void;
@@ -104,12 +108,7 @@ export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
       closeSync(fd);
     }
     renameSync(temporary, this.file);
-    const directory = openSync(dirname(this.file), "r");
-    try {
-      fsyncSync(directory);
-    } finally {
-      closeSync(directory);
-    }
+    syncDirectory(dirname(this.file));
   }
 
   /** Stores a frozen run: a fresh copy made by the caller (so it is copied once), or the caller's frozen run. */
@@ -124,7 +123,16 @@ export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
     if (this.file === undefined || this.#saveScheduled) return;
     this.#saveScheduled = true;
     setImmediate(() => {
-      if (this.#saveScheduled) this.save();
+      if (!this.#saveScheduled) return;
+      // Nothing may escape a setImmediate callback: it would end the process. The runs stay in
+      // memory and the next change (or an explicit save()) writes them again.
+      try {
+        this.save();
+      } catch (error) {
+        process.emitWarning(`The run history ${this.file} could not be saved: ${(error as Error).message}`, {
+          code: RUN_HISTORY_NOT_SAVED,
+        });
+      }
     });
   }
 

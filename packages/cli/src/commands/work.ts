@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { loadWorkerConfig } from "@queue/scheduling";
 import { type TaskHandlers, Worker } from "@queue/worker-engine";
 import type { Command } from "commander";
+import { onStopRequest, requestStop } from "../child-stop.js";
 import { databasePath, type GlobalOptions, openExisting, output } from "../context.js";
 import { UsageError } from "../errors.js";
 import { importHandlersModule } from "../handlers-module.js";
@@ -59,7 +60,7 @@ function runProcesses(count: number): Promise<number> {
     index === -1 ? args.filter((arg) => !arg.startsWith("--processes=")) : [...args.slice(0, index), ...args.slice(index + 2)];
   const children = Array.from({ length: count }, () => fork(process.argv[1] as string, childArgs, { stdio: "inherit" }));
   const forward = (signal: NodeJS.Signals) => {
-    for (const child of children) child.kill(signal);
+    for (const child of children) requestStop(child, signal);
   };
   process.on("SIGINT", forward).on("SIGTERM", forward);
   return Promise.all(children.map((child) => new Promise<number>((done) => child.once("exit", (code) => done(code ?? 1))))).then(
@@ -116,6 +117,8 @@ export function registerWork(program: Command, globals: () => GlobalOptions): vo
         handleSignals: true,
       });
       worker.on("error", (error) => process.stderr.write(`worker ${worker.id}: ${(error as Error).message}\n`));
+      // Started by `--processes` or `queue demo`: the parent may ask through IPC (on Windows, where signals cannot).
+      const stopListening = onStopRequest(() => void worker.stop());
       if (!options.json) process.stderr.write(`worker ${worker.id} on ${databasePath(options)}: ${Object.keys(handlers).join(", ")}\n`);
       try {
         if (flags.untilEmpty) {
@@ -131,6 +134,7 @@ export function registerWork(program: Command, globals: () => GlobalOptions): vo
           await new Promise<void>((resolve) => worker.once("stopped", resolve));
         }
       } finally {
+        stopListening();
         await worker.stop();
         db.close();
       }

@@ -6,6 +6,7 @@ import { type EnqueueItem, QueueClient } from "@queue/client";
 import { FINAL_TASK_STATUSES, openQueueDatabase } from "@queue/core";
 import { healthSummary, QueueMetrics } from "@queue/observability";
 import { QueueValidator } from "@queue/validation";
+import { requestStop } from "../child-stop.js";
 import { color, databasePath } from "../context.js";
 import { UsageError } from "../errors.js";
 import { queueCommand } from "../invocation.js";
@@ -75,7 +76,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   // Interrupted: stop the worker processes too (they release their leases), then exit as signalled.
   const interrupted = (signal: NodeJS.Signals) => {
     progress.stop();
-    for (const worker of workers) worker.kill("SIGTERM");
+    for (const worker of workers) requestStop(worker, "SIGTERM");
     void Promise.all(exited).then(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
   process.once("SIGINT", interrupted);
@@ -96,7 +97,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   progress.stop();
   process.off("SIGINT", interrupted);
   process.off("SIGTERM", interrupted);
-  for (const worker of workers) worker.kill("SIGTERM");
+  for (const worker of workers) requestStop(worker, "SIGTERM");
   await Promise.all(exited);
   const seconds = (Date.now() - started) / 1000;
 

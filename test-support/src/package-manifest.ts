@@ -86,6 +86,7 @@ function publishingProblems(packageDir: string, manifest: Manifest): string[] {
   if (manifest.repository?.url === undefined) problems.push("repository.url is missing");
   if (manifest.repository?.directory !== directory) problems.push(`repository.directory is not ${directory}`);
   if (!existsSync(join(packageDir, "LICENSE"))) problems.push("LICENSE is missing (npm does not ship the repository's)");
+  if (!existsSync(join(packageDir, "CHANGELOG.md"))) problems.push("CHANGELOG.md is missing (changesets writes it: pnpm version-packages)");
   if (!(manifest.files ?? []).includes("dist")) problems.push('files does not ship "dist"');
   const tsconfig = JSON.parse(readFileSync(join(packageDir, "tsconfig.json"), "utf8")) as {
     compilerOptions?: { tsBuildInfoFile?: string };

@@ -27,19 +27,21 @@ export function requestStop(child: ChildProcess, signal: NodeJS.Signals, platfor
 export interface ParentChannel {
   on(event: "message", listener: (message: unknown) => void): unknown;
   off(event: "message", listener: (message: unknown) => void): unknown;
-  readonly channel?: { unref(): void } | undefined;
+  readonly channel?: unknown;
 }
 
 /**
- * Calls `stop` when the parent process asks this one to stop. The IPC channel does not keep the
- * process alive. Returns a function that stops listening.
+ * Calls `stop` when the parent process asks this one to stop; returns a function that stops
+ * listening. Node.js keeps the IPC channel referenced while the listener is there and lets go of
+ * it when it is removed, so the process can exit once it stops listening. (The channel may be
+ * someone else's, a test runner's say, when the command runs inside another program: it is left
+ * as it was.)
  */
 export function onStopRequest(stop: () => void, parent: ParentChannel = process as ParentChannel): () => void {
-  if (parent.channel === undefined) return () => {};
+  if (parent.channel === undefined || parent.channel === null) return () => {};
   const listener = (message: unknown) => {
     if (isStopRequest(message)) stop();
   };
   parent.on("message", listener);
-  parent.channel.unref();
   return () => parent.off("message", listener);
 }

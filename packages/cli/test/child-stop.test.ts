@@ -40,7 +40,7 @@ describe("stopping worker processes", () => {
   });
 
   it("a child listens only when it has a parent channel, and only to stop requests", () => {
-    const parent = Object.assign(new EventEmitter(), { channel: { unref: () => undefined } });
+    const parent = Object.assign(new EventEmitter(), { channel: {} });
     let stops = 0;
     const stopListening = onStopRequest(() => stops++, parent);
     parent.emit("message", { type: "something else" });
@@ -48,7 +48,10 @@ describe("stopping worker processes", () => {
     stopListening();
     parent.emit("message", STOP_REQUEST);
     expect(stops).toBe(1);
-    expect(onStopRequest(() => stops++, new EventEmitter())).toBeTypeOf("function");
+    expect(parent.listenerCount("message")).toBe(0);
+    const noChannel = new EventEmitter();
+    onStopRequest(() => stops++, noChannel);
+    expect(noChannel.listenerCount("message")).toBe(0);
   });
 
   it("`queue work` asked to stop over IPC (as on Windows) stops gracefully and deregisters", async () => {

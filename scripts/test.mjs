@@ -16,6 +16,9 @@ const reports = projects.map((project) => join(root, project, "test-results.json
 for (const report of reports) rmSync(report, { force: true });
 
 ensureInstalled();
+// Results cached under one Node.js version say nothing about another: the version is part of
+// turbo's cache key (turbo.json's globalEnv).
+process.env.QUEUE_TEST_NODE_VERSION = process.version;
 const status = pnpm(["exec", "turbo", "run", "test", ...process.argv.slice(2)]);
 
 let passed = 0;

@@ -50,7 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : 2;
     }
     const verbose = program.opts<GlobalOptions>().verbose ?? false;
-    const hint = (error as { hint?: unknown }).hint;
+    const hint = hintOf(error);
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(
       `${errorColor.red("error:")} ${printableLines(message)}${typeof hint === "string" ? `\n${errorColor.dim(`hint: ${printableLines(hint)}`)}` : ""}\n`,
@@ -60,4 +60,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (isQueueError(error, "INVALID_ARGUMENT", "INVALID_CONFIG", "INVALID_PAYLOAD")) return 2;
     return 1;
   }
+}
+
+/** The one-line advice an error carries: its own `hint`, or a QueueError's `details.hint`. */
+function hintOf(error: unknown): unknown {
+  const own = (error as { hint?: unknown } | undefined)?.hint;
+  if (own !== undefined) return own;
+  return isQueueError(error) ? error.details?.hint : undefined;
 }

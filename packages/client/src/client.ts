@@ -21,13 +21,18 @@ import {
 } from "@queue/core";
 import { GroupCommitter, type Settled } from "./group-commit.js";
 import type {
+  AnyTypedTask,
   EnqueueItem,
   EnqueueOptions,
   EnqueueResult,
   ListOptions,
+  ResultOf,
   TaskPage,
   TaskPayloads,
+  TaskReference,
+  TaskResults,
   TaskTypeName,
+  TypedTask,
   WaitOptions,
 } from "./types.js";
 import { DEFAULT_ENQUEUE_LIMITS, type EnqueueLimits, toNewTaskRow, validateTaskType } from "./validate.js";
@@ -83,7 +88,9 @@ function positiveInteger(name: string, value: number, max: number): number {
  * Puts work into the queue and looks at it. Every method is asynchronous; writes resolve only once
  * committed. `enqueue()` calls made in the same turn of the event loop share one transaction.
  */
-export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> implements AsyncDisposable {
+export class QueueClient<Types extends TaskPayloads = Record<string, unknown>, Results extends TaskResults = Record<never, never>>
+  implements AsyncDisposable
+{
   /** Where the tasks are kept: every read and write goes through it. */
   readonly store: QueueStore;
   readonly #ownsStore: boolean;
@@ -128,7 +135,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     type: Type,
     payload: Types[Type],
     options?: EnqueueOptions,
-  ): Promise<EnqueueResult<Types[Type]>> {
+  ): Promise<EnqueueResult<Types[Type], ResultOf<Results, Type>, Type>> {
     let row: NewTaskRow;
     try {
       this.#assertOpen();
@@ -138,7 +145,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     }
     const span = startEnqueueSpan(row.type);
     const written = this.#committer.submit(span === undefined ? row : { ...row, traceParent: span.traceParent });
-    return (span === undefined ? written : traced(written, span)) as Promise<EnqueueResult<Types[Type]>>;
+    return (span === undefined ? written : traced(written, span)) as Promise<EnqueueResult<Types[Type], ResultOf<Results, Type>, Type>>;
   }
 
   /** Adds several tasks in one transaction: all are written, or (on any invalid item) none. */
@@ -187,10 +194,19 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     return outcomes;
   }
 
-  async get<Payload = unknown, Result = unknown>(id: number): Promise<Task<Payload, Result> | undefined> {
+  /**
+   * The task with this id, or undefined. Given a task (or `{ id, type }`) it comes back typed as
+   * that type of the map; given an id, as any type of the map (check `task.type` to narrow it).
+   */
+  get<Type extends TaskTypeName<Types>>(task: TaskReference<Type>): Promise<TypedTask<Types, Results, Type> | undefined>;
+  get(id: number): Promise<AnyTypedTask<Types, Results> | undefined>;
+  /** Types given by hand, for a client without a map. */
+  get<Payload, Result>(id: number): Promise<Task<Payload, Result> | undefined>;
+  async get(task: number | TaskReference): Promise<Task | undefined> {
     this.#assertOpen();
-    const row = await this.store.getTask(validateId(id));
-    return row === undefined ? undefined : taskFromRow<Payload, Result>(row);
+    const id = validateId(typeof task === "object" && task !== null ? task.id : task);
+    const row = await this.store.getTask(id);
+    return row === undefined ? undefined : taskFromRow(row);
   }
 
   /** A page of tasks, newest first unless `order: "oldest"`. */
@@ -231,12 +247,19 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>> i
     return taskFromRow(row);
   }
 
-  /** Resolves with the task once it is completed, dead-lettered or cancelled. */
-  async waitFor<Payload = unknown, Result = unknown>(id: number, options: WaitOptions = {}): Promise<Task<Payload, Result>> {
+  /**
+   * Resolves with the task once it is completed, dead-lettered or cancelled. Typed like `get`: pass
+   * the task `enqueue` returned to get its own payload and result types back.
+   */
+  waitFor<Type extends TaskTypeName<Types>>(task: TaskReference<Type>, options?: WaitOptions): Promise<TypedTask<Types, Results, Type>>;
+  waitFor(id: number, options?: WaitOptions): Promise<AnyTypedTask<Types, Results>>;
+  /** Types given by hand, for a client without a map. */
+  waitFor<Payload, Result>(id: number, options?: WaitOptions): Promise<Task<Payload, Result>>;
+  async waitFor(task: number | TaskReference, options: WaitOptions = {}): Promise<Task> {
     this.#assertOpen();
-    validateId(id);
+    const id = validateId(typeof task === "object" && task !== null ? task.id : task);
     const row = await waitForFinalTask(this.store, id, options);
-    return taskFromRow<Payload, Result>(row);
+    return taskFromRow(row);
   }
 
   async counts(): Promise<Record<TaskStatus, number>> {

@@ -3,13 +3,18 @@ export { type EnqueueInTransactionLimits, enqueueInTransaction } from "./enqueue
 export { GroupCommitter, type Settled } from "./group-commit.js";
 export { CLIENT_THREAD_OPS, type InsertedRows, insertTaskRows } from "./insert-rows.js";
 export type {
+  AnyTypedTask,
   EnqueueItem,
   EnqueueOptions,
   EnqueueResult,
   ListOptions,
+  ResultOf,
   TaskPage,
   TaskPayloads,
+  TaskReference,
+  TaskResults,
   TaskTypeName,
+  TypedTask,
   WaitOptions,
 } from "./types.js";
 export { validateTaskType } from "./validate.js";

@@ -14,6 +14,36 @@ export type TaskPayloads = object;
 /** The type names of a map, as strings. */
 export type TaskTypeName<Types extends TaskPayloads> = keyof Types & string;
 
+/**
+ * Maps task types to what their handlers return, so that `get` and `waitFor` type `task.result`:
+ *
+ *   type Results = { "resize-image": { bytes: number } };
+ *   const client = new QueueClient<Tasks, Results>({ path });
+ *
+ * A type left out of the map has an `unknown` result.
+ */
+export type TaskResults = object;
+
+/** The result type of `Type` in a results map (`unknown` when the map does not name it). */
+export type ResultOf<Results extends TaskResults, Type extends string> = Type extends keyof Results ? Results[Type] : unknown;
+
+/** A task of one type of the map: its `type`, payload and result are typed together. */
+export type TypedTask<Types extends TaskPayloads, Results extends TaskResults, Type extends TaskTypeName<Types>> = Task<
+  Types[Type],
+  ResultOf<Results, Type>
+> & { readonly type: Type };
+
+/** A task of any type of the map; checking `task.type` narrows its payload and result. */
+export type AnyTypedTask<Types extends TaskPayloads, Results extends TaskResults> = {
+  [Type in TaskTypeName<Types>]: TypedTask<Types, Results, Type>;
+}[TaskTypeName<Types>];
+
+/** What `get` and `waitFor` take besides an id: a task (or `{ id, type }`), whose type they keep. */
+export interface TaskReference<Type extends string = string> {
+  readonly id: number;
+  readonly type: Type;
+}
+
 export interface EnqueueOptions {
   /** Lower runs first under the `priority` strategy. An integer; default 0. */
   readonly priority?: number;
@@ -31,8 +61,8 @@ export interface EnqueueOptions {
   readonly requires?: readonly string[];
 }
 
-export interface EnqueueResult<Payload = unknown> {
-  readonly task: Task<Payload>;
+export interface EnqueueResult<Payload = unknown, Result = unknown, Type extends string = string> {
+  readonly task: Task<Payload, Result> & { readonly type: Type };
   /** False when an idempotency key matched an existing task, which is returned instead. */
   readonly created: boolean;
 }

@@ -12,7 +12,7 @@ describe("typed payloads", () => {
     const { db } = openTemp();
     const client = new QueueClient<Tasks>({ db });
     const sent = await client.enqueue("send-email", { to: "ada@example.com", subject: "Hi" });
-    expectTypeOf(sent).toEqualTypeOf<EnqueueResult<{ to: string; subject: string }>>();
+    expectTypeOf(sent).toEqualTypeOf<EnqueueResult<{ to: string; subject: string }, unknown, "send-email">>();
     expectTypeOf(sent.task.payload.to).toBeString();
     // @ts-expect-error: width must be a number
     await client.enqueue("resize-image", { url: "x", width: "wide" }).catch(() => undefined);

@@ -51,15 +51,27 @@ export function writeFully(fd: number, data: string | Uint8Array): number {
   return bytes.length;
 }
 
+/** Error codes that mean "this system cannot fsync a directory", not "the write failed". */
+const DIRECTORY_SYNC_UNSUPPORTED = new Set(["EISDIR", "EPERM", "EINVAL", "ENOTSUP", "EBADF"]);
+
 /**
- * Flushes a directory's entries (a rename or new file in it) to disk. Windows cannot open a
- * directory for this and its file system orders the metadata itself, so there it does nothing.
+ * Flushes a directory's entries (a rename or new file in it) to disk where the platform can.
+ * Windows has no such call (opening a directory fails with EISDIR, or fsync on it with EPERM) and
+ * NTFS journals the rename itself, so there, and wherever the system says it cannot, it does nothing.
  */
-export function fsyncDirectory(directory: string): void {
-  if (process.platform === "win32") return;
-  const fd = openSync(directory, "r");
+export function fsyncDirectory(directory: string, platform: NodeJS.Platform = process.platform): void {
+  if (platform === "win32") return;
+  let fd: number;
+  try {
+    fd = openSync(directory, "r");
+  } catch (error) {
+    if (DIRECTORY_SYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? "")) return;
+    throw error;
+  }
   try {
     fsyncSync(fd);
+  } catch (error) {
+    if (!DIRECTORY_SYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? "")) throw error;
   } finally {
     closeSync(fd);
   }

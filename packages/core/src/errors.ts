@@ -50,6 +50,11 @@ export type QueueErrorCode =
   | "ABORTED"
   /** Intake is paused for maintenance; retry the same call after it resumes (`details.retryable`). */
   | "PAUSED"
+  /**
+   * better-sqlite3's native addon is missing or was built for another Node.js version;
+   * `details.hint` says what to run.
+   */
+  | "NATIVE_ADDON_MISSING"
   /** Any other SQLite error. */
   | "SQLITE_ERROR";
 

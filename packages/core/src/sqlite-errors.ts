@@ -1,4 +1,5 @@
 import { isQueueError, QueueError, type QueueErrorCode } from "./errors.js";
+import { isNativeAddonError, nativeAddonError } from "./native-addon.js";
 
 /** True for SQLite's "try again later" results (SQLITE_BUSY and its extended codes), raw or classified. */
 export function isBusyError(error: unknown): boolean {
@@ -63,11 +64,12 @@ function classify(sqlite: string): Classification {
 
 /**
  * Turns any error thrown by better-sqlite3 into a `QueueError` whose message names the file and says
- * what to do. Errors that are already `QueueError`s, and errors that do not come from SQLite, are
- * returned unchanged.
+ * what to do; a native addon that cannot load becomes NATIVE_ADDON_MISSING. Errors that are already
+ * `QueueError`s, and other errors that do not come from SQLite, are returned unchanged.
  */
 export function toQueueError(error: unknown, path: string, operation?: string): unknown {
   if (isQueueError(error)) return error;
+  if (isNativeAddonError(error)) return nativeAddonError(error as Error);
   if (error instanceof TypeError && /database connection is not open/i.test(error.message)) {
     return new QueueError("CLOSED", `The queue database ${path} is closed; open it again before using it.`, { cause: error, path });
   }

@@ -77,3 +77,26 @@ describe("isBusyError", () => {
     expect(isBusyError(new Error("SQLITE_BUSY"))).toBe(false);
   });
 });
+
+describe("a native addon that cannot load", () => {
+  it("becomes NATIVE_ADDON_MISSING with a one-line message and a hint, whatever the Node.js it was built for", () => {
+    const missing = new Error(
+      "Could not locate the bindings file. Tried:\n → /app/build/better_sqlite3.node\n → /app/out/better_sqlite3.node",
+    );
+    const otherNode = Object.assign(
+      new Error(
+        "The module '/app/build/Release/better_sqlite3.node'\nwas compiled against a different Node.js version using\nNODE_MODULE_VERSION 115. This version of Node.js requires\nNODE_MODULE_VERSION 137.",
+      ),
+      { code: "ERR_DLOPEN_FAILED" },
+    );
+    for (const cause of [missing, otherNode]) {
+      const error = toQueueError(cause, "/data/queue.db") as QueueError;
+      expect(isQueueError(error, "NATIVE_ADDON_MISSING")).toBe(true);
+      expect(error.message).not.toContain("\n");
+      expect(error.message).toContain(process.version);
+      expect(error.details?.hint).toMatch(/npm rebuild better-sqlite3/);
+      expect(error.cause).toBe(cause);
+    }
+    expect(toQueueError(new Error("unrelated"), "/data/queue.db")).not.toBeInstanceOf(QueueError);
+  });
+});

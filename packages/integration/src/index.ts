@@ -34,5 +34,5 @@ export {
 } from "./queued-task-manager.js";
 export { type RollbackReport, rollbackToInMemory, validateMigration } from "./rollback.js";
 export { FINAL_RUN_STATUSES, isFinal, isoTime, type Run, type RunRequest, type RunStatus, runStatusOf } from "./run.js";
-export { RunRegistry, type RunRegistryEvents, type RunRegistryOptions } from "./run-registry.js";
+export { RUN_HISTORY_NOT_SAVED, RunRegistry, type RunRegistryEvents, type RunRegistryOptions } from "./run-registry.js";
 export type { ModuleHandler, RunContext, RunProgress, TaskManager } from "./task-manager.js";

@@ -2,13 +2,13 @@ import { existsSync, readFileSync, renameSync } from "node:fs";
 import { type Clock, QueueError, systemClock, TypedEmitter, writeFileDurably } from "@queue/core";
 import { isFinal, type Run, type RunStatus, runWith } from "./run.js";
 
+/** The code of the process warning emitted when a background save of the run history fails. */
+export const RUN_HISTORY_NOT_SAVED = "QUEUE_RUN_HISTORY_NOT_SAVED";
+
 export interface RunRegistryEvents {
   change: (run: Run) => void;
-  /**
-   * The history file could not be read (it was moved aside to `file` and a fresh history started),
-   * or a scheduled save failed (`file` is the history; the save is tried again at the next change).
-   */
-  warning: (message: string, file: string) => void;
+  /** The history file could not be read; it was moved aside to `keptAt` and a fresh history started. */
+  warning: (message: string, keptAt: string) => void;
 }
 
 export interface RunRegistryOptions {
@@ -135,11 +135,14 @@ export class RunRegistry extends TypedEmitter<RunRegistryEvents> {
     this.#saveScheduled = true;
     setImmediate(() => {
       if (!this.#saveScheduled) return;
+      // Nothing may escape a setImmediate callback: it would end the process. The runs stay in
+      // memory and the next change (or an explicit save()) writes them again.
       try {
         this.save();
       } catch (error) {
-        // Never thrown from a timer (that would end the process): reported, and tried again at the next change.
-        this.emit("warning", `The run history ${this.file} could not be saved: ${(error as Error).message}`, this.file as string);
+        process.emitWarning(`The run history ${this.file} could not be saved: ${(error as Error).message}`, {
+          code: RUN_HISTORY_NOT_SAVED,
+        });
       }
     });
   }

@@ -34,8 +34,16 @@ export function markPermanent(error: unknown): unknown {
 
 const STACK_LINES = 8;
 
-/** What is kept of a thrown value: name, message, code, and the first lines of the stack. */
+/**
+ * What is kept of a thrown value: name, message, code, and the first lines of the stack. It prints
+ * like an error (`${error}` and String(error) give "Name: message [code]"); as JSON it is the
+ * plain fields.
+ */
 export function toTaskError(error: unknown): TaskError {
+  return printable(describeThrown(error));
+}
+
+function describeThrown(error: unknown): TaskError {
   // Never throws: it describes whatever a handler threw, including values String() fails on and
   // errors whose name, message or stack are not strings.
   try {
@@ -53,4 +61,12 @@ export function toTaskError(error: unknown): TaskError {
   } catch {
     return { name: "NonError", message: "A value was thrown that cannot be described (converting it to a string failed)." };
   }
+}
+
+/** Gives a TaskError a toString (not enumerable, so JSON and equality checks see only its fields). */
+function printable(error: TaskError): TaskError {
+  return Object.defineProperty(error, "toString", {
+    value: () => `${error.name}: ${error.message}${error.code === undefined ? "" : ` [${error.code}]`}`,
+    enumerable: false,
+  });
 }

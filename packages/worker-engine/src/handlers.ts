@@ -24,7 +24,10 @@ export type TaskHandler<Payload = unknown, Result = unknown> = (
   context: TaskContext<Payload>,
 ) => Promise<Result> | Result;
 
-/** Handlers by task type; with a type map, each handler's payload type is the producer's. */
-export type TaskHandlers<Types extends object = Record<string, unknown>> = {
-  readonly [Type in keyof Types & string]?: TaskHandler<Types[Type]>;
+/**
+ * Handlers by task type; with a type map, each handler's payload type is the producer's, and with
+ * a results map (the client's second type argument) each handler must return its type's result.
+ */
+export type TaskHandlers<Types extends object = Record<string, unknown>, Results extends object = Record<never, never>> = {
+  readonly [Type in keyof Types & string]?: TaskHandler<Types[Type], Type extends keyof Results ? Results[Type] : unknown>;
 };

@@ -5,13 +5,13 @@ import { getStrategy, type SchedulingStrategy, validateWorkerConfig, type Worker
 import { type BackoffPolicy, resolveBackoff } from "./backoff.js";
 import type { TaskHandlers } from "./handlers.js";
 
-export interface WorkerOptions<Types extends object = Record<string, unknown>> {
+export interface WorkerOptions<Types extends object = Record<string, unknown>, Results extends object = Record<never, never>> {
   /** An open database to use; the worker does not close it. */
   readonly db?: QueueDatabase;
   /** Or a path to open (default: QUEUE_DB_PATH, else the per-user data directory); closed on stop. */
   readonly path?: string;
   readonly open?: Omit<OpenQueueDatabaseOptions, "path" | "connection">;
-  readonly handlers: TaskHandlers<Types>;
+  readonly handlers: TaskHandlers<Types, Results>;
   /** Settings loaded with `loadWorkerConfig()`; explicit options below win over them. */
   readonly config?: WorkerConfig;
   /** Tasks run at once. Default 1. */

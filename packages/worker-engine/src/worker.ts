@@ -83,7 +83,10 @@ const MAX_OUTCOME_DELAY_MS = 20;
  * failures share transactions: one write transaction records the finished tasks and claims the next
  * batch, so each task costs well under two write transactions at load.
  */
-export class Worker<Types extends object = Record<string, unknown>> extends TypedEmitter<WorkerEvents> implements AsyncDisposable {
+export class Worker<Types extends object = Record<string, unknown>, Results extends object = Record<never, never>>
+  extends TypedEmitter<WorkerEvents>
+  implements AsyncDisposable
+{
   readonly db: QueueDatabase;
   readonly id: string;
   readonly options: ResolvedWorkerOptions;
@@ -150,7 +153,7 @@ export class Worker<Types extends object = Record<string, unknown>> extends Type
   #sentTickFailed = false;
   #errorDelay: number;
 
-  constructor(options: WorkerOptions<Types>) {
+  constructor(options: WorkerOptions<Types, Results>) {
     super();
     this.options = resolveWorkerOptions(options as WorkerOptions<object>);
     this.id = this.options.workerId;

@@ -198,3 +198,25 @@ describe("markPermanent", () => {
     expect(toTaskError(markPermanent("plain text"))).toMatchObject({ name: "PermanentError", message: "plain text" });
   });
 });
+
+describe("the error a dead-lettered event carries", () => {
+  it("prints as name, message and code, and stays plain fields as JSON", async () => {
+    const { client, worker } = harness();
+    const { task } = await client.enqueue("send", null, { maxAttempts: 1 });
+    const printed: string[] = [];
+    const w = worker({
+      handlers: {
+        send: () => {
+          throw Object.assign(new Error("mailbox full"), { code: "E_FULL" });
+        },
+      },
+    });
+    w.on("dead-lettered", (dead, error) => printed.push(`task ${dead.id}: ${error}`, String(error), JSON.stringify(Object.keys(error))));
+    await w.runUntilEmpty();
+    expect(printed).toEqual([
+      `task ${task.id}: Error: mailbox full [E_FULL]`,
+      "Error: mailbox full [E_FULL]",
+      '["name","message","stack","code"]',
+    ]);
+  });
+});

@@ -1,12 +1,13 @@
 import { fork } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { loadWorkerConfig } from "@queue/scheduling";
 import { type TaskHandlers, Worker } from "@queue/worker-engine";
 import type { Command } from "commander";
+import { onStopRequest, requestStop } from "../child-stop.js";
 import { databasePath, type GlobalOptions, openExisting, output } from "../context.js";
 import { UsageError } from "../errors.js";
+import { importHandlersModule } from "../handlers-module.js";
 import { parseDuration, parseInteger, parseList } from "../parse.js";
 import { printable, printableLines } from "../terminal-text.js";
 
@@ -29,14 +30,9 @@ export async function loadHandlers(module: string): Promise<TaskHandlers> {
   if (!existsSync(path))
     throw new UsageError(
       `Handlers module ${path} does not exist.`,
-      "pass the path of an ESM file that default-exports { [type]: async (payload, ctx) => result }",
+      "pass the path of an ESM file (.js, .mjs, or .ts) that default-exports { [type]: async (payload, ctx) => result }",
     );
-  let loaded: { default?: unknown };
-  try {
-    loaded = (await import(pathToFileURL(path).href)) as { default?: unknown };
-  } catch (error) {
-    throw new UsageError(`Cannot load handlers module ${path}: ${(error as Error).message}`);
-  }
+  const loaded = await importHandlersModule(path);
   const handlers = loaded.default;
   if (typeof handlers !== "object" || handlers === null || Array.isArray(handlers)) {
     throw new UsageError(
@@ -65,7 +61,7 @@ function runProcesses(count: number): Promise<number> {
     index === -1 ? args.filter((arg) => !arg.startsWith("--processes=")) : [...args.slice(0, index), ...args.slice(index + 2)];
   const children = Array.from({ length: count }, () => fork(process.argv[1] as string, childArgs, { stdio: "inherit" }));
   const forward = (signal: NodeJS.Signals) => {
-    for (const child of children) child.kill(signal);
+    for (const child of children) requestStop(child, signal);
   };
   process.on("SIGINT", forward).on("SIGTERM", forward);
   return Promise.all(children.map((child) => new Promise<number>((done) => child.once("exit", (code) => done(code ?? 1))))).then(
@@ -96,7 +92,10 @@ export function registerWork(program: Command, globals: () => GlobalOptions): vo
   program
     .command("work")
     .description("run a worker with the handlers of a module")
-    .requiredOption("--handlers <module>", "an ESM module whose default export is { [type]: async (payload, ctx) => result }")
+    .requiredOption(
+      "--handlers <module>",
+      "an ESM module (JavaScript, or TypeScript through tsx or Node.js 22.18+) whose default export is { [type]: async (payload, ctx) => result }",
+    )
     .option("--concurrency <n>", "tasks at once (default 1)")
     .option("--strategy <name>", "fifo, lifo, priority or weighted_random (default priority)")
     .option("--lease-ms <duration>", "lease length, renewed while a task runs (default 30s)")
@@ -135,6 +134,8 @@ export function registerWork(program: Command, globals: () => GlobalOptions): vo
         handleSignals: true,
       });
       worker.on("error", (error) => process.stderr.write(`worker ${printable(worker.id)}: ${printableLines((error as Error).message)}\n`));
+      // Started by `--processes` or `queue demo`: the parent may ask through IPC (on Windows, where signals cannot).
+      const stopListening = onStopRequest(() => void worker.stop());
       if (!options.json) process.stderr.write(`worker ${worker.id} on ${databasePath(options)}: ${Object.keys(handlers).join(", ")}\n`);
       try {
         if (flags.untilEmpty) {
@@ -150,6 +151,7 @@ export function registerWork(program: Command, globals: () => GlobalOptions): vo
           await new Promise<void>((resolve) => worker.once("stopped", resolve));
         }
       } finally {
+        stopListening();
         await worker.stop();
         db.close();
         exitDespiteStuckHandlers(worker);

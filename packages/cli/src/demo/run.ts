@@ -6,8 +6,10 @@ import { type EnqueueItem, QueueClient } from "@queue/client";
 import { FINAL_TASK_STATUSES, openQueueDatabase } from "@queue/core";
 import { healthSummary, QueueMetrics } from "@queue/observability";
 import { QueueValidator } from "@queue/validation";
+import { requestStop } from "../child-stop.js";
 import { color, databasePath } from "../context.js";
 import { UsageError } from "../errors.js";
+import { queueCommand } from "../invocation.js";
 import { startProgress } from "../progress.js";
 
 export interface DemoOptions {
@@ -74,7 +76,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   // Interrupted: stop the worker processes too (they release their leases), then exit as signalled.
   const interrupted = (signal: NodeJS.Signals) => {
     progress.stop();
-    for (const worker of workers) worker.kill("SIGTERM");
+    for (const worker of workers) requestStop(worker, "SIGTERM");
     void Promise.all(exited).then(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
   process.once("SIGINT", interrupted);
@@ -95,7 +97,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   progress.stop();
   process.off("SIGINT", interrupted);
   process.off("SIGTERM", interrupted);
-  for (const worker of workers) worker.kill("SIGTERM");
+  for (const worker of workers) requestStop(worker, "SIGTERM");
   await Promise.all(exited);
   const seconds = (Date.now() - started) / 1000;
 
@@ -130,9 +132,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     );
     say(`  health: ${health.status}${health.reasons.map((reason) => ` (${reason.message})`).join("")}; validator: ${validation.status}`);
     const db_ = JSON.stringify(relative(process.cwd(), path) || path);
-    say(
-      `\nTry next:\n  pnpm queue stats --db ${db_}\n  pnpm queue list --status dead_letter --db ${db_}\n  pnpm queue show 1 --db ${db_}\n  pnpm queue retry --dead-letter --type import-legacy --db ${db_}\n  pnpm queue validate --db ${db_}`,
-    );
+    const next = ["stats", "list --status dead_letter", "show 1", "retry --dead-letter --type import-legacy", "validate"];
+    say(`\nTry next:\n${next.map((command) => `  ${queueCommand()} ${command} --db ${db_}`).join("\n")}`);
   }
   return validation.status === "fail" || snapshot.depth.queued + snapshot.depth.leased > 0 ? 1 : 0;
 }

@@ -1,50 +1,18 @@
-import { GROUP_COMMIT_BATCH, GroupCommitter, groupCommitBatchSize, QueueClient, type Settled } from "@queue/client";
-import {
-  canUseDatabaseThread,
-  DatabaseThread,
-  enqueueSpansActive,
-  openQueueDatabase,
-  type QueueDatabase,
-  QueueError,
-  type Task,
-  type TaskError,
-  type TaskStatus,
-} from "@queue/core";
-import { type RecordedOutcome, Worker } from "@queue/worker-engine";
+import { QueueClient } from "@queue/client";
+import { canUseDatabaseThread, DatabaseThread, openQueueDatabase, type QueueDatabase, QueueError, type TaskStatus } from "@queue/core";
+import { EmbeddedWorker, type EmbeddedWorkerTuning } from "./embedded-worker.js";
 import type { PausedIntakeMode } from "./intake.js";
 import { ManagerLifecycle } from "./manager-lifecycle.js";
-import { isFinal, isoTime, type Run, type RunRequest, runStatusOf, runWith, scheduledTimeOf } from "./run.js";
+import { PendingRuns } from "./pending-runs.js";
+import { RegistrySync } from "./registry-sync.js";
+import { isFinal, type Run, type RunRequest, runStatusOf, scheduledTimeOf } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
-import {
-  executeRun,
-  RUN_KEY_PREFIX,
-  type RunAttempts,
-  type RunPayload,
-  type RunResult,
-  type RunWorkerContext,
-  resolveRunAttempts,
-  runIdOfKey,
-  runKey,
-  runTaskInput,
-  runTaskType,
-} from "./run-task.js";
-import { exitCodeOf, type ModuleHandler, type TaskManager } from "./task-manager.js";
+import { resolveRunAttempts, runIdOfKey, runKey } from "./run-task.js";
+import { RunWriter } from "./run-writer.js";
+import type { ModuleHandler, TaskManager } from "./task-manager.js";
 
+export type { EmbeddedWorkerTuning } from "./embedded-worker.js";
 export { RUN_TASK_TYPE_PREFIX, runHandlers, runTaskType } from "./run-task.js";
-
-/** Settings of the embedded worker. */
-export interface EmbeddedWorkerTuning {
-  readonly concurrency?: number;
-  readonly leaseMs?: number;
-  readonly heartbeatMs?: number;
-  readonly pollIntervalMs?: number;
-  /**
-   * The worker's claim-ahead (see Worker's `prefetch`). Default "auto" when runs have attempts
-   * to spare, else 0: a claim spends an attempt, and a run claimed ahead by a process that then
-   * dies must not fail without having run.
-   */
-  readonly prefetch?: number | "auto";
-}
 
 export interface QueuedTaskManagerOptions {
   /** An open database (not closed by the manager), or a path to open. */
@@ -94,29 +62,17 @@ function managerThreadModule(): URL {
   return new URL(`./manager-thread.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url);
 }
 
-/** PRAGMA data_version of the database thread's connection (served there by the worker's ops). */
-function threadDataVersion(thread: DatabaseThread): Promise<number> {
-  return thread.call<number>("worker.dataVersion", undefined);
-}
-
 /** The code of the process warning a manager emits when its database thread could not start or stopped. */
 export const DATABASE_THREAD_STOPPED = "QUEUE_DATABASE_THREAD_STOPPED";
-
-/** The periodic sync reads the queue at least once in this many intervals, written to or not. */
-const FULL_SYNC_EVERY = 10;
-
-interface TaskState {
-  readonly key: string;
-  readonly status: TaskStatus;
-  readonly started_at: number | null;
-  readonly finished_at: number | null;
-  readonly error: string | null;
-  readonly result: string | null;
-}
 
 /**
  * The same interface as BackgroundTaskManager, backed by the durable queue: runs survive restarts,
  * can be executed by workers in other processes, and are retried and recovered like any task.
+ *
+ * A facade over its parts: the run writer (run-writer.ts) writes the runs started as tasks, the
+ * embedded worker (embedded-worker.ts) executes them in this process, the registry sync
+ * (registry-sync.ts) brings their state back into the RunRegistry, and the pending runs
+ * (pending-runs.ts) are what waitAll() waits for.
  */
 export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   readonly kind = "queue";
@@ -125,62 +81,50 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   readonly #ownsDb: boolean;
   readonly #client: QueueClient;
   readonly #thread: DatabaseThread | undefined;
-  /**
-   * Writes the runs started in one turn of the event loop together. It holds only the run and its
-   * promise until then: the task's row is built when its batch is written, so a burst of thousands
-   * of starts does not keep a row, a second promise and their closures alive per run meanwhile.
-   */
-  readonly #writer: GroupCommitter<Run, Run>;
-  readonly #embedded: false | EmbeddedWorkerTuning;
-  #worker: Worker | undefined;
-  /** How many modules the current embedded worker was built for: modules are only ever added, so a new count means a new module. */
-  #workerModuleCount = 0;
-  /** The current worker has started and runs every registered module. */
-  #workerReady = false;
-  /** Workers replaced after more modules were registered, finishing their running tasks. */
-  readonly #retiring: Promise<void>[] = [];
+  readonly #writer: RunWriter;
+  /** Undefined when runs are left to separate `queue work` processes. */
+  readonly #embedded: EmbeddedWorker | undefined;
   readonly #modules = new Map<string, ModuleHandler>();
   /** Runs started here that the registry does not yet show as finished. */
-  readonly #pending = new Set<string>();
+  readonly #pending = new PendingRuns();
+  readonly #sync: RegistrySync;
   readonly #timer: NodeJS.Timeout;
-  readonly #attempts: RunAttempts;
-  #started: Promise<void> | undefined;
-  /** waitAll() calls waiting for a wake-up; each leaves the set when it wakes or its timer fires. */
-  readonly #waiters = new Set<() => void>();
   #closed = false;
-  #workerPending = false;
-  /** PRAGMA data_version at the last sync: unchanged means no other connection has written since. */
-  #syncedVersion = -1;
-  #skippedSyncs = 0;
 
   constructor(options: QueuedTaskManagerOptions = {}) {
     super(options.pausedIntake);
     // Checked before the file is opened, so a bad setting leaves nothing open.
-    this.#attempts = resolveRunAttempts(options);
+    const attempts = resolveRunAttempts(options);
     this.#ownsDb = options.db === undefined;
-    this.db = options.db ?? openQueueDatabase(options.path === undefined ? {} : { path: options.path });
-    this.registry = options.registry ?? new RunRegistry({ clock: this.db.clock });
+    const db = options.db ?? openQueueDatabase(options.path === undefined ? {} : { path: options.path });
+    this.db = db;
+    const registry = options.registry ?? new RunRegistry({ clock: db.clock });
+    this.registry = registry;
     const embedded = options.embeddedWorker ?? true;
-    const threaded = options.databaseThread === true && canUseDatabaseThread(this.db);
-    this.#thread = threaded ? new DatabaseThread(this.db, managerThreadModule()) : undefined;
-    this.#client = new QueueClient({ db: this.db, ...(this.#thread === undefined ? {} : { databaseThread: this.#thread }) });
-    const path = this.db.path;
-    this.#writer = new GroupCommitter(
-      (runs) => this.#writeRuns(runs),
-      // Written on the database thread, a batch holds up nothing here: full size.
-      () => (this.#thread?.serving === true ? GROUP_COMMIT_BATCH : groupCommitBatchSize(path)),
-      (run, error) => this.#notEnqueued(run, error),
-    );
-    this.#embedded = embedded === false ? false : embedded === true ? {} : embedded;
+    const threaded = options.databaseThread === true && canUseDatabaseThread(db);
+    const thread = threaded ? new DatabaseThread(db, managerThreadModule()) : undefined;
+    this.#thread = thread;
+    this.#client = new QueueClient({ db, ...(thread === undefined ? {} : { databaseThread: thread }) });
     // With an embedded worker, events record the runs this process executes and the timer only
     // has to catch runs finished elsewhere; without one, the timer is how runs are noticed.
-    // No run of this manager is pending yet: a sync is due only once another connection writes.
-    this.#syncedVersion = this.#thread === undefined ? this.db.dataVersion() : -1;
-    if (this.#thread !== undefined) {
-      void this.#noteThreadVersion(this.#thread);
-      void this.#warnIfStopped(this.#thread);
-    }
-    this.#timer = setInterval(() => void this.#syncIfWritten(), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
+    const sync = new RegistrySync(db, registry, this.#pending, thread);
+    this.#sync = sync;
+    this.#writer = new RunWriter({ db, client: this.#client, thread, registry, attempts, pending: this.#pending, sync });
+    this.#embedded =
+      embedded === false
+        ? undefined
+        : new EmbeddedWorker({
+            db,
+            thread,
+            tuning: embedded === true ? {} : embedded,
+            attempts,
+            modules: this.#modules,
+            registry,
+            sync,
+            closed: () => this.#closed,
+          });
+    if (thread !== undefined) void this.#warnIfStopped(thread);
+    this.#timer = setInterval(() => void sync.syncIfWritten(), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
     this.#timer.unref();
   }
 
@@ -191,22 +135,14 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
 
   registerModule(moduleId: string, handler: ModuleHandler): void {
     // A new module needs a worker built for it before the next run starts.
-    if (!this.#modules.has(moduleId)) this.#workerReady = false;
+    if (!this.#modules.has(moduleId)) this.#embedded?.moduleAdded();
     this.#modules.set(moduleId, handler);
-    // The embedded worker starts (or is rebuilt to claim the new module's runs too) once the
-    // registrations made in this tick are done, so runs left queued by an earlier process resume
-    // without waiting for a new startTask. A start failure surfaces on the next startTask.
-    if (this.#embedded === false || this.#workerPending) return;
-    this.#workerPending = true;
-    setImmediate(() => {
-      this.#workerPending = false;
-      this.#ensureWorker().catch(() => undefined);
-    });
+    this.#embedded?.startSoon();
   }
 
   startTask(request: RunRequest): Promise<Run> {
     try {
-      if (this.#embedded !== false && !this.#modules.has(request.moduleId)) {
+      if (this.#embedded !== undefined && !this.#modules.has(request.moduleId)) {
         throw new QueueError("NOT_FOUND", `No module ${JSON.stringify(request.moduleId)} is registered; call registerModule() first.`);
       }
       // A scheduledFor that is not a date is refused now, before the run is registered.
@@ -216,8 +152,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     }
     // Neither wait is needed in the usual case (intake open, worker running): each would cost a
     // turn, and a run started in a burst of thousands would hold an async frame meanwhile.
-    if (this.intake.paused || !this.#workerReady) return this.#startAfterWaits(request);
-    return this.#enqueueRun(request);
+    if (this.intake.paused || this.#embedded?.ready !== true) return this.#startAfterWaits(request);
+    return this.#writer.write(request);
   }
 
   /**
@@ -228,84 +164,11 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   #startAfterWaits(request: RunRequest): Promise<Run> {
     const admitted = this.intake.paused ? this.intake.admit() : undefined;
     const ready = admitted === undefined ? this.#ensureWorker() : admitted.then(() => this.#ensureWorker());
-    return ready.then(() => this.#enqueueRun(request));
+    return ready.then(() => this.#writer.write(request));
   }
 
-  #enqueueRun(request: RunRequest): Promise<Run> {
-    let run: Run;
-    try {
-      // Frozen here, so the registry keeps this object rather than a copy of it.
-      run = this.registry.add(runWith(request, { status: "queued", createdAt: isoTime(this.db.clock.now()) }));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    this.#pending.add(run.id);
-    // With tracing on, the run's send span must start in its caller's context, not in that of the
-    // batch it is written with: the client enqueues it now (group-committed all the same).
-    if (enqueueSpansActive()) return this.#enqueueNow(run);
-    return this.#writer.submit(run);
-  }
-
-  #enqueueNow(run: Run): Promise<Run> {
-    let enqueued: Promise<{ readonly created: boolean }>;
-    try {
-      const task = this.#taskOf(run);
-      enqueued = this.#client.enqueue(task.type, task.payload, task.options);
-    } catch (error) {
-      this.#notEnqueued(run, error);
-      return Promise.reject(error);
-    }
-    return enqueued.then(
-      ({ created }) => {
-        if (!created) this.#syncAfterWrite();
-        return run;
-      },
-      (error: unknown) => {
-        this.#notEnqueued(run, error);
-        throw error;
-      },
-    );
-  }
-
-  /** The task that carries `run`. A scheduled run's time is read from the run again (startTask checked it). */
-  #taskOf(run: Run): ReturnType<typeof runTaskInput> {
-    return runTaskInput(run, this.#attempts, scheduledTimeOf(run));
-  }
-
-  /** Writes one batch of runs as tasks, in one transaction; a run that cannot be written fails alone. */
-  async #writeRuns(runs: readonly Run[]): Promise<Settled<Run>[]> {
-    const outcomes = await this.#client.enqueueEach(runs.map((run) => this.#taskOf(run)));
-    let known = false;
-    const settled = outcomes.map((outcome, index): Settled<Run> => {
-      if (!outcome.ok) return outcome;
-      if (!outcome.value.created) known = true;
-      return { ok: true, value: runs[index] as Run };
-    });
-    if (known) this.#syncAfterWrite();
-    return settled;
-  }
-
-  /**
-   * Some run ids were in the file already (runs of an earlier process): read their state now. The
-   * runs are written whatever happens here; a failed read is left to the periodic sync.
-   */
-  #syncAfterWrite(): void {
-    try {
-      this.#sync();
-    } catch {
-      // The next periodic sync reads them.
-    }
-  }
-
-  /** Marks a run whose task could not be written as failed (its startTask rejects with `error`). */
-  #notEnqueued(run: Run, error: unknown): void {
-    this.#pending.delete(run.id);
-    this.#wakeIfDrained();
-    this.registry.update(run.id, {
-      status: "failed",
-      error: (error as Error).message,
-      finishedAt: isoTime(this.db.clock.now()),
-    });
+  #ensureWorker(): Promise<void> {
+    return this.#embedded === undefined ? Promise.resolve() : this.#embedded.ensure();
   }
 
   async cancelTask(runId: string): Promise<boolean> {
@@ -320,7 +183,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       if ((error as { code?: string }).code === "INVALID_STATE") return false;
       throw error;
     }
-    this.#sync();
+    this.#sync.sync();
     return true;
   }
 
@@ -328,20 +191,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   async waitAll(): Promise<void> {
     // One read now (unless nothing else has written since the last); after that, worker events and
     // the sync timer update the runs and wake us.
-    await this.#syncIfWritten();
-    for (;;) {
-      if (this.#pending.size === 0 || this.#closed) return;
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.#waiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, 50);
-        timer.unref();
-        this.#waiters.add(wake);
-      });
-    }
+    await this.#sync.syncIfWritten();
+    await this.#pending.drained(() => this.#closed);
   }
 
   getActiveTaskCount(): number {
@@ -355,7 +206,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       .statement<{ key: string }>(
         `SELECT idempotency_key AS key FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?)) AND status IN ('queued', 'leased')`,
       )
-      .all(JSON.stringify([...this.#pending].map(runKey)))
+      .all(JSON.stringify(this.#pending.map(runKey)))
       .map((row) => runIdOfKey(row.key));
   }
 
@@ -369,8 +220,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     try {
       await this.closing(async () => {
         clearInterval(this.#timer);
-        await Promise.all([this.#worker?.stop(), ...this.#retiring]);
-        this.#sync();
+        await this.#embedded?.stop();
+        this.#sync.sync();
         await this.#writer.drain();
         await this.#client.close();
         await this.#thread?.close();
@@ -378,135 +229,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
         if (this.#ownsDb) this.db.close();
       });
     } finally {
-      this.#wakeWaiters();
+      this.#pending.wakeAll();
     }
-  }
-
-  /** Builds (or rebuilds, when modules were added) the embedded worker for the registered modules. */
-  #ensureWorker(): Promise<void> {
-    try {
-      return this.#ensureWorkerNow();
-    } catch (error) {
-      // A worker that cannot even be built (bad tuning) fails the runs waiting for it, never the caller's stack.
-      return Promise.reject(error);
-    }
-  }
-
-  #ensureWorkerNow(): Promise<void> {
-    if (this.#embedded === false || this.#closed) return Promise.resolve();
-    // The usual case, on every startTask: a worker already runs every registered module.
-    if (this.#worker !== undefined && this.#workerModuleCount === this.#modules.size) return this.#started ?? Promise.resolve();
-    const modules = [...this.#modules.keys()].sort();
-    const previous = this.#worker;
-    const tuning = this.#embedded;
-    const worker = new Worker({
-      db: this.db,
-      ...(this.#thread === undefined ? {} : { databaseThread: this.#thread }),
-      concurrency: tuning.concurrency ?? 8,
-      ...(tuning.leaseMs === undefined ? {} : { leaseMs: tuning.leaseMs }),
-      // Cancels reach a running handler at the next lease renewal: renew often.
-      heartbeatMs: tuning.heartbeatMs ?? 500,
-      pollIntervalMs: tuning.pollIntervalMs ?? 20,
-      prefetch: tuning.prefetch ?? (this.#attempts.maxAttempts + this.#attempts.crashRecoveries > 1 ? "auto" : 0),
-      handlers: Object.fromEntries(
-        modules.map((moduleId) => [
-          runTaskType(moduleId),
-          (payload: unknown, context: RunWorkerContext) => this.#execute(payload as RunPayload, context),
-        ]),
-      ),
-    });
-    // Runs this process executes are recorded from the worker's events; the sync timer covers the rest.
-    worker.on("recorded", (task, outcome) => this.#record(task, outcome));
-    // Expired leases recovered through this connection change runs without a task event.
-    worker.on("recovered", () => {
-      this.#syncedVersion = -1;
-    });
-    this.#worker = worker;
-    this.#workerModuleCount = modules.length;
-    // The replaced worker stops claiming at once and finishes what it is running.
-    if (previous !== undefined) this.#retiring.push(previous.stop());
-    this.#workerReady = false;
-    this.#started = worker.start().then(() => {
-      // Not if a module was registered meanwhile: that one needs the next worker.
-      if (this.#worker === worker && this.#workerModuleCount === this.#modules.size) this.#workerReady = true;
-    });
-    return this.#started;
-  }
-
-  #record(task: Task, outcome: RecordedOutcome): void {
-    const key = task.idempotencyKey;
-    if (typeof key !== "string" || !key.startsWith(RUN_KEY_PREFIX)) return;
-    // #apply reads the time (and result, error) only for an outcome that finished the run.
-    this.#apply(key, outcome.status, task.startedAt?.getTime() ?? null, outcome.at, outcome.result, outcome.error?.message);
-    this.#wakeIfDrained();
-  }
-
-  #execute(payload: RunPayload, context: RunWorkerContext): Promise<RunResult> {
-    return executeRun(
-      this.#modules,
-      payload,
-      context,
-      this.registry.get(payload.runId) === undefined ? undefined : this.registry,
-      this.db.clock.now(),
-    );
-  }
-
-  /**
-   * Reads the state of this manager's unfinished runs from the queue into the registry. Unless
-   * `force`d, it skips the read when no other connection has written since the last one (this
-   * connection's own changes arrive as worker events), but reads at least every
-   * {@link FULL_SYNC_EVERY} calls all the same.
-   */
-  #sync(force = true, version?: number): void {
-    if (this.#pending.size === 0 || !this.db.isOpen) return;
-    // -1: not known (see #syncIfWritten); then it reads.
-    const seen = version ?? (this.#thread === undefined ? this.db.dataVersion() : -1);
-    if (!force && seen !== -1 && seen === this.#syncedVersion && this.#skippedSyncs < FULL_SYNC_EVERY) {
-      this.#skippedSyncs += 1;
-      return;
-    }
-    this.#syncedVersion = seen;
-    this.#skippedSyncs = 0;
-    const rows = this.db
-      .statement<TaskState>(
-        `SELECT idempotency_key AS key, status, started_at, finished_at, error, result FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))`,
-      )
-      .all(JSON.stringify([...this.#pending].map(runKey)));
-    for (const row of rows) {
-      // The result matters only for a completed run, the error only for a failed one.
-      const status = runStatusOf(row.status);
-      const result = status === "completed" && row.result !== null ? JSON.parse(row.result) : undefined;
-      const error = status === "failed" && row.error !== null ? (JSON.parse(row.error) as TaskError).message : undefined;
-      this.#apply(row.key, row.status, row.started_at, row.finished_at, result, error);
-    }
-    this.#wakeIfDrained();
-  }
-
-  /**
-   * A sync that reads only if another connection has written since the last one (see #sync). With
-   * a database thread, the writes this process makes (and learns of through worker events) are the
-   * thread's: its connection's data_version is the one that moves only when another one writes.
-   */
-  async #syncIfWritten(): Promise<void> {
-    if (this.#pending.size === 0) return;
-    try {
-      // Never one connection's count compared with the other's: until the thread serves, not known.
-      const thread = this.#thread;
-      const version = thread === undefined ? this.db.dataVersion() : thread.serving ? await threadDataVersion(thread) : -1;
-      this.#sync(false, version);
-    } catch {
-      // The next one tries again.
-    }
-  }
-
-  /**
-   * With a database thread, the version the syncs compare is the thread connection's, known once it
-   * serves. Taken then unless a sync has read since: another connection's write after it moves it.
-   */
-  async #noteThreadVersion(thread: DatabaseThread): Promise<void> {
-    if (!(await thread.ready) || this.#syncedVersion !== -1) return;
-    const version = await threadDataVersion(thread).catch(() => -1);
-    if (this.#syncedVersion === -1) this.#syncedVersion = version;
   }
 
   /** A thread that could not start, or stopped while the manager is open, is reported as a process warning. */
@@ -520,46 +244,5 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
         code: DATABASE_THREAD_STOPPED,
       },
     );
-  }
-
-  /**
-   * Brings one run's registry entry in line with its task's state, as a worker event or a read of
-   * the row reported it. `result` and `error` matter only for a finished run.
-   */
-  #apply(
-    key: string,
-    taskStatus: TaskStatus,
-    startedAt: number | null,
-    finishedAt: number | null,
-    result: unknown,
-    error: string | undefined,
-  ): void {
-    const runId = runIdOfKey(key);
-    if (!this.#pending.has(runId)) return;
-    const run = this.registry.get(runId);
-    if (run === undefined) return;
-    const status = runStatusOf(taskStatus);
-    const final = isFinal(status);
-    if (status === run.status && !final) return;
-    const patch: { -readonly [K in keyof Run]?: Run[K] } = { status };
-    if (startedAt !== null && run.startedAt === undefined) patch.startedAt = isoTime(startedAt);
-    if (final) {
-      const endedAt = finishedAt ?? this.db.clock.now();
-      patch.finishedAt = isoTime(endedAt);
-      patch.durationMs = endedAt - (startedAt ?? endedAt);
-      patch.exitCode = status === "completed" ? exitCodeOf(result) : status === "failed" ? 1 : undefined;
-      if (status === "failed" && error !== undefined) patch.error = error;
-      this.#pending.delete(runId);
-    }
-    this.registry.update(runId, patch);
-  }
-
-  #wakeWaiters(): void {
-    for (const wake of [...this.#waiters]) wake();
-  }
-
-  /** waitAll() only waits for this: waking it at every finished run would cost a timer each. */
-  #wakeIfDrained(): void {
-    if (this.#pending.size === 0) this.#wakeWaiters();
   }
 }

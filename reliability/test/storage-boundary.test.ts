@@ -17,7 +17,8 @@ const STORE_PACKAGES = new Set(["core"]);
 const NOT_YET_ON_THE_PORT: Readonly<Record<string, number>> = {
   "packages/cli/src/demo/run.ts": 4,
   "packages/integration/src/migration.ts": 2,
-  "packages/integration/src/queued-task-manager.ts": 6,
+  "packages/integration/src/queued-task-manager.ts": 4,
+  "packages/integration/src/registry-sync.ts": 2,
   "packages/integration/src/rollback.ts": 2,
   "packages/maintenance/src/backup.ts": 2,
   "packages/maintenance/src/storage.ts": 10,

@@ -19,6 +19,7 @@ interface TaskState {
   readonly finished_at: number | null;
   readonly error: string | null;
   readonly result: string | null;
+  readonly progress: number | null;
 }
 
 /** PRAGMA data_version of the database thread's connection (served there by the worker's ops). */
@@ -68,7 +69,7 @@ export class RegistrySync {
     this.#skippedSyncs = 0;
     const rows = this.#db
       .statement<TaskState>(
-        `SELECT idempotency_key AS key, status, started_at, finished_at, error, result FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))`,
+        `SELECT idempotency_key AS key, status, started_at, finished_at, error, result, progress FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))`,
       )
       .all(JSON.stringify(this.#pending.map(runKey)));
     for (const row of rows) {
@@ -76,7 +77,7 @@ export class RegistrySync {
       const status = runStatusOf(row.status);
       const result = status === "completed" && row.result !== null ? JSON.parse(row.result) : undefined;
       const error = status === "failed" && row.error !== null ? (JSON.parse(row.error) as TaskError).message : undefined;
-      this.#apply(row.key, row.status, row.started_at, row.finished_at, result, error);
+      this.#apply(row.key, row.status, row.started_at, row.finished_at, result, error, row.progress);
     }
     this.#pending.wakeIfDrained();
   }
@@ -131,7 +132,8 @@ export class RegistrySync {
 
   /**
    * Brings one run's registry entry in line with its task's state, as a worker event or a read of
-   * the row reported it. `result` and `error` matter only for a finished run.
+   * the row reported it. `result` and `error` matter only for a finished run; `progress` is the
+   * task's last reported progress (null: none, or not read).
    */
   #apply(
     key: string,
@@ -140,6 +142,7 @@ export class RegistrySync {
     finishedAt: number | null,
     result: unknown,
     error: string | undefined,
+    progress: number | null = null,
   ): void {
     const runId = runIdOfKey(key);
     if (!this.#pending.has(runId)) return;
@@ -147,8 +150,11 @@ export class RegistrySync {
     if (run === undefined) return;
     const status = runStatusOf(taskStatus);
     const final = isFinal(status);
-    if (status === run.status && !final) return;
+    // Progress a handler reported, in this process or any other, is the task's to read back.
+    const progressed = progress !== null && progress !== run.progress;
+    if (status === run.status && !final && !progressed) return;
     const patch: { -readonly [K in keyof Run]?: Run[K] } = { status };
+    if (progressed) patch.progress = progress;
     if (startedAt !== null && run.startedAt === undefined) patch.startedAt = isoTime(startedAt);
     if (final) {
       const endedAt = finishedAt ?? this.#db.clock.now();

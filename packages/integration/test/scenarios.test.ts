@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { QueueClient } from "@queue/client";
@@ -65,6 +65,27 @@ describe("QueuedTaskManager with separate worker processes", () => {
     expect(db.prepare("SELECT status, attempts FROM tasks").get()).toEqual({ status: "completed", attempts: 2 });
     db.close();
     await manager.close();
+  });
+});
+
+describe("QueuedTaskManager: progress from another process", () => {
+  it("progress a handler reports in a `queue work` process reaches the manager's registry while the run goes on", async () => {
+    const path = tempDbPath();
+    const marker = join(makeTempDir(), "finish");
+    const manager = new QueuedTaskManager({ path, embeddedWorker: false, syncIntervalMs: 20 });
+    const run = await manager.startTask({ id: "halfway", moduleId: "half-then-wait", parameters: { marker } });
+    const worker = spawnTypeScript(CLI, ["work", "--handlers", MODULES, "--db", path], { env: { NO_COLOR: "1" } });
+    try {
+      await until(() => manager.registry.get(run.id)?.progress === 0.5, 30_000);
+      expect(manager.registry.get(run.id)?.status).toBe("running");
+      writeFileSync(marker, "");
+      await manager.waitAll();
+      expect(manager.registry.get(run.id)).toMatchObject({ status: "completed", progress: 0.5 });
+    } finally {
+      worker.child.kill("SIGTERM");
+      await worker.done;
+      await manager.close();
+    }
   });
 });
 

@@ -150,8 +150,9 @@ export class RegistrySync {
     if (run === undefined) return;
     const status = runStatusOf(taskStatus);
     const final = isFinal(status);
-    // Progress a handler reported, in this process or any other, is the task's to read back.
-    const progressed = progress !== null && progress !== run.progress;
+    // Progress a handler reported, in this process or any other, is the task's to read back while
+    // it runs (a finished run keeps the last one reported; completing stores 1 in the task).
+    const progressed = !final && progress !== null && progress !== run.progress;
     if (status === run.status && !final && !progressed) return;
     const patch: { -readonly [K in keyof Run]?: Run[K] } = { status };
     if (progressed) patch.progress = progress;

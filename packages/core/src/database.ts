@@ -59,6 +59,9 @@ export class QueueDatabase implements Disposable {
   /** Commits still to go before the background checkpointer starts; -1 when it never does. */
   #commitsBeforeCheckpointer: number;
   #checkpointer: CheckpointerHandle | undefined;
+  /** Inside a write transaction this handle began: its change sequence number, once read. */
+  #ownTransaction = false;
+  #changeSeq: number | undefined;
 
   constructor(init: QueueDatabaseInit) {
     this.#connection = init.connection;
@@ -198,10 +201,28 @@ export class QueueDatabase implements Disposable {
     return this.#fileIdentity;
   }
 
+  /**
+   * The change sequence number this write transaction stamps on the tasks it changes: one more
+   * than any stamped before (tasks, and the floor that deletions raise). Read once per transaction
+   * this handle began; inside a transaction it joined (a caller's), read again at each call, which
+   * is still above every earlier commit. Call it only inside a write transaction.
+   */
+  changeSeq(): number {
+    if (this.#changeSeq !== undefined) return this.#changeSeq;
+    const seq =
+      this.statement<{ seq: number }>(
+        "SELECT max((SELECT coalesce(max(change_seq), 0) FROM tasks), (SELECT seq FROM queue_change_floor WHERE id = 1)) + 1 AS seq",
+      ).get()?.seq ?? 1;
+    if (this.#ownTransaction) this.#changeSeq = seq;
+    return seq;
+  }
+
   #attempt<T>(fn: (db: this) => T): T {
     this.#assertOpen();
     if (this.#connection.inTransaction) return this.#savepoint(fn);
     this.#guard(() => this.statement("BEGIN IMMEDIATE").run(), "starting a write transaction");
+    this.#ownTransaction = true;
+    this.#changeSeq = undefined;
     try {
       this.#assertFileInPlace();
       const result = fn(this);
@@ -212,6 +233,9 @@ export class QueueDatabase implements Disposable {
     } catch (error) {
       if (this.#connection.inTransaction) this.statement("ROLLBACK").run();
       throw this.#classify(error, "writing");
+    } finally {
+      this.#ownTransaction = false;
+      this.#changeSeq = undefined;
     }
   }
 

@@ -161,7 +161,7 @@ describe.each([
       .all(params)
       .map((row) => row.detail)
       .join("\n");
-  const claimParams = { now: 0, leaseUntil: 0, token: "t", workerId: "w", limit: 10 };
+  const claimParams = { now: 0, leaseUntil: 0, token: "t", workerId: "w", limit: 10, seq: 1 };
 
   function filledDatabase() {
     const db = openTemp();
@@ -241,7 +241,7 @@ describe.each([
   });
 
   it("recovering expired leases uses the lease expiry index", () => {
-    const details = plan(filledDatabase(), RECOVER_EXPIRED_LEASES_SQL, { now: 0 });
+    const details = plan(filledDatabase(), RECOVER_EXPIRED_LEASES_SQL, { now: 0, seq: 1 });
     expect(details).toMatch(/USING (COVERING )?INDEX tasks_leased_by_expiry/);
   });
 });

@@ -1,3 +1,6 @@
+-- table queue_change_floor
+CREATE TABLE queue_change_floor (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+
 -- table queue_maintenance
 CREATE TABLE queue_maintenance (
   job TEXT PRIMARY KEY,
@@ -58,7 +61,7 @@ CREATE TABLE tasks (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   started_at INTEGER,
-  finished_at INTEGER, trace_parent TEXT,
+  finished_at INTEGER, trace_parent TEXT, change_seq INTEGER NOT NULL DEFAULT 0,
   CHECK ((status = 'leased') = (lease_token IS NOT NULL AND lease_until IS NOT NULL))
 ) STRICT;
 
@@ -89,8 +92,8 @@ CREATE TABLE tasks_archive (
 -- index tasks_archive_by_archived_at
 CREATE INDEX tasks_archive_by_archived_at ON tasks_archive (archived_at);
 
--- index tasks_by_updated_at
-CREATE INDEX tasks_by_updated_at ON tasks (updated_at, id);
+-- index tasks_by_change
+CREATE INDEX tasks_by_change ON tasks (change_seq, id);
 
 -- index tasks_dead_letter_by_type
 CREATE INDEX tasks_dead_letter_by_type ON tasks (type) WHERE status = 'dead_letter';

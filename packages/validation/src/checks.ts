@@ -210,7 +210,7 @@ export function checkQueryPlans(db: QueueDatabase): Finding {
   ];
   const scanning: string[] = [];
   for (const [name, sql] of statements) {
-    const params = { now: 0, leaseUntil: 0, token: "", workerId: "", limit: 1, types: "[]", capabilities: "[]" };
+    const params = { now: 0, leaseUntil: 0, token: "", workerId: "", limit: 1, types: "[]", capabilities: "[]", seq: 1 };
     let plan: string[];
     try {
       const statement = db.connection.prepare(`EXPLAIN QUERY PLAN ${sql}`);

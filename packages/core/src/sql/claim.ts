@@ -197,7 +197,7 @@ const CAPABILITY_FILTERS = {
  * Claims up to `:limit` runnable tasks in one atomic statement: the candidates are chosen and
  * leased in the same UPDATE, so two workers can never lease the same task. Paused types are
  * skipped unless `filters.pauses` is false. Parameters: `:now`, `:leaseUntil`, `:token`,
- * `:workerId`, `:limit`, and `:type` / `:types` / `:capabilities` as the filters ask. RETURNING
+ * `:workerId`, `:limit`, `:seq` (claimTasks adds it), and `:type` / `:types` / `:capabilities` as the filters ask. RETURNING
  * does not keep the ORDER BY: callers that care sort the rows.
  */
 export function buildClaimSql(shape: ClaimShape, filters: ClaimFilters = { types: false, capabilities: false }): string {
@@ -208,7 +208,7 @@ export function buildClaimSql(shape: ClaimShape, filters: ClaimFilters = { types
   const source = shape.index === undefined ? "tasks" : `tasks INDEXED BY ${shape.index}`;
   const update = `UPDATE tasks
 SET status = 'leased', lease_token = :token, locked_by = :workerId, lease_until = :leaseUntil,
-    attempts = attempts + 1, started_at = :now, updated_at = :now, cancel_requested = 0`;
+    attempts = attempts + 1, started_at = :now, updated_at = :now, change_seq = :seq, cancel_requested = 0`;
   if (shape.window === undefined) {
     return `${update}
 WHERE id IN (SELECT id FROM ${source} WHERE ${where} ORDER BY ${shape.orderBy} LIMIT :limit)

@@ -24,9 +24,20 @@ export function selectLogsOfTask(db: QueueDatabase, taskId: number): TaskLogRow[
   return db.statement<TaskLogRow>(`SELECT ${TASK_LOG_COLUMNS} FROM task_logs WHERE task_id = ? ORDER BY id`).all(taskId);
 }
 
+/**
+ * Before tasks are deleted: the change sequence's floor rises to the highest number stamped, so
+ * that deleting the task that holds it never lets the next write stamp the same number again.
+ */
+export function raiseChangeFloor(db: QueueDatabase): void {
+  db.statement(
+    "UPDATE queue_change_floor SET seq = max(seq, (SELECT coalesce(max(change_seq), 0) FROM tasks INDEXED BY tasks_by_change)) WHERE id = 1",
+  ).run();
+}
+
 /** Deletes tasks by id (their logs go with them, by foreign key); returns how many. */
 export function deleteTasks(db: QueueDatabase, ids: readonly number[]): number {
   if (ids.length === 0) return 0;
+  raiseChangeFloor(db);
   return db.statement("DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))").run(JSON.stringify(ids)).changes;
 }
 
@@ -36,6 +47,7 @@ export function deleteTasks(db: QueueDatabase, ids: readonly number[]): number {
  */
 export function deleteFinishedTasks(db: QueueDatabase, ids: readonly number[]): number {
   if (ids.length === 0) return 0;
+  raiseChangeFloor(db);
   return db
     .statement(
       `DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?)) AND status IN ('completed', 'dead_letter', 'cancelled')
@@ -101,16 +113,18 @@ export function summarizeDeadLetters(
 export function retryDeadLetters(db: QueueDatabase, type: string | undefined, limit: number, now: number): number[] {
   return db
     .statement<{ id: number }>(
-      `UPDATE tasks SET status = 'queued', attempts = 0, run_after = :now, finished_at = NULL, cancel_requested = 0, updated_at = :now
+      `UPDATE tasks SET status = 'queued', attempts = 0, run_after = :now, finished_at = NULL, cancel_requested = 0, updated_at = :now,
+         change_seq = :seq
        WHERE id IN (SELECT id FROM tasks INDEXED BY tasks_dead_letter_by_type WHERE status = 'dead_letter' AND (:type IS NULL OR type = :type) LIMIT :limit)
        RETURNING id`,
     )
-    .all({ now, type: type ?? null, limit })
+    .all({ now, type: type ?? null, limit, seq: db.changeSeq() })
     .map((row) => row.id);
 }
 
 /** Deletes up to `limit` dead-lettered tasks (of one type, or all; never the highest id); returns how many. */
 export function purgeDeadLetters(db: QueueDatabase, type: string | undefined, limit: number): number {
+  raiseChangeFloor(db);
   return db
     .statement(
       `DELETE FROM tasks WHERE id IN (SELECT id FROM tasks INDEXED BY tasks_dead_letter_by_type
@@ -158,16 +172,17 @@ export function restoreArchivedTasks(db: QueueDatabase, ids: readonly number[] |
   const restored = db
     .statement<{ id: number }>(
       `INSERT INTO tasks (id, type, priority, payload, status, attempts, max_attempts, run_after, idempotency_key, timeout_ms,
-         required_capabilities, error, result, progress, created_at, updated_at, started_at, finished_at)
+         required_capabilities, error, result, progress, created_at, updated_at, started_at, finished_at, change_seq)
        SELECT a.id, a.type, a.priority, a.payload, a.status, a.attempts, a.max_attempts, a.run_after,
          CASE WHEN EXISTS (SELECT 1 FROM tasks AS t WHERE t.idempotency_key = a.idempotency_key) THEN NULL ELSE a.idempotency_key END,
-         a.timeout_ms, a.required_capabilities, a.error, a.result, a.progress, a.created_at, a.updated_at, a.started_at, a.finished_at
+         a.timeout_ms, a.required_capabilities, a.error, a.result, a.progress, a.created_at, a.updated_at, a.started_at, a.finished_at,
+         :seq
        FROM tasks_archive AS a
        WHERE (:ids IS NULL OR a.id IN (SELECT value FROM json_each(:ids))) AND NOT EXISTS (SELECT 1 FROM tasks AS t WHERE t.id = a.id)
        ORDER BY a.id LIMIT :limit
        RETURNING id`,
     )
-    .all({ ids: ids === undefined ? null : JSON.stringify(ids), limit })
+    .all({ ids: ids === undefined ? null : JSON.stringify(ids), limit, seq: db.changeSeq() })
     .map((row) => row.id);
   if (restored.length > 0)
     db.statement("DELETE FROM tasks_archive WHERE id IN (SELECT value FROM json_each(?))").run(JSON.stringify(restored));

@@ -25,8 +25,8 @@ export interface NewTaskRow {
 // Positional parameters and no RETURNING: on a batch of small tasks, RETURNING every column costs
 // more than half the insert throughput. The stored row is rebuilt from what was written instead.
 const INSERT_TASK = `INSERT INTO tasks
-  (type, payload, priority, run_after, max_attempts, idempotency_key, timeout_ms, required_capabilities, trace_parent, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  (type, payload, priority, run_after, max_attempts, idempotency_key, timeout_ms, required_capabilities, trace_parent, created_at, updated_at, change_seq)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
 const SELECT_BY_KEY = `SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key = ?`;
 const SELECT_BY_ID = `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`;
@@ -59,6 +59,7 @@ export function insertTaskId(db: QueueDatabase, task: NewTaskRow, now: number): 
       task.traceParent,
       now,
       now,
+      db.changeSeq(),
     );
   if (changes === 1) return Number(lastInsertRowid);
   const existing = db.statement<TaskRow>(SELECT_BY_KEY).get(task.idempotencyKey);
@@ -167,30 +168,31 @@ export function countTasksByStatus(db: QueueDatabase): Record<TaskStatus, number
 export function cancelQueuedTask(db: QueueDatabase, id: number, now: number): TaskRow | undefined {
   return db
     .statement<TaskRow>(
-      `UPDATE tasks SET status = 'cancelled', finished_at = :now, updated_at = :now
+      `UPDATE tasks SET status = 'cancelled', finished_at = :now, updated_at = :now, change_seq = :seq
        WHERE id = :id AND status = 'queued' RETURNING ${TASK_COLUMNS}`,
     )
-    .get({ id, now });
+    .get({ id, now, seq: db.changeSeq() });
 }
 
 /** Marks a leased task for cancellation; its worker aborts the handler at its next heartbeat. */
 export function requestCancelLeasedTask(db: QueueDatabase, id: number, now: number): TaskRow | undefined {
   return db
     .statement<TaskRow>(
-      `UPDATE tasks SET cancel_requested = 1, updated_at = :now
+      `UPDATE tasks SET cancel_requested = 1, updated_at = :now, change_seq = :seq
        WHERE id = :id AND status = 'leased' RETURNING ${TASK_COLUMNS}`,
     )
-    .get({ id, now });
+    .get({ id, now, seq: db.changeSeq() });
 }
 
 /** Sends a dead-lettered task back to the queue with its attempts reset. */
 export function retryDeadLetterTask(db: QueueDatabase, id: number, now: number): TaskRow | undefined {
   return db
     .statement<TaskRow>(
-      `UPDATE tasks SET status = 'queued', attempts = 0, run_after = :now, finished_at = NULL, cancel_requested = 0, updated_at = :now
+      `UPDATE tasks SET status = 'queued', attempts = 0, run_after = :now, finished_at = NULL, cancel_requested = 0, updated_at = :now,
+         change_seq = :seq
        WHERE id = :id AND status = 'dead_letter' RETURNING ${TASK_COLUMNS}`,
     )
-    .get({ id, now });
+    .get({ id, now, seq: db.changeSeq() });
 }
 
 export const RECOVER_EXPIRED_LEASES_SQL = `UPDATE tasks INDEXED BY tasks_leased_by_expiry SET
@@ -198,7 +200,7 @@ export const RECOVER_EXPIRED_LEASES_SQL = `UPDATE tasks INDEXED BY tasks_leased_
     error = json_object('name', 'LeaseExpired', 'message',
       'The worker ' || coalesce(locked_by, '?') || ' stopped renewing its lease (it died, stalled or lost the database)'),
     finished_at = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts THEN :now ELSE NULL END,
-    run_after = :now, lease_token = NULL, lease_until = NULL, locked_by = NULL, updated_at = :now
+    run_after = :now, lease_token = NULL, lease_until = NULL, locked_by = NULL, updated_at = :now, change_seq = :seq
   WHERE status = 'leased' AND lease_until <= :now
   RETURNING ${TASK_COLUMNS}`;
 
@@ -208,12 +210,12 @@ export const RECOVER_EXPIRED_LEASES_SQL = `UPDATE tasks INDEXED BY tasks_leased_
  * nothing expired (an index range scan that finds nothing).
  */
 export function recoverExpiredLeases(db: QueueDatabase, now: number): TaskRow[] {
-  return db.statement<TaskRow>(RECOVER_EXPIRED_LEASES_SQL).all({ now });
+  return db.statement<TaskRow>(RECOVER_EXPIRED_LEASES_SQL).all({ now, seq: db.changeSeq() });
 }
 
 /** Runs a claim statement built by `buildClaimSql`; decode each row with `claimedTask` (or rebuild the stored row with `claimedTaskRow`). */
 export function claimTasks(db: QueueDatabase, sql: string, params: Record<string, unknown>): ClaimedValues[] {
-  return db.rawStatement<ClaimedValues>(sql).all(params);
+  return db.rawStatement<ClaimedValues>(sql).all({ ...params, seq: db.changeSeq() });
 }
 
 /** One success to record: the task, the lease token its worker holds, and the result as JSON text. */
@@ -233,12 +235,13 @@ export function completeLeasedTasks(db: QueueDatabase, completions: readonly Com
   const rows = db
     .statement<{ id: number }>(
       `UPDATE tasks NOT INDEXED SET status = 'completed', result = c.value ->> 2, progress = coalesce(progress, 1),
-         finished_at = :now, updated_at = :now, lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
+         finished_at = :now, updated_at = :now, change_seq = :seq, lease_token = NULL, lease_until = NULL, locked_by = NULL,
+         cancel_requested = 0
        FROM json_each(:batch) AS c
        WHERE tasks.id = c.value ->> 0 AND tasks.lease_token = c.value ->> 1 AND tasks.status = 'leased'
        RETURNING tasks.id`,
     )
-    .all({ batch, now });
+    .all({ batch, now, seq: db.changeSeq() });
   return new Set(rows.map((row) => row.id));
 }
 
@@ -264,7 +267,7 @@ const RELEASE_SET = `status = CASE WHEN cancel_requested = 1 AND :status = 'queu
          finished_at = CASE WHEN :status = 'queued' AND cancel_requested = 0 THEN NULL ELSE :now END,
          error = coalesce(:error, error), run_after = coalesce(:runAfter, run_after), attempts = attempts - :refund,
          started_at = CASE WHEN :unstart = 1 AND attempts - :refund = 0 THEN NULL ELSE started_at END, updated_at = :now,
-         lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0`;
+         change_seq = :seq, lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0`;
 
 /**
  * Ends a lease without success. A cancel requested meanwhile wins over going back to the queue:
@@ -285,6 +288,7 @@ export function releaseLeasedTask(db: QueueDatabase, release: LeaseRelease, now:
       refund: release.refundAttempt ? 1 : 0,
       unstart: 0,
       now,
+      seq: db.changeSeq(),
     })?.status;
 }
 
@@ -297,7 +301,7 @@ export function releaseLeasedTask(db: QueueDatabase, release: LeaseRelease, now:
 export function releaseClaim(db: QueueDatabase, token: string, now: number): number[] {
   return db
     .statement<{ id: number }>(`UPDATE tasks SET ${RELEASE_SET} WHERE lease_token = :token AND status = 'leased' RETURNING id`)
-    .all({ token, status: "queued", error: null, runAfter: null, refund: 1, unstart: 1, now })
+    .all({ token, status: "queued", error: null, runAfter: null, refund: 1, unstart: 1, now, seq: db.changeSeq() })
     .map((row) => row.id);
 }
 
@@ -315,19 +319,21 @@ export interface RenewedLease {
 export function renewLeases(db: QueueDatabase, workerId: string, tokens: string, leaseUntil: number, now: number): RenewedLease[] {
   return db
     .statement<RenewedLease>(
-      `UPDATE tasks SET lease_until = max(lease_until, :leaseUntil), updated_at = :now
+      `UPDATE tasks SET lease_until = max(lease_until, :leaseUntil), updated_at = :now, change_seq = :seq
        WHERE status = 'leased' AND locked_by = :workerId AND lease_token IN (SELECT value FROM json_each(:tokens))
        RETURNING id, lease_token, cancel_requested`,
     )
-    .all({ workerId, tokens, leaseUntil, now });
+    .all({ workerId, tokens, leaseUntil, now, seq: db.changeSeq() });
 }
 
 /** Stores a running task's progress; false when the lease was lost. */
 export function setTaskProgress(db: QueueDatabase, id: number, token: string, progress: number, now: number): boolean {
   return (
     db
-      .statement("UPDATE tasks SET progress = :progress, updated_at = :now WHERE id = :id AND lease_token = :token AND status = 'leased'")
-      .run({ id, token, progress, now }).changes === 1
+      .statement(
+        "UPDATE tasks SET progress = :progress, updated_at = :now, change_seq = :seq WHERE id = :id AND lease_token = :token AND status = 'leased'",
+      )
+      .run({ id, token, progress, now, seq: db.changeSeq() }).changes === 1
   );
 }
 

@@ -41,6 +41,15 @@ function pnpmCommand() {
   return [windows ? "npx.cmd" : "npx", ["--yes", `pnpm@${pinned}`]];
 }
 
+/**
+ * The headers as a pnpm setting too: an npmrc's nodedir (this machine's /etc/npmrc names the
+ * system's, which are another Node.js version's) wins over the environment for build scripts.
+ */
+function nodedirFlag() {
+  const headers = environment().npm_config_nodedir;
+  return headers === undefined ? [] : [`--config.nodedir=${headers}`];
+}
+
 /** Runs pnpm with `args` in the repository root; returns its exit code. */
 export function pnpm(args, { stdio = "inherit" } = {}) {
   const [command, prefix] = pnpmCommand();
@@ -56,13 +65,13 @@ export function ensureInstalled() {
   const upToDate = existsSync(installed) && existsSync(lockfile) && readFileSync(installed, "utf8") === readFileSync(lockfile, "utf8");
   if (!upToDate) {
     console.error(`Installing dependencies with pnpm ${pinned} (the first run compiles better-sqlite3, about two minutes)...`);
-    const status = pnpm(["install", "--frozen-lockfile"]);
+    const status = pnpm(["install", "--frozen-lockfile", ...nodedirFlag()]);
     if (status !== 0) process.exit(status);
   }
   // node_modules installed by another Node.js version holds a better-sqlite3 built for that one.
   if (!nativeAddonLoads()) {
     console.error(`Building better-sqlite3 for Node.js ${process.version} (about a minute)...`);
-    const status = pnpm(["--filter", "@queue/core", "rebuild", "better-sqlite3"]);
+    const status = pnpm(["--filter", "@queue/core", "rebuild", "better-sqlite3", ...nodedirFlag()]);
     if (status !== 0 || !nativeAddonLoads()) {
       console.error(`better-sqlite3 could not be built for Node.js ${process.version}; see the messages above.`);
       process.exit(status || 1);

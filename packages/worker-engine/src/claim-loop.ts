@@ -105,7 +105,7 @@ export class ClaimLoop {
   async recordRemaining(): Promise<void> {
     for (let attempt = 0; this.#completer.pending > 0 && attempt < FINAL_RECORD_TRIES; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
-      await this.tick(0).catch((error: unknown) => this.#report.emit("error", error));
+      await this.#tick(0).catch((error: unknown) => this.#report.emit("error", error));
     }
   }
 
@@ -171,12 +171,12 @@ export class ClaimLoop {
       // transaction), and only without claim-ahead (with it, the freed slots are refilled from
       // the tasks held ahead, and one transaction does both).
       const recordAfter = limit > 0 && allowance === 0 && this.#completer.pending > 0 && this.#watch.backlog;
-      claimed = await this.tick(limit, { record: !recordAfter });
+      claimed = await this.#tick(limit, { record: !recordAfter });
       if (limit > 0) this.#watch.backlog = claimed >= limit;
       if (recordAfter) {
         await new Promise((resolve) => setImmediate(resolve));
         // Expired leases are recovered here, after this worker's own outcomes are recorded.
-        await this.tick(0, { recover: true });
+        await this.#tick(0, { recover: true });
       }
       this.#errorDelay = this.#options.pollIntervalMs;
       // What was just recorded may have made tasks claimable (a retry due at once): look again
@@ -250,7 +250,7 @@ export class ClaimLoop {
   /** Sends a claiming tick without waiting for it; its answer wakes the loop. */
   #send(limit: number): void {
     this.#claiming += limit;
-    const sent: Promise<void> = this.tick(limit).then(
+    const sent: Promise<void> = this.#tick(limit).then(
       (claimed) => {
         this.#watch.backlog = claimed >= limit;
         this.#errorDelay = this.#options.pollIntervalMs;
@@ -274,7 +274,7 @@ export class ClaimLoop {
    * Claimed tasks start right after the commit, then the events are emitted. Returns how many rows
    * the claim took.
    */
-  async tick(limit: number, options: { readonly record?: boolean; readonly recover?: boolean } = {}): Promise<number> {
+  async #tick(limit: number, options: { readonly record?: boolean; readonly recover?: boolean } = {}): Promise<number> {
     const record = options.record ?? true;
     const recover = options.recover ?? (record && limit > 0);
     if (limit <= 0 && (this.#completer.pending === 0 || !record)) return 0;

@@ -4,6 +4,7 @@
 import type { QueueDatabase } from "../database.js";
 import { describeValue, QueueError } from "../errors.js";
 import { TASK_COLUMNS, type TaskRow } from "../models/task-row.js";
+import type { TaskListQuery } from "../store/port.js";
 import type { TaskStatus } from "../types.js";
 import { type ClaimedValues, COUNT_BY_STATUS_SQL } from "./claim.js";
 
@@ -100,15 +101,8 @@ export function selectTask(db: QueueDatabase, id: number): TaskRow | undefined {
   return db.statement<TaskRow>(SELECT_BY_ID).get(id);
 }
 
-export interface ListTasksQuery {
-  readonly status?: TaskStatus | undefined;
-  readonly type?: string | undefined;
-  readonly limit: number;
-  /** Continue after this id (exclusive), in the list's order. */
-  readonly afterId?: number | undefined;
-  /** `newest` (id descending, the default) or `oldest` (id ascending). */
-  readonly order: "newest" | "oldest";
-}
+/** A page of tasks, as the storage port asks for it. */
+export type ListTasksQuery = TaskListQuery;
 
 /**
  * Where a list of one status reads its tasks: the partial index that holds exactly them (then

@@ -27,6 +27,7 @@ export interface TaskListQuery {
   readonly limit: number;
   /** Continue after this id (exclusive), in the list's order. */
   readonly afterId?: number | undefined;
+  /** `newest` (id descending, the default) or `oldest` (id ascending). */
   readonly order: "newest" | "oldest";
 }
 

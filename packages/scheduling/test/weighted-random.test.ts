@@ -56,7 +56,7 @@ describe("weighted_random", () => {
     db = openQueueDatabase({ path: ":memory:" });
     const plan = db.connection
       .prepare(`EXPLAIN QUERY PLAN ${buildClaimSql(weightedRandom.shape)}`)
-      .all({ now: 0, leaseUntil: 0, token: "t", workerId: "w", limit: 1 }) as { detail: string }[];
+      .all({ now: 0, leaseUntil: 0, token: "t", workerId: "w", limit: 1, seq: 1 }) as { detail: string }[];
     expect(plan.map((row) => row.detail).join("\n")).toMatch(/USING (COVERING )?INDEX tasks_queued_by_run_after/);
   });
 });

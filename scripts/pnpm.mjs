@@ -27,11 +27,19 @@ export function localNodeHeaders() {
   return [dirname(dirname(process.execPath)), "/usr"].find((prefix) => headersMajor(prefix) === major);
 }
 
-/** The environment for pnpm and npm: no telemetry, and local Node.js headers for native builds. */
+/**
+ * The environment for pnpm and npm: no telemetry, and Node.js headers that match the running
+ * Node.js for native builds. A `nodedir` from npm's configuration (npm passes it on to scripts as
+ * npm_config_nodedir) whose headers are another version's would build an addon this Node.js
+ * cannot load, so it is replaced.
+ */
 export function environment() {
   const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
+  const major = process.versions.node.split(".")[0];
+  if (env.npm_config_nodedir !== undefined && headersMajor(env.npm_config_nodedir) === major) return env;
   const headers = localNodeHeaders();
-  if (env.npm_config_nodedir === undefined && headers !== undefined) env.npm_config_nodedir = headers;
+  if (headers !== undefined) env.npm_config_nodedir = headers;
+  else delete env.npm_config_nodedir;
   return env;
 }
 

@@ -51,6 +51,19 @@ export function describeStoreConformance(backend: ConformanceBackend): void {
       expect((await store.countTasksByStatus()).queued).toBe(2);
     });
 
+    it("finds tasks by their idempotency keys, leaving out keys no task has", async () => {
+      const store = await stores.fresh();
+      const first = await insertOne(store, { idempotencyKey: "a" });
+      const second = await insertOne(store, { idempotencyKey: "b" });
+      await insertOne(store);
+      const found = await store.tasksByIdempotencyKeys(["b", "missing", "a"]);
+      expect(found.map((row) => [row.id, row.idempotency_key]).sort()).toEqual([
+        [first, "a"],
+        [second, "b"],
+      ]);
+      expect(await store.tasksByIdempotencyKeys([])).toEqual([]);
+    });
+
     it("keeps one task per key when two connections insert it at once", async () => {
       const store = await stores.fresh();
       const other = await stores.peer(store);

@@ -1,7 +1,15 @@
 // Moving in-flight work between the in-memory world and the queue.
 import { join } from "node:path";
 import { QueueClient } from "@queue/client";
-import { listUnfinishedTasks, openQueueDatabase, type QueueDatabase, SCHEMA_VERSION, taskFromRow, writeFileDurably } from "@queue/core";
+import {
+  asStore,
+  listUnfinishedTasks,
+  openQueueDatabase,
+  type QueueDatabase,
+  SCHEMA_VERSION,
+  taskFromRow,
+  writeFileDurably,
+} from "@queue/core";
 import { backup, backupFileName } from "@queue/maintenance";
 import { QueueValidator, type ValidationReport } from "@queue/validation";
 import { isFinal, type Run } from "./run.js";
@@ -64,12 +72,8 @@ export async function migrateInflightRuns(options: {
   const attempts = resolveRunAttempts(options);
   const runs = runsOf(options.from);
   const inflight = runs.filter((run) => !isFinal(run.status));
-  const present = new Set(
-    options.db
-      .statement<{ key: string }>("SELECT idempotency_key AS key FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))")
-      .all(JSON.stringify(inflight.map((run) => runKey(run.id))))
-      .map((row) => runIdOfKey(row.key)),
-  );
+  const stored = await asStore(options.db).tasksByIdempotencyKeys(inflight.map((run) => runKey(run.id)));
+  const present = new Set(stored.map((row) => runIdOfKey(row.idempotency_key as string)));
   const toMigrate = inflight.filter((run) => !present.has(run.id));
   if (!options.dryRun && toMigrate.length > 0) {
     const client = new QueueClient({ db: options.db });

@@ -1,5 +1,5 @@
 import { QueueClient } from "@queue/client";
-import { canUseDatabaseThread, DatabaseThread, openQueueDatabase, type QueueDatabase, QueueError, type TaskStatus } from "@queue/core";
+import { canUseDatabaseThread, DatabaseThread, openQueueDatabase, type QueueDatabase, QueueError } from "@queue/core";
 import { EmbeddedWorker, type EmbeddedWorkerTuning } from "./embedded-worker.js";
 import type { PausedIntakeMode } from "./intake.js";
 import { ManagerLifecycle } from "./manager-lifecycle.js";
@@ -172,9 +172,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   }
 
   async cancelTask(runId: string): Promise<boolean> {
-    const task = this.db
-      .statement<{ id: number; status: TaskStatus }>("SELECT id, status FROM tasks WHERE idempotency_key = ?")
-      .get(runKey(runId));
+    const [task] = await this.#client.store.tasksByIdempotencyKeys([runKey(runId)]);
     if (task === undefined || isFinal(runStatusOf(task.status))) return false;
     try {
       await this.#client.cancel(task.id);

@@ -101,6 +101,13 @@ export function selectTask(db: QueueDatabase, id: number): TaskRow | undefined {
   return db.statement<TaskRow>(SELECT_BY_ID).get(id);
 }
 
+/** The tasks stored under these idempotency keys (by the unique key index). */
+export function selectTasksByIdempotencyKeys(db: QueueDatabase, keys: readonly string[]): TaskRow[] {
+  return db
+    .statement<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))`)
+    .all(JSON.stringify(keys));
+}
+
 /** A page of tasks, as the storage port asks for it. */
 export type ListTasksQuery = TaskListQuery;
 

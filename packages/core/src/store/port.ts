@@ -115,6 +115,9 @@ export interface QueueStore {
   /** One task, or undefined when no task has the id. */
   getTask(id: number): Promise<TaskRow | undefined>;
 
+  /** The tasks stored under these idempotency keys (keys no task has are left out), in no order. */
+  tasksByIdempotencyKeys(keys: readonly string[]): Promise<TaskRow[]>;
+
   /** A page of tasks (see TaskListQuery); an unknown status is refused with INVALID_ARGUMENT. */
   listTasks(query: TaskListQuery): Promise<TaskRow[]>;
 

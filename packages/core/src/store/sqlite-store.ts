@@ -51,6 +51,7 @@ import {
   requestCancelLeasedTask,
   retryDeadLetterTask,
   selectTask,
+  selectTasksByIdempotencyKeys,
 } from "../sql/tasks.js";
 import { listWorkers } from "../sql/workers.js";
 import type { LogLevel, TaskStatus } from "../types.js";
@@ -122,6 +123,10 @@ export class SqliteStore implements QueueStore {
 
   async getTask(id: number): Promise<TaskRow | undefined> {
     return this.db.read((tx) => selectTask(tx, id));
+  }
+
+  async tasksByIdempotencyKeys(keys: readonly string[]): Promise<TaskRow[]> {
+    return keys.length === 0 ? [] : this.db.read((tx) => selectTasksByIdempotencyKeys(tx, keys));
   }
 
   async listTasks(query: TaskListQuery): Promise<TaskRow[]> {

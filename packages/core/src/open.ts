@@ -144,6 +144,23 @@ function validateOptions(options: OpenQueueDatabaseOptions): ResolvedOptions {
 }
 
 /** Checks the path before SQLite sees it, and creates a missing file with owner-only permissions. */
+/**
+ * True when a component of the directory of `path` exists but is not a directory. (Node.js 20's
+ * statSync reports that as ENOTDIR; from Node.js 22 on it is "no entry", like a missing file.)
+ */
+function directoryBlockedByFile(path: string): boolean {
+  for (let directory = dirname(path); ; directory = dirname(directory)) {
+    let stats: ReturnType<typeof statSync> | undefined;
+    try {
+      stats = statSync(directory, { throwIfNoEntry: false });
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === "ENOTDIR";
+    }
+    if (stats !== undefined) return !stats.isDirectory();
+    if (dirname(directory) === directory) return false;
+  }
+}
+
 function preparePath(path: string, readonly: boolean, fileMode: number): void {
   if (path === ":memory:") return;
   let stats: ReturnType<typeof statSync> | undefined;
@@ -159,6 +176,13 @@ function preparePath(path: string, readonly: boolean, fileMode: number): void {
         cause: error,
         path,
       },
+    );
+  }
+  if (stats === undefined && directoryBlockedByFile(path)) {
+    throw new QueueError(
+      "CANNOT_OPEN",
+      `Cannot use ${path} for the queue database: a part of the path that should be a directory is a file. Choose a path inside an existing or creatable directory.`,
+      { path },
     );
   }
   if (stats?.isDirectory()) {

@@ -136,9 +136,12 @@ export function registerWork(program: Command, globals: () => GlobalOptions): vo
       worker.on("error", (error) => process.stderr.write(`worker ${printable(worker.id)}: ${printableLines((error as Error).message)}\n`));
       // Started by `--processes` or `queue demo`: the parent may ask through IPC (on Windows, where signals cannot).
       const stopListening = onStopRequest(() => void worker.stop());
-      if (!options.json) process.stderr.write(`worker ${worker.id} on ${databasePath(options)}: ${Object.keys(handlers).join(", ")}\n`);
+      const announce = () => {
+        if (!options.json) process.stderr.write(`worker ${worker.id} on ${databasePath(options)}: ${Object.keys(handlers).join(", ")}\n`);
+      };
       try {
         if (flags.untilEmpty) {
+          announce();
           const stats = await worker.runUntilEmpty();
           output(
             options,
@@ -147,8 +150,12 @@ export function registerWork(program: Command, globals: () => GlobalOptions): vo
               `worker ${value.workerId}: ${value.completed} completed, ${value.failed} failed, ${value.retried} retried, ${value.deadLettered} dead-lettered`,
           );
         } else {
+          const stopped = new Promise<void>((resolve) => worker.once("stopped", resolve));
           await worker.start();
-          await new Promise<void>((resolve) => worker.once("stopped", resolve));
+          // Said once it is registered and handles SIGINT/SIGTERM: a supervisor that waits for
+          // this line can stop it gracefully from then on.
+          announce();
+          await stopped;
         }
       } finally {
         stopListening();

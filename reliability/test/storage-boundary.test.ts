@@ -18,7 +18,6 @@ const NOT_YET_ON_THE_PORT: Readonly<Record<string, number>> = {
   "packages/cli/src/demo/run.ts": 4,
   "packages/integration/src/queued-task-manager.ts": 2,
   "packages/integration/src/registry-sync.ts": 2,
-  "packages/integration/src/rollback.ts": 2,
   "packages/maintenance/src/backup.ts": 2,
   "packages/maintenance/src/storage.ts": 10,
   "packages/scheduling/src/strategies/weighted-random.ts": 1,

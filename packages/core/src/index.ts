@@ -52,6 +52,7 @@ export {
   countArchived,
   countFinishedBefore,
   countTaskLogsBefore,
+  deleteQueuedTask,
   deleteStaleWorkers,
   deleteTasks,
   type FinishedStatus,
@@ -121,7 +122,15 @@ export {
   type TaskChanges,
   type TaskListQuery,
 } from "./store/port.js";
-export { asStore, insertTaskRows, SqliteStore, type SqliteStoreOptions, STORE_THREAD_OPS, taskNotFound } from "./store/sqlite-store.js";
+export {
+  asStore,
+  databaseFileSizes,
+  insertTaskRows,
+  SqliteStore,
+  type SqliteStoreOptions,
+  STORE_THREAD_OPS,
+  taskNotFound,
+} from "./store/sqlite-store.js";
 export { enqueueSpansActive, startEnqueueSpan, startProcessSpan, type TaskSpan } from "./tracing.js";
 export {
   FINAL_TASK_STATUSES,

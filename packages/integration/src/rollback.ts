@@ -1,6 +1,6 @@
 // Going back from the queue to in-memory execution, and checking a migration.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { listWorkers, type QueueDatabase, writeFileDurably } from "@queue/core";
+import { deleteQueuedTask, listWorkers, type QueueDatabase, writeFileDurably } from "@queue/core";
 import { type CheckResult, QueueValidator, validateWorkerIntegration, worstStatus } from "@queue/validation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { exportQueueState } from "./migration.js";
@@ -50,9 +50,7 @@ export async function rollbackToInMemory(options: {
   // The registry's file holds the runs before the queue's delete commits: should the write fail (a
   // full disk), the delete rolls back and the runs stay in the queue.
   const removed = await options.db.transaction((tx) => {
-    const deleted = queued.filter(
-      (record) => tx.statement("DELETE FROM tasks WHERE id = ? AND status = 'queued'").run(record.taskId).changes === 1,
-    );
+    const deleted = queued.filter((record) => deleteQueuedTask(tx, record.taskId));
     options.registry.changeDurably(() => {
       for (const record of deleted) {
         const patch = { status: "queued" as const, moduleId: record.moduleId, parameters: record.parameters };

@@ -1,5 +1,4 @@
-import { statSync } from "node:fs";
-import { type QueueDatabase, QueueError } from "@queue/core";
+import { databaseFileSizes, type QueueDatabase, QueueError } from "@queue/core";
 
 export type CheckpointMode = "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE";
 
@@ -57,7 +56,7 @@ export function checkpoint(db: QueueDatabase, mode: CheckpointMode = "PASSIVE", 
       db.connection.pragma(`busy_timeout = ${configured}`);
     }
   }
-  const walBytes = statSync(`${db.path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  const walBytes = databaseFileSizes(db.path)?.walBytes ?? 0;
   return { mode, busy: row.busy === 1, walFrames: row.log, checkpointedFrames: row.checkpointed, walBytes };
 }
 
@@ -72,14 +71,14 @@ export interface DatabaseStats {
 
 export function databaseStats(db: QueueDatabase): DatabaseStats {
   const pragma = (name: string) => db.connection.pragma(name, { simple: true }) as number;
-  const size = (path: string) => statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  const sizes = databaseFileSizes(db.path) ?? { bytes: 0, walBytes: 0 };
   return {
     pageSize: pragma("page_size"),
     pageCount: pragma("page_count"),
     freelistCount: pragma("freelist_count"),
     autoVacuum: (["none", "full", "incremental"] as const)[pragma("auto_vacuum")] ?? "none",
-    fileBytes: size(db.path),
-    walBytes: size(`${db.path}-wal`),
+    fileBytes: sizes.bytes,
+    walBytes: sizes.walBytes,
   };
 }
 

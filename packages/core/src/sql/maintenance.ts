@@ -34,6 +34,12 @@ export function raiseChangeFloor(db: QueueDatabase): void {
   ).run();
 }
 
+/** Deletes the task if it is still queued (not claimed meanwhile); true when it was. */
+export function deleteQueuedTask(db: QueueDatabase, id: number): boolean {
+  raiseChangeFloor(db);
+  return db.statement("DELETE FROM tasks WHERE id = ? AND status = 'queued'").run(id).changes === 1;
+}
+
 /** Deletes tasks by id (their logs go with them, by foreign key); returns how many. */
 export function deleteTasks(db: QueueDatabase, ids: readonly number[]): number {
   if (ids.length === 0) return 0;

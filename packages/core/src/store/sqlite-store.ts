@@ -202,7 +202,7 @@ export class SqliteStore implements QueueStore {
         workers: listWorkers(tx),
         leasedByWorker: Object.fromEntries(leasedByWorker(tx)),
         expiredLeases: countExpiredLeases(tx, now),
-        storage: fileSizes(tx.path),
+        storage: databaseFileSizes(tx.path),
       };
     });
   }
@@ -299,8 +299,8 @@ export function asStore(source: QueueStore | QueueDatabase): QueueStore {
   return source instanceof QueueDatabase ? new SqliteStore(source) : source;
 }
 
-/** The database file's and its WAL's sizes (none for an in-memory database). */
-function fileSizes(path: string): { bytes: number; walBytes: number } | null {
+/** The sizes of a SQLite file and its WAL, in bytes (0 for a file not there); null in memory. */
+export function databaseFileSizes(path: string): { bytes: number; walBytes: number } | null {
   if (path === ":memory:" || path === "") return null;
   return {
     bytes: statSync(path, { throwIfNoEntry: false })?.size ?? 0,

@@ -1,4 +1,4 @@
-import { type InsertedTasks, insertTaskRows, STORE_THREAD_OPS } from "@queue/core";
+import { type DatabaseThreadOps, type InsertedTasks, insertTaskRows, STORE_THREAD_OPS } from "@queue/core";
 
 /** What a batch insert wrote (see the storage port's InsertedTasks). */
 export type InsertedRows = InsertedTasks;
@@ -6,4 +6,4 @@ export type InsertedRows = InsertedTasks;
 export { insertTaskRows };
 
 /** What a database thread must serve for a client given `databaseThread`: spread it into the ops given to `serveDatabaseThread`. */
-export const CLIENT_THREAD_OPS = STORE_THREAD_OPS;
+export const CLIENT_THREAD_OPS: DatabaseThreadOps = STORE_THREAD_OPS;

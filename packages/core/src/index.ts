@@ -45,6 +45,22 @@ export {
   QUEUED_BY_PRIORITY_INDEX,
   QUEUED_BY_RUN_AFTER_INDEX,
 } from "./sql/claim.js";
+export {
+  type ClaimableFilter,
+  type ClaimedRows,
+  type ClaimLease,
+  claimedTasks,
+  claimRows,
+  completeMany,
+  type ExtendResult,
+  extendLeases,
+  type Failure,
+  failLeased,
+  hasClaimable,
+  type Lease,
+  type LeaseClaim,
+  leaseLost,
+} from "./sql/leases.js";
 export { deleteTaskLogsBefore, insertLeasedTaskLog, insertTaskLog, selectRecentTaskLogs, selectTaskLogs } from "./sql/logs.js";
 export {
   type ArchivedTaskRow,
@@ -112,6 +128,7 @@ export {
   redactLocation,
 } from "./store/open-store.js";
 export {
+  type ClaimProbe,
   type DeadLetterGroupRow,
   EVERY_TYPE,
   type FinishedTaskRecord,
@@ -121,6 +138,7 @@ export {
   type RemoveFinishedBatch,
   type TaskChanges,
   type TaskListQuery,
+  type WorkerInfo,
 } from "./store/port.js";
 export {
   asStore,
@@ -131,6 +149,8 @@ export {
   STORE_THREAD_OPS,
   taskNotFound,
 } from "./store/sqlite-store.js";
+export { WORKER_THREAD_OPS } from "./store/sqlite-worker-writes.js";
+export { type RenewRequest, renewWorker, runTick, type TickOutcome, type TickRequest, type TickResult } from "./store/worker-tick.js";
 export { enqueueSpansActive, startEnqueueSpan, startProcessSpan, type TaskSpan } from "./tracing.js";
 export {
   FINAL_TASK_STATUSES,

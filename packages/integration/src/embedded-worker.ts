@@ -1,7 +1,7 @@
 // The Worker a QueuedTaskManager runs in its own process for the registered modules: built when
 // modules are registered, rebuilt (the old one retiring) when more are, and reporting the runs it
 // records to the registry sync.
-import type { DatabaseThread, QueueDatabase } from "@queue/core";
+import type { QueueStore } from "@queue/core";
 import { Worker } from "@queue/worker-engine";
 import type { RegistrySync } from "./registry-sync.js";
 import type { RunRegistry } from "./run-registry.js";
@@ -23,8 +23,8 @@ export interface EmbeddedWorkerTuning {
 }
 
 export interface EmbeddedWorkerSettings {
-  readonly db: QueueDatabase;
-  readonly thread: DatabaseThread | undefined;
+  /** The store the runs are written to (with the manager's database thread, if it has one). */
+  readonly store: QueueStore;
   readonly tuning: EmbeddedWorkerTuning;
   readonly attempts: RunAttempts;
   /** The registered modules (the manager adds to it). */
@@ -91,15 +91,14 @@ export class EmbeddedWorker {
   }
 
   #ensureNow(): Promise<void> {
-    const { db, thread, tuning, attempts, modules, sync } = this.#settings;
+    const { store, tuning, attempts, modules, sync } = this.#settings;
     if (this.#settings.closed()) return Promise.resolve();
     // The usual case, on every startTask: a worker already runs every registered module.
     if (this.#worker !== undefined && this.#moduleCount === modules.size) return this.#started ?? Promise.resolve();
     const moduleIds = [...modules.keys()].sort();
     const previous = this.#worker;
     const worker = new Worker({
-      db,
-      ...(thread === undefined ? {} : { databaseThread: thread }),
+      store,
       concurrency: tuning.concurrency ?? 8,
       ...(tuning.leaseMs === undefined ? {} : { leaseMs: tuning.leaseMs }),
       // Cancels reach a running handler at the next lease renewal: renew often.
@@ -130,7 +129,7 @@ export class EmbeddedWorker {
   }
 
   #execute(payload: RunPayload, context: RunWorkerContext): Promise<RunResult> {
-    const { db, modules, registry } = this.#settings;
-    return executeRun(modules, payload, context, registry.get(payload.runId) === undefined ? undefined : registry, db.clock.now());
+    const { store, modules, registry } = this.#settings;
+    return executeRun(modules, payload, context, registry.get(payload.runId) === undefined ? undefined : registry, store.clock.now());
   }
 }

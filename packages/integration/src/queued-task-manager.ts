@@ -1,5 +1,13 @@
 import { QueueClient } from "@queue/client";
-import { canUseDatabaseThread, DatabaseThread, openQueueDatabase, type QueueDatabase, QueueError } from "@queue/core";
+import {
+  canUseDatabaseThread,
+  DatabaseThread,
+  openQueueDatabase,
+  type QueueDatabase,
+  QueueError,
+  type QueueStore,
+  SqliteStore,
+} from "@queue/core";
 import { EmbeddedWorker, type EmbeddedWorkerTuning } from "./embedded-worker.js";
 import type { PausedIntakeMode } from "./intake.js";
 import { ManagerLifecycle } from "./manager-lifecycle.js";
@@ -7,7 +15,7 @@ import { PendingRuns } from "./pending-runs.js";
 import { RegistrySync } from "./registry-sync.js";
 import { isFinal, type Run, type RunRequest, runStatusOf, scheduledTimeOf } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
-import { resolveRunAttempts, runIdOfKey, runKey } from "./run-task.js";
+import { resolveRunAttempts, runKey } from "./run-task.js";
 import { RunWriter } from "./run-writer.js";
 import type { ModuleHandler, TaskManager } from "./task-manager.js";
 
@@ -15,6 +23,11 @@ export type { EmbeddedWorkerTuning } from "./embedded-worker.js";
 export { RUN_TASK_TYPE_PREFIX, runHandlers, runTaskType } from "./run-task.js";
 
 export interface QueuedTaskManagerOptions {
+  /**
+   * The store the runs are kept in (SQLite, PostgreSQL, or any backend of the storage port); not
+   * closed by the manager. Or give `db` or `path` for SQLite.
+   */
+  readonly store?: QueueStore;
   /** An open database (not closed by the manager), or a path to open. */
   readonly db?: QueueDatabase;
   readonly path?: string;
@@ -52,7 +65,7 @@ export interface QueuedTaskManagerOptions {
    * or a database on a test clock; while the thread starts, and should it fail or stop, the writes
    * run on this connection. A thread that could not start or stopped by itself is reported as a
    * process warning (`process.on("warning")`, code {@link DATABASE_THREAD_STOPPED}); the runs a
-   * claim in its care took, unanswered, go back to the queue at once.
+   * claim in its care took, unanswered, go back to the queue at once. SQLite only (not with `store`).
    */
   readonly databaseThread?: boolean;
 }
@@ -77,8 +90,10 @@ export const DATABASE_THREAD_STOPPED = "QUEUE_DATABASE_THREAD_STOPPED";
 export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   readonly kind = "queue";
   readonly registry: RunRegistry;
-  readonly db: QueueDatabase;
-  readonly #ownsDb: boolean;
+  /** Where the runs are kept. */
+  readonly store: QueueStore;
+  /** The database the manager opened (and closes), if it opened one. */
+  readonly #ownDb: QueueDatabase | undefined;
   readonly #client: QueueClient;
   readonly #thread: DatabaseThread | undefined;
   readonly #writer: RunWriter;
@@ -95,27 +110,35 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     super(options.pausedIntake);
     // Checked before the file is opened, so a bad setting leaves nothing open.
     const attempts = resolveRunAttempts(options);
-    this.#ownsDb = options.db === undefined;
-    const db = options.db ?? openQueueDatabase(options.path === undefined ? {} : { path: options.path });
-    this.db = db;
-    const registry = options.registry ?? new RunRegistry({ clock: db.clock });
-    this.registry = registry;
-    const embedded = options.embeddedWorker ?? true;
-    const threaded = options.databaseThread === true && canUseDatabaseThread(db);
+    checkStoreOptions(options);
+    const opened =
+      options.db === undefined && options.store === undefined
+        ? openQueueDatabase(options.path === undefined ? {} : { path: options.path })
+        : undefined;
+    this.#ownDb = opened;
+    const db = opened ?? options.db;
+    const threaded = db !== undefined && options.databaseThread === true && canUseDatabaseThread(db);
     const thread = threaded ? new DatabaseThread(db, managerThreadModule()) : undefined;
     this.#thread = thread;
-    this.#client = new QueueClient({ db, ...(thread === undefined ? {} : { databaseThread: thread }) });
+    // The client's store is the one every part writes through (on the thread, when there is one).
+    this.#client = new QueueClient(
+      options.store !== undefined ? { store: options.store } : { db, ...(thread === undefined ? {} : { databaseThread: thread }) },
+    );
+    const store = this.#client.store;
+    this.store = store;
+    const registry = options.registry ?? new RunRegistry({ clock: store.clock });
+    this.registry = registry;
+    const embedded = options.embeddedWorker ?? true;
     // With an embedded worker, events record the runs this process executes and the timer only
     // has to catch runs finished elsewhere; without one, the timer is how runs are noticed.
-    const sync = new RegistrySync(db, registry, this.#pending, thread);
+    const sync = new RegistrySync(store, registry, this.#pending);
     this.#sync = sync;
-    this.#writer = new RunWriter({ db, client: this.#client, thread, registry, attempts, pending: this.#pending, sync });
+    this.#writer = new RunWriter({ client: this.#client, thread, registry, attempts, pending: this.#pending, sync });
     this.#embedded =
       embedded === false
         ? undefined
         : new EmbeddedWorker({
-            db,
-            thread,
+            store,
             tuning: embedded === true ? {} : embedded,
             attempts,
             modules: this.#modules,
@@ -126,6 +149,15 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     if (thread !== undefined) void this.#warnIfStopped(thread);
     this.#timer = setInterval(() => void sync.syncIfWritten(), options.syncIntervalMs ?? (embedded === false ? 100 : 1_000));
     this.#timer.unref();
+  }
+
+  /** The SQLite database the runs are kept in; INVALID_STATE when the manager runs on a store of another backend. */
+  get db(): QueueDatabase {
+    if (this.store instanceof SqliteStore) return this.store.db;
+    throw new QueueError(
+      "INVALID_STATE",
+      `This manager runs on a ${this.store.backend} store, which has no SQLite database; use manager.store.`,
+    );
   }
 
   /** The thread this manager writes from (see the `databaseThread` option), if it has one: its `ready` and `alive` say how it is doing. */
@@ -181,7 +213,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       if ((error as { code?: string }).code === "INVALID_STATE") return false;
       throw error;
     }
-    this.#sync.sync();
+    await this.#sync.syncAfterWrite();
     return true;
   }
 
@@ -197,19 +229,22 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     return this.getActiveTaskIds().length;
   }
 
-  /** Runs of this manager that are queued or running in the queue right now, whichever process runs them. */
+  /**
+   * Runs of this manager that are queued or running, whichever process runs them: as the registry
+   * knows them, from this process's worker at once and from other processes by the periodic sync
+   * (`syncIntervalMs`). `await manager.refresh()` first to read the queue now.
+   */
   getActiveTaskIds(): string[] {
-    if (this.#pending.size === 0) return [];
-    return this.db
-      .statement<{ key: string }>(
-        `SELECT idempotency_key AS key FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?)) AND status IN ('queued', 'leased')`,
-      )
-      .all(JSON.stringify(this.#pending.map(runKey)))
-      .map((row) => runIdOfKey(row.key));
+    return this.#pending.map((runId) => runId);
   }
 
   isTaskActive(runId: string): boolean {
-    return this.#pending.has(runId) && this.getActiveTaskIds().includes(runId);
+    return this.#pending.has(runId);
+  }
+
+  /** Reads the state of this manager's unfinished runs from the queue now (runs finished by other processes included). */
+  refresh(): Promise<void> {
+    return this.#sync.sync();
   }
 
   async close(): Promise<void> {
@@ -219,12 +254,12 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
       await this.closing(async () => {
         clearInterval(this.#timer);
         await this.#embedded?.stop();
-        this.#sync.sync();
+        await this.#sync.syncAfterWrite();
         await this.#writer.drain();
         await this.#client.close();
         await this.#thread?.close();
         this.registry.save();
-        if (this.#ownsDb) this.db.close();
+        this.#ownDb?.close();
       });
     } finally {
       this.#pending.wakeAll();
@@ -241,6 +276,18 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
         type: "QueueWarning",
         code: DATABASE_THREAD_STOPPED,
       },
+    );
+  }
+}
+
+/** A store is already open: the options that open or thread a SQLite file do not go with it. */
+function checkStoreOptions(options: QueuedTaskManagerOptions): void {
+  if (options.store === undefined) return;
+  const also = (["db", "path", "databaseThread"] as const).filter((name) => options[name] !== undefined);
+  if (also.length > 0) {
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `Give QueuedTaskManager either store or ${also.join("/")}, not both: the store is already open.`,
     );
   }
 }

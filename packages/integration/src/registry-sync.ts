@@ -1,7 +1,7 @@
 // Brings a QueuedTaskManager's RunRegistry in line with the queue: from the embedded worker's
 // events for the runs this process executes, and from reads of the queue for the rest (runs
-// finished by other processes), skipped while no other connection has written.
-import type { DatabaseThread, QueueDatabase, Task, TaskError, TaskStatus } from "@queue/core";
+// finished by other processes), skipped while no other process has written (the store's write mark).
+import type { QueueStore, Task, TaskError, TaskRow, TaskStatus } from "@queue/core";
 import type { RecordedOutcome } from "@queue/worker-engine";
 import type { PendingRuns } from "./pending-runs.js";
 import { isFinal, isoTime, type Run, runStatusOf } from "./run.js";
@@ -12,100 +12,63 @@ import { exitCodeOf } from "./task-manager.js";
 /** The periodic sync reads the queue at least once in this many intervals, written to or not. */
 const FULL_SYNC_EVERY = 10;
 
-interface TaskState {
-  readonly key: string;
-  readonly status: TaskStatus;
-  readonly started_at: number | null;
-  readonly finished_at: number | null;
-  readonly error: string | null;
-  readonly result: string | null;
-  readonly progress: number | null;
-}
-
-/** PRAGMA data_version of the database thread's connection (served there by the worker's ops). */
-export function threadDataVersion(thread: DatabaseThread): Promise<number> {
-  return thread.call<number>("worker.dataVersion", undefined);
-}
-
 export class RegistrySync {
-  readonly #db: QueueDatabase;
+  readonly #store: QueueStore;
   readonly #registry: RunRegistry;
   readonly #pending: PendingRuns;
-  readonly #thread: DatabaseThread | undefined;
-  /** PRAGMA data_version at the last sync: unchanged means no other connection has written since. */
-  #syncedVersion = -1;
+  /** The store's write mark at the last sync: unchanged means no other process has written since (-1: not known). */
+  #syncedMark = -1;
   #skippedSyncs = 0;
 
-  constructor(db: QueueDatabase, registry: RunRegistry, pending: PendingRuns, thread: DatabaseThread | undefined) {
-    this.#db = db;
+  constructor(store: QueueStore, registry: RunRegistry, pending: PendingRuns) {
+    this.#store = store;
     this.#registry = registry;
     this.#pending = pending;
-    this.#thread = thread;
-    // No run of this manager is pending yet: a sync is due only once another connection writes.
-    this.#syncedVersion = thread === undefined ? db.dataVersion() : -1;
-    if (thread !== undefined) void this.#noteThreadVersion(thread);
+    // No run of this manager is pending yet: a sync is due only once another process writes.
+    void this.#noteMark();
   }
 
-  /** Something changed runs without a task event (expired leases recovered through this connection): the next sync reads. */
+  /** Something changed runs without a task event (expired leases recovered by this process): the next sync reads. */
   forgetVersion(): void {
-    this.#syncedVersion = -1;
+    this.#syncedMark = -1;
   }
 
   /**
    * Reads the state of this manager's unfinished runs from the queue into the registry. Unless
-   * `force`d, it skips the read when no other connection has written since the last one (this
-   * connection's own changes arrive as worker events), but reads at least every
-   * {@link FULL_SYNC_EVERY} calls all the same.
+   * `force`d, it skips the read when no other process has written since the last one (this
+   * process's own changes arrive as worker events), but reads at least every
+   * {@link FULL_SYNC_EVERY} calls all the same. `mark` is the write mark read just before (-1: not known).
    */
-  sync(force = true, version?: number): void {
-    if (this.#pending.size === 0 || !this.#db.isOpen) return;
-    // -1: not known (see syncIfWritten); then it reads.
-    const seen = version ?? (this.#thread === undefined ? this.#db.dataVersion() : -1);
-    if (!force && seen !== -1 && seen === this.#syncedVersion && this.#skippedSyncs < FULL_SYNC_EVERY) {
+  async sync(force = true, mark = -1): Promise<void> {
+    if (this.#pending.size === 0) return;
+    if (!force && mark !== -1 && mark === this.#syncedMark && this.#skippedSyncs < FULL_SYNC_EVERY) {
       this.#skippedSyncs += 1;
       return;
     }
-    this.#syncedVersion = seen;
+    this.#syncedMark = mark;
     this.#skippedSyncs = 0;
-    const rows = this.#db
-      .statement<TaskState>(
-        `SELECT idempotency_key AS key, status, started_at, finished_at, error, result, progress FROM tasks WHERE idempotency_key IN (SELECT value FROM json_each(?))`,
-      )
-      .all(JSON.stringify(this.#pending.map(runKey)));
-    for (const row of rows) {
-      // The result matters only for a completed run, the error only for a failed one.
-      const status = runStatusOf(row.status);
-      const result = status === "completed" && row.result !== null ? JSON.parse(row.result) : undefined;
-      const error = status === "failed" && row.error !== null ? (JSON.parse(row.error) as TaskError).message : undefined;
-      this.#apply(row.key, row.status, row.started_at, row.finished_at, result, error, row.progress);
-    }
+    const rows = await this.#store.tasksByIdempotencyKeys(this.#pending.map(runKey));
+    for (const row of rows) this.#applyRow(row);
     this.#pending.wakeIfDrained();
   }
 
-  /**
-   * A sync that reads only if another connection has written since the last one (see sync). With
-   * a database thread, the writes this process makes (and learns of through worker events) are the
-   * thread's: its connection's data_version is the one that moves only when another one writes.
-   */
+  /** A sync that reads only if another process has written since the last one (see sync). Never throws: the next one tries again. */
   async syncIfWritten(): Promise<void> {
     if (this.#pending.size === 0) return;
     try {
-      // Never one connection's count compared with the other's: until the thread serves, not known.
-      const thread = this.#thread;
-      const version = thread === undefined ? this.#db.dataVersion() : thread.serving ? await threadDataVersion(thread) : -1;
-      this.sync(false, version);
+      await this.sync(false, await this.#store.writeMark());
     } catch {
       // The next one tries again.
     }
   }
 
   /**
-   * Some run ids were in the file already (runs of an earlier process): read their state now. The
+   * Some run ids were in the queue already (runs of an earlier process): read their state now. The
    * runs are written whatever happens here; a failed read is left to the periodic sync.
    */
-  syncAfterWrite(): void {
+  async syncAfterWrite(): Promise<void> {
     try {
-      this.sync();
+      await this.sync();
     } catch {
       // The next periodic sync reads them.
     }
@@ -120,14 +83,20 @@ export class RegistrySync {
     this.#pending.wakeIfDrained();
   }
 
-  /**
-   * With a database thread, the version the syncs compare is the thread connection's, known once it
-   * serves. Taken then unless a sync has read since: another connection's write after it moves it.
-   */
-  async #noteThreadVersion(thread: DatabaseThread): Promise<void> {
-    if (!(await thread.ready) || this.#syncedVersion !== -1) return;
-    const version = await threadDataVersion(thread).catch(() => -1);
-    if (this.#syncedVersion === -1) this.#syncedVersion = version;
+  /** The write mark when the manager starts, unless a sync has read since. */
+  async #noteMark(): Promise<void> {
+    const mark = await this.#store.writeMark().catch(() => -1);
+    if (this.#syncedMark === -1) this.#syncedMark = mark;
+  }
+
+  /** A run's task as the queue holds it. The result matters only for a completed run, the error only for a failed one. */
+  #applyRow(row: TaskRow): void {
+    const key = row.idempotency_key;
+    if (key === null) return;
+    const status = runStatusOf(row.status);
+    const result = status === "completed" && row.result !== null ? JSON.parse(row.result) : undefined;
+    const error = status === "failed" && row.error !== null ? (JSON.parse(row.error) as TaskError).message : undefined;
+    this.#apply(key, row.status, row.started_at, row.finished_at, result, error, row.progress);
   }
 
   /**
@@ -158,7 +127,7 @@ export class RegistrySync {
     if (progressed) patch.progress = progress;
     if (startedAt !== null && run.startedAt === undefined) patch.startedAt = isoTime(startedAt);
     if (final) {
-      const endedAt = finishedAt ?? this.#db.clock.now();
+      const endedAt = finishedAt ?? this.#store.clock.now();
       patch.finishedAt = isoTime(endedAt);
       patch.durationMs = endedAt - (startedAt ?? endedAt);
       patch.exitCode = status === "completed" ? exitCodeOf(result) : status === "failed" ? 1 : undefined;

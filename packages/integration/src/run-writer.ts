@@ -1,7 +1,7 @@
 // Writes the runs a QueuedTaskManager starts as tasks: registered first, then group-committed with
 // the other runs started in the same turn of the event loop (or enqueued at once under tracing).
 import { GROUP_COMMIT_BATCH, GroupCommitter, groupCommitBatchSize, type QueueClient, type Settled } from "@queue/client";
-import { type DatabaseThread, enqueueSpansActive, type QueueDatabase } from "@queue/core";
+import { type Clock, type DatabaseThread, enqueueSpansActive } from "@queue/core";
 import type { PendingRuns } from "./pending-runs.js";
 import type { RegistrySync } from "./registry-sync.js";
 import { isoTime, type Run, type RunRequest, runWith, scheduledTimeOf } from "./run.js";
@@ -9,7 +9,6 @@ import type { RunRegistry } from "./run-registry.js";
 import { type RunAttempts, runTaskInput } from "./run-task.js";
 
 export interface RunWriterSettings {
-  readonly db: QueueDatabase;
   readonly client: QueueClient;
   readonly thread: DatabaseThread | undefined;
   readonly registry: RunRegistry;
@@ -19,7 +18,7 @@ export interface RunWriterSettings {
 }
 
 export class RunWriter {
-  readonly #db: QueueDatabase;
+  readonly #clock: Clock;
   readonly #client: QueueClient;
   readonly #registry: RunRegistry;
   readonly #attempts: RunAttempts;
@@ -33,14 +32,14 @@ export class RunWriter {
   readonly #committer: GroupCommitter<Run, Run>;
 
   constructor(settings: RunWriterSettings) {
-    this.#db = settings.db;
     this.#client = settings.client;
+    this.#clock = settings.client.store.clock;
     this.#registry = settings.registry;
     this.#attempts = settings.attempts;
     this.#pending = settings.pending;
     this.#sync = settings.sync;
     const { thread } = settings;
-    const path = settings.db.path;
+    const path = settings.client.store.location;
     this.#committer = new GroupCommitter(
       (runs) => this.#writeRuns(runs),
       // Written on the database thread, a batch holds up nothing here: full size.
@@ -54,7 +53,7 @@ export class RunWriter {
     let run: Run;
     try {
       // Frozen here, so the registry keeps this object rather than a copy of it.
-      run = this.#registry.add(runWith(request, { status: "queued", createdAt: isoTime(this.#db.clock.now()) }));
+      run = this.#registry.add(runWith(request, { status: "queued", createdAt: isoTime(this.#clock.now()) }));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -80,8 +79,8 @@ export class RunWriter {
       return Promise.reject(error);
     }
     return enqueued.then(
-      ({ created }) => {
-        if (!created) this.#sync.syncAfterWrite();
+      async ({ created }) => {
+        if (!created) await this.#sync.syncAfterWrite();
         return run;
       },
       (error: unknown) => {
@@ -105,7 +104,7 @@ export class RunWriter {
       if (!outcome.value.created) known = true;
       return { ok: true, value: runs[index] as Run };
     });
-    if (known) this.#sync.syncAfterWrite();
+    if (known) await this.#sync.syncAfterWrite();
     return settled;
   }
 
@@ -116,7 +115,7 @@ export class RunWriter {
     this.#registry.update(run.id, {
       status: "failed",
       error: (error as Error).message,
-      finishedAt: isoTime(this.#db.clock.now()),
+      finishedAt: isoTime(this.#clock.now()),
     });
   }
 }

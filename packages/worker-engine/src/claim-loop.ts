@@ -2,19 +2,19 @@
 // free, and running a tick (record outcomes, claim more) when enough room has opened for a batch,
 // when an outcome has waited long enough, or when there is nothing else to do. Its modes are
 // named in loop-modes.ts; each step returns the mode to move to.
-import type { Task } from "@queue/core";
+import type { QueueStore, Task, TickResult } from "@queue/core";
 import type { Completer } from "./completer.js";
 import type { Executor } from "./executor.js";
+import { leasedTasks } from "./leases.js";
 import { isLooping, type LoopMode, transition } from "./loop-modes.js";
 import { AUTO_PREFETCH_BELOW_MS, type ResolvedWorkerOptions } from "./options.js";
 import type { Prefetch } from "./prefetch.js";
 import type { Report } from "./report.js";
-import type { TickResult, WorkerWrites } from "./tick.js";
 import type { Wake } from "./wake.js";
 import type { WorkWatch } from "./work-watch.js";
 
 const MAX_ERROR_DELAY_MS = 5_000;
-/** Ticks a worker whose writes run on a database thread keeps in flight at once. */
+/** Ticks a worker whose store is pipelined (see QueueStore.pipelined) keeps in flight at once. */
 const TICKS_IN_FLIGHT = 2;
 /** The longest a recorded outcome waits for more to share its transaction. */
 const MAX_OUTCOME_DELAY_MS = 20;
@@ -24,12 +24,11 @@ const FINAL_RECORD_TRIES = 5;
 export interface ClaimLoopSettings {
   readonly workerId: string;
   readonly options: ResolvedWorkerOptions;
-  readonly writes: WorkerWrites;
   /**
-   * The writes run on a database thread: a claim is sent and the loop goes on, so that the next
-   * one can be on its way before the answer to the first is back (see TICKS_IN_FLIGHT).
+   * Where ticks go. When it is pipelined, a claim is sent and the loop goes on, so that the next one
+   * can be on its way before the answer to the first is back (see TICKS_IN_FLIGHT).
    */
-  readonly pipelined: boolean;
+  readonly store: QueueStore;
   readonly report: Report;
   readonly wake: Wake;
   readonly watch: WorkWatch;
@@ -52,7 +51,7 @@ export class ClaimLoop {
   readonly #polling = () => this.#mode === "polling";
   readonly #workerId: string;
   readonly #options: ResolvedWorkerOptions;
-  readonly #writes: WorkerWrites;
+  readonly #store: QueueStore;
   readonly #pipelined: boolean;
   readonly #report: Report;
   readonly #wake: Wake;
@@ -64,8 +63,8 @@ export class ClaimLoop {
   constructor(settings: ClaimLoopSettings) {
     this.#workerId = settings.workerId;
     this.#options = settings.options;
-    this.#writes = settings.writes;
-    this.#pipelined = settings.pipelined;
+    this.#store = settings.store;
+    this.#pipelined = settings.store.pipelined;
     this.#report = settings.report;
     this.#wake = settings.wake;
     this.#watch = settings.watch;
@@ -288,7 +287,7 @@ export class ClaimLoop {
         ? undefined
         : {
             workerId: this.#workerId,
-            strategy: worker.strategy.name,
+            order: worker.strategy.shape,
             leaseMs: worker.leaseMs,
             limit: Math.max(0, limit),
             recover,
@@ -298,7 +297,7 @@ export class ClaimLoop {
     );
     let result: TickResult;
     try {
-      result = await this.#writes.tick(request);
+      result = await this.#store.recordAndClaim(request);
     } catch (error) {
       this.#completer.giveBack(outcomes);
       throw error;
@@ -312,7 +311,9 @@ export class ClaimLoop {
       });
     }
     this.#watch.noteTick(result, limit, localWork);
-    this.#prefetch.add(result.claimed);
+    if (result.lease !== undefined && result.claimed.length > 0) {
+      this.#prefetch.add(leasedTasks(result.claimed, result.lease, worker.strategy));
+    }
     // Claims of a tick that ends after stop() was called are released untouched by the shutdown.
     if (isLooping(this.#mode)) this.#prefetch.startWhileFree();
     for (const event of events) event();

@@ -1,11 +1,10 @@
 // Collects the outcomes decided since the last tick, hands them to the next tick's transaction,
 // and reports what that transaction recorded (events and stats) once it committed.
-import type { Task, TaskStatus } from "@queue/core";
+import type { Task, TaskStatus, TickRequest, TickResult } from "@queue/core";
 import type { Attempt } from "./attempt.js";
 import type { Lease } from "./leases.js";
 import type { Outcome } from "./outcome-policy.js";
 import { type Report, reportLeaseLost } from "./report.js";
-import type { TickRequest, TickResult } from "./tick.js";
 import type { WorkWatch } from "./work-watch.js";
 
 const NONE: readonly Outcome[] = Object.freeze([]);

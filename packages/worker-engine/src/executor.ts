@@ -1,7 +1,7 @@
 // Runs one attempt: the handler under its timeout, an abort (cancel, timeout, lost lease, shutdown)
 // with its grace period, and the outcome the policy decides, handed to the completer. Holds the
 // slots: a slot is taken when an attempt starts and freed when its handler has really ended.
-import { type QueueDatabase, startProcessSpan, type Task } from "@queue/core";
+import { type QueueStore, startProcessSpan, type Task } from "@queue/core";
 import { type AbortReason, type Attempt, abortError } from "./attempt.js";
 import type { Completer } from "./completer.js";
 import { type ContextOps, contextOps, HandlerContext } from "./handler-context.js";
@@ -13,7 +13,7 @@ import { type Report, reportLeaseLost } from "./report.js";
 import type { Wake } from "./wake.js";
 
 export interface ExecutorSettings {
-  readonly db: QueueDatabase;
+  readonly store: QueueStore;
   readonly workerId: string;
   readonly options: ResolvedWorkerOptions;
   readonly handlers: Readonly<Record<string, TaskHandler | undefined>>;
@@ -27,7 +27,7 @@ export class Executor {
   readonly running = new Map<number, Attempt>();
   /** Moving average of handler run times, for prefetch "auto"; undefined until one has finished. */
   averageRunMs: number | undefined;
-  readonly #db: QueueDatabase;
+  readonly #store: QueueStore;
   readonly #workerId: string;
   readonly #options: ResolvedWorkerOptions;
   readonly #handlers: Readonly<Record<string, TaskHandler | undefined>>;
@@ -38,7 +38,7 @@ export class Executor {
   readonly #contextOps: ContextOps;
 
   constructor(settings: ExecutorSettings) {
-    this.#db = settings.db;
+    this.#store = settings.store;
     this.#workerId = settings.workerId;
     this.#options = settings.options;
     this.#handlers = settings.handlers;
@@ -46,7 +46,7 @@ export class Executor {
     this.#completer = settings.completer;
     this.#wake = settings.wake;
     this.#contextOps = contextOps({
-      db: settings.db,
+      store: settings.store,
       workerId: settings.workerId,
       leaseMs: settings.options.leaseMs,
       abort: (attempt, reason) => this.abort(attempt, reason),
@@ -171,7 +171,7 @@ export class Executor {
       // handler that ignores its signal past the grace keeps its slot until it does stop, so the
       // worker never runs more than `concurrency`.
       void settlesWithin(ended, this.#options.abortGraceMs).then(async (stopped) => {
-        this.#decide(attempt, () => aborted(attempt, attempt.abortError, this.#db.clock.now(), this.#options));
+        this.#decide(attempt, () => aborted(attempt, attempt.abortError, this.#store.clock.now(), this.#options));
         this.#markDecided(attempt);
         if (!stopped) {
           this.#wake.signal(); // the outcome is ready to record although the handler has not ended
@@ -184,7 +184,7 @@ export class Executor {
 
   /** The outcome of a handler that threw: an aborted attempt's, or a failure's. */
   #failure(attempt: Attempt, error: unknown): Outcome | undefined {
-    const now = this.#db.clock.now();
+    const now = this.#store.clock.now();
     return attempt.reason !== undefined ? aborted(attempt, error, now, this.#options) : failed(attempt, error, now, this.#options);
   }
 

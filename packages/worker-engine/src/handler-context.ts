@@ -1,18 +1,8 @@
 // What a handler's ctx does: its AbortSignal, and the writes it may make while it holds the lease
 // (heartbeat, progress, log), each checked against the lease token.
-import {
-  insertLeasedTaskLog,
-  LOG_LEVELS,
-  type LogLevel,
-  type QueueDatabase,
-  QueueError,
-  serializeJson,
-  setTaskProgress,
-  type Task,
-} from "@queue/core";
+import { LOG_LEVELS, type LogLevel, QueueError, type QueueStore, serializeJson, type Task } from "@queue/core";
 import type { AbortReason, Attempt } from "./attempt.js";
 import type { TaskContext } from "./handlers.js";
-import { extend } from "./leases.js";
 
 /** What a handler's context does for its attempt; one set per worker. */
 export interface ContextOps {
@@ -23,7 +13,7 @@ export interface ContextOps {
 }
 
 export interface ContextSettings {
-  readonly db: QueueDatabase;
+  readonly store: QueueStore;
   readonly workerId: string;
   readonly leaseMs: number;
   /** Tells the attempt's handler to stop (a heartbeat that finds the lease lost or a cancel requested). */
@@ -31,7 +21,7 @@ export interface ContextSettings {
 }
 
 /** The operations every handler context of one worker shares. */
-export function contextOps({ db, workerId, leaseMs, abort }: ContextSettings): ContextOps {
+export function contextOps({ store, workerId, leaseMs, abort }: ContextSettings): ContextOps {
   const leaseLostError = (attempt: Attempt, consequence = "") =>
     new QueueError("LEASE_LOST", `Worker ${workerId} no longer holds the lease of task ${attempt.task.id}${consequence}.`, {
       details: { taskId: attempt.task.id },
@@ -43,8 +33,8 @@ export function contextOps({ db, workerId, leaseMs, abort }: ContextSettings): C
       return attempt.controller.signal;
     },
     heartbeat: async (attempt) => {
-      const result = await db.transaction((tx) => extend(tx, [attempt.lease], leaseMs));
-      if (result.lost.length > 0) {
+      const result = await store.renewLeases({ workerId, leases: [attempt.lease], leaseMs });
+      if (result === undefined || result.lost.length > 0) {
         abort(attempt, "lease-lost");
         throw leaseLostError(attempt);
       }
@@ -54,8 +44,7 @@ export function contextOps({ db, workerId, leaseMs, abort }: ContextSettings): C
       if (typeof value !== "number" || !Number.isFinite(value)) {
         throw new QueueError("INVALID_ARGUMENT", `progress() expects a finite number; got ${String(value)}.`);
       }
-      const { task, lease } = attempt;
-      const held = await db.transaction((tx) => setTaskProgress(tx, task.id, lease.token, value, tx.clock.now()));
+      const held = await store.setTaskProgress(attempt.lease, value);
       if (!held) throw leaseLostError(attempt);
     },
     log: async (attempt, level, message, details) => {
@@ -63,7 +52,7 @@ export function contextOps({ db, workerId, leaseMs, abort }: ContextSettings): C
         throw new QueueError("INVALID_ARGUMENT", `log() level must be one of ${LOG_LEVELS.join(", ")}; got ${String(level)}.`);
       if (typeof message !== "string") throw new QueueError("INVALID_ARGUMENT", "log() message must be a string.");
       const json = details === undefined ? null : serializeJson(details, { what: "log details", maxBytes: 64 * 1024 });
-      const written = await db.transaction((tx) => insertLeasedTaskLog(tx, attempt.lease, level, message, json, tx.clock.now()));
+      const written = await store.appendLeasedTaskLog(attempt.lease, level, message, json);
       if (!written) throw leaseLostError(attempt, "; the log line was not written");
     },
   };

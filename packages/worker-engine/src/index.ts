@@ -1,3 +1,4 @@
+export { type RenewRequest, renewWorker, runTick, type TickRequest, type TickResult, WORKER_THREAD_OPS } from "@queue/core";
 export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from "./backoff.js";
 export { isPermanentError, markPermanent, PermanentError, toTaskError } from "./errors.js";
 export type { RecordedOutcome, WorkerEvents } from "./events.js";
@@ -14,14 +15,7 @@ export {
   type Failure,
   fail,
   type Lease,
+  leasedTasks,
 } from "./leases.js";
 export { defaultWorkerId, type ResolvedWorkerOptions, type WorkerOptions } from "./options.js";
-export {
-  type RenewRequest,
-  renewWorker,
-  runTick,
-  type TickRequest,
-  type TickResult,
-  WORKER_THREAD_OPS,
-} from "./tick.js";
 export { type StopOptions, Worker, type WorkerStats } from "./worker.js";

@@ -1,20 +1,20 @@
 // Keeps the worker's leases: one transaction at every heartbeat renews every lease it holds
 // (running, claimed ahead, decided but not yet recorded) and notes the worker alive; a lease found
 // lost, or a cancel requested, reaches the attempt it belongs to.
+import type { QueueStore } from "@queue/core";
 import type { Completer } from "./completer.js";
 import type { Executor } from "./executor.js";
 import type { Lease } from "./leases.js";
 import { cancelledBeforeStart } from "./outcome-policy.js";
 import type { Prefetch } from "./prefetch.js";
 import { type Report, reportLeaseLost } from "./report.js";
-import type { WorkerWrites } from "./tick.js";
 import type { Wake } from "./wake.js";
 
 export interface LeaseKeeperSettings {
   readonly workerId: string;
   readonly leaseMs: number;
   readonly heartbeatMs: number;
-  readonly writes: WorkerWrites;
+  readonly store: QueueStore;
   readonly report: Report;
   readonly executor: Executor;
   readonly completer: Completer;
@@ -42,13 +42,13 @@ export class LeaseKeeper {
   /** One transaction renews every lease this worker holds; lost leases and pending cancels abort their handlers. */
   async renew(): Promise<void> {
     if (this.#heartbeat === undefined) return;
-    const { workerId, leaseMs, writes, report, executor, completer, prefetch, wake } = this.#settings;
+    const { workerId, leaseMs, store, report, executor, completer, prefetch, wake } = this.#settings;
     const leases: Lease[] = [];
     for (const attempt of executor.running.values()) if (!attempt.settled) leases.push(attempt.lease);
     completer.collectLeases(leases);
     prefetch.collectLeases(leases);
     try {
-      const result = await writes.renew({ workerId, leases, leaseMs });
+      const result = await store.renewLeases({ workerId, leases, leaseMs });
       if (result === undefined) return;
       // Leases are matched by token: a stale lease of a task this worker has since claimed again
       // must not touch the current attempt.

@@ -1,11 +1,25 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { type DatabaseThread, invalidConfig, type OpenQueueDatabaseOptions, type QueueDatabase, QueueError } from "@queue/core";
+import {
+  type DatabaseThread,
+  invalidConfig,
+  type OpenQueueDatabaseOptions,
+  openQueueDatabase,
+  type QueueDatabase,
+  QueueError,
+  type QueueStore,
+  SqliteStore,
+} from "@queue/core";
 import { getStrategy, type SchedulingStrategy, validateWorkerConfig, type WorkerConfig } from "@queue/scheduling";
 import { type BackoffPolicy, resolveBackoff } from "./backoff.js";
 import type { TaskHandlers } from "./handlers.js";
 
 export interface WorkerOptions<Types extends object = Record<string, unknown>, Results extends object = Record<never, never>> {
+  /**
+   * The store the worker claims from and records to (SQLite, PostgreSQL, or any backend of the
+   * storage port); the worker does not close it. Or give `db` or `path` for SQLite.
+   */
+  readonly store?: QueueStore;
   /** An open database to use; the worker does not close it. */
   readonly db?: QueueDatabase;
   /** Or a path to open (default: QUEUE_DB_PATH, else the per-user data directory); closed on stop. */
@@ -50,10 +64,10 @@ export interface WorkerOptions<Types extends object = Record<string, unknown>, R
    */
   readonly prefetch?: number | "auto";
   /**
-   * A thread serving `WORKER_THREAD_OPS` on its own connection to the same file (see
-   * `DatabaseThread`): claims, recorded outcomes and lease renewals then run there, beside the
-   * handlers rather than between them. Only with a built-in strategy (the thread knows no other);
-   * once the thread stops, the worker goes on with its own connection. Not closed by the worker.
+   * With `db` or `path`: a thread serving `WORKER_THREAD_OPS` on its own connection to the same
+   * file (see `DatabaseThread`): claims, recorded outcomes and lease renewals then run there,
+   * beside the handlers rather than between them; once the thread stops, the worker goes on with
+   * its own connection. Not closed by the worker. (With `store`, give the thread to the SqliteStore.)
    */
   readonly databaseThread?: DatabaseThread;
 }
@@ -94,6 +108,15 @@ export function resolveWorkerOptions(options: WorkerOptions<object>): ResolvedWo
   }
   if (options.db !== undefined && options.path !== undefined)
     throw new QueueError("INVALID_CONFIG", "Give Worker either db or path, not both.");
+  if (options.store !== undefined) {
+    const also = (["db", "path", "open", "databaseThread"] as const).filter((name) => options[name] !== undefined);
+    if (also.length > 0) {
+      throw new QueueError(
+        "INVALID_CONFIG",
+        `Give Worker either store or ${also.join("/")}, not both: a store is already open (give a database thread to the SqliteStore itself).`,
+      );
+    }
+  }
   const config = options.config ?? {};
   const explicit = validateWorkerConfig(
     {
@@ -141,4 +164,13 @@ export function resolveWorkerOptions(options: WorkerOptions<object>): ResolvedWo
     abortGraceMs,
     prefetch,
   });
+}
+
+/** The store a worker uses: the one given, or a SqliteStore on `db` or on the file at `path` (which it then owns). */
+export function workerStore(options: WorkerOptions<object>): { readonly store: QueueStore; readonly owned: boolean } {
+  if (options.store !== undefined) return { store: options.store, owned: false };
+  const thread = options.databaseThread === undefined ? {} : { thread: options.databaseThread };
+  if (options.db !== undefined) return { store: new SqliteStore(options.db, thread), owned: false };
+  const db = openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
+  return { store: new SqliteStore(db, { ...thread, ownsDatabase: true }), owned: true };
 }

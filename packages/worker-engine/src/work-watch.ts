@@ -1,9 +1,8 @@
 // What a worker knows of whether the queue may hold work for it, and the idle poll that finds out
-// when it does not know: local enqueues, other connections' commits (PRAGMA data_version), due times.
-import { nextDueTime, onLocalWork, type QueueDatabase } from "@queue/core";
-import { hasClaimable } from "./leases.js";
+// when it does not know: work announced by the store, other processes' writes (the store's write
+// mark), due times.
+import type { QueueStore, TickResult } from "@queue/core";
 import type { ResolvedWorkerOptions } from "./options.js";
-import type { TickResult, WorkerWrites } from "./tick.js";
 import type { Wake } from "./wake.js";
 
 export class WorkWatch {
@@ -18,33 +17,31 @@ export class WorkWatch {
   mayHaveWork = true;
   /** Work announced in this process so far: a tick's "nothing more" must not hide one made during it. */
   localWork = 0;
-  readonly #db: QueueDatabase;
+  readonly #store: QueueStore;
   readonly #options: ResolvedWorkerOptions;
-  readonly #writes: WorkerWrites;
   readonly #wake: Wake;
   #nextDue: number | null = null;
   /** When the last claim ran (performance.now()). */
   #lastClaimAt = 0;
-  #dataVersion = -1;
+  /** The store's write mark as the last claim (or look) saw it: a different one means another process wrote. */
+  #writeMark = -1;
   /** The idle poll's next wait: short while other processes are writing, doubling up to pollIntervalMs. */
   #pollDelay: number;
 
-  constructor(db: QueueDatabase, options: ResolvedWorkerOptions, writes: WorkerWrites, wake: Wake) {
-    this.#db = db;
+  constructor(store: QueueStore, options: ResolvedWorkerOptions, wake: Wake) {
+    this.#store = store;
     this.#options = options;
-    this.#writes = writes;
     this.#wake = wake;
     this.#pollDelay = this.#shortestPoll();
   }
 
   /**
-   * Wakes the loop when work is enqueued in this process, while `claiming()` (producers in this
-   * process write in large batches while this worker has taken all there was). Returns the
-   * unsubscribe function.
+   * Wakes the loop when the store announces work (enqueued in this process, or wherever the backend
+   * can tell), while `claiming()` (producers in this process write in large batches while this
+   * worker has taken all there was). Returns the unsubscribe function.
    */
   watchLocalWork(claiming: () => boolean): () => void {
-    return onLocalWork(
-      this.#db.path,
+    return this.#store.onWork(
       () => {
         this.localWork += 1;
         this.mayHaveWork = true;
@@ -63,7 +60,7 @@ export class WorkWatch {
     else if (limit > 0) mayHaveWork = result.claimed.length + result.discarded >= limit;
     // Only a claim may move it: a tick that claims nothing must not hide another process's write
     // from the next claim decision.
-    if (result.dataVersion !== undefined) this.#dataVersion = result.dataVersion;
+    if (result.writeMark !== undefined) this.#writeMark = result.writeMark;
     if (limit > 0) this.#lastClaimAt = performance.now();
     // Work announced after the claim read the queue (between its commit and here) still counts.
     if (mayHaveWork !== undefined) this.mayHaveWork = mayHaveWork || this.localWork !== localWork;
@@ -72,7 +69,7 @@ export class WorkWatch {
   }
 
   /**
-   * Idle: check cheaply (PRAGMA data_version) for commits by other connections, and for due times,
+   * Idle: check cheaply (the store's write mark) for commits by other connections, and for due times,
    * while `polling()`. Polls adaptively: after another process writes, the next checks come soon (a
    * twentieth of pollIntervalMs), and each quiet check doubles the wait up to pollIntervalMs. A
    * write is looked into with a read-only probe of the claim's own conditions, so the write lock
@@ -84,14 +81,14 @@ export class WorkWatch {
     if ((await this.#foreignWrite()) === "work") return;
     while (polling()) {
       // A task falling due (a delay, a retry's backoff) is not left waiting for the next poll.
-      const untilDue = this.#nextDue === null ? Number.POSITIVE_INFINITY : Math.max(1, this.#nextDue - this.#db.clock.now());
+      const untilDue = this.#nextDue === null ? Number.POSITIVE_INFINITY : Math.max(1, this.#nextDue - this.#store.clock.now());
       if (await this.#wake.sleep(Math.min(this.#pollDelay, untilDue))) return;
       const written = await this.#foreignWrite();
       if (written === "work") return;
       if (written === "nothing") continue;
       // Look with no due time known, and at least every pollIntervalMs in any case: work can come
       // back without a write another connection makes (released by another Worker on this one).
-      if (this.#isDue() || ((this.#nextDue === null || this.#claimIsStale()) && this.#probe())) {
+      if (this.#isDue() || ((this.#nextDue === null || this.#claimIsStale()) && (await this.#probe()))) {
         this.mayHaveWork = true;
         return;
       }
@@ -101,14 +98,14 @@ export class WorkWatch {
 
   /**
    * Whether a claim now could find something. After a claim that came up short, only if something
-   * may have changed since (see mayHaveWork); the checks are cheap: no statement but PRAGMA
-   * data_version. `untilEmpty`: runUntilEmpty() stops on a claim that finds nothing, so it must
+   * may have changed since (see mayHaveWork); the checks are cheap: no read but the store's write
+   * mark. `untilEmpty`: runUntilEmpty() stops on a claim that finds nothing, so it must
    * not skip one.
    */
   async mayFindWork(untilEmpty: boolean): Promise<boolean> {
     if (this.mayHaveWork || untilEmpty) return true;
     if (this.#isDue() || this.#claimIsStale()) return true;
-    return (await this.#readDataVersion()) !== this.#dataVersion;
+    return (await this.#readWriteMark()) !== this.#writeMark;
   }
 
   /**
@@ -117,18 +114,18 @@ export class WorkWatch {
    * A write brings the next polls closer.
    */
   async #foreignWrite(): Promise<"none" | "work" | "nothing"> {
-    const version = await this.#readDataVersion();
-    if (version === this.#dataVersion) return "none";
-    this.#dataVersion = version;
+    const mark = await this.#readWriteMark();
+    if (mark === this.#writeMark) return "none";
+    this.#writeMark = mark;
     this.#pollDelay = this.#shortestPoll();
-    if (!this.#probe()) return "nothing";
+    if (!(await this.#probe())) return "nothing";
     this.mayHaveWork = true;
     return "work";
   }
 
   /** The due time noted (a delayed task, a lease expiring) has come. */
   #isDue(): boolean {
-    return this.#nextDue !== null && this.#db.clock.now() >= this.#nextDue;
+    return this.#nextDue !== null && this.#store.clock.now() >= this.#nextDue;
   }
 
   /** pollIntervalMs has passed since the last claim: look again whatever is known. */
@@ -146,20 +143,19 @@ export class WorkWatch {
    * True if a claim would take something now; otherwise notes when the next task falls due. On a
    * read error, true: the tick reports it.
    */
-  #probe(): boolean {
+  async #probe(): Promise<boolean> {
     try {
-      return this.#db.read((tx) => {
-        if (hasClaimable(tx, { types: this.#options.types, capabilities: this.#options.capabilities })) return true;
-        this.#nextDue = nextDueTime(tx);
-        return false;
-      });
+      const probe = await this.#store.probeClaimable({ types: this.#options.types, capabilities: this.#options.capabilities });
+      if (probe.claimable) return true;
+      this.#nextDue = probe.nextDue;
+      return false;
     } catch {
       return true;
     }
   }
 
-  /** PRAGMA data_version of the connection the claims run on (-1 if it cannot be read). */
-  #readDataVersion(): Promise<number> {
-    return this.#writes.dataVersion().catch(() => -1);
+  /** The store's write mark (-1 if it cannot be read). */
+  #readWriteMark(): Promise<number> {
+    return this.#store.writeMark().catch(() => -1);
   }
 }

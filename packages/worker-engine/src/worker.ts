@@ -1,15 +1,14 @@
 import { hostname } from "node:os";
-import { deregisterWorker, openQueueDatabase, type QueueDatabase, QueueError, registerWorker, TypedEmitter } from "@queue/core";
+import { type QueueDatabase, QueueError, type QueueStore, SqliteStore, TypedEmitter } from "@queue/core";
 import { ClaimLoop } from "./claim-loop.js";
 import { Completer } from "./completer.js";
 import type { WorkerEvents } from "./events.js";
 import { Executor } from "./executor.js";
 import type { TaskHandler } from "./handlers.js";
 import { LeaseKeeper } from "./lease-keeper.js";
-import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.js";
+import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions, workerStore } from "./options.js";
 import { Prefetch } from "./prefetch.js";
 import { emptyStats, type Report, type WorkerStats } from "./report.js";
-import { connectionWrites, threadCanClaimWith, threadWrites } from "./tick.js";
 import { Wake } from "./wake.js";
 import { WorkWatch } from "./work-watch.js";
 
@@ -38,11 +37,12 @@ export class Worker<Types extends object = Record<string, unknown>, Results exte
   extends TypedEmitter<WorkerEvents>
   implements AsyncDisposable
 {
-  readonly db: QueueDatabase;
+  /** Where the worker claims from and records to. */
+  readonly store: QueueStore;
   readonly id: string;
   readonly options: ResolvedWorkerOptions;
   readonly stats: WorkerStats = emptyStats();
-  readonly #ownsDb: boolean;
+  readonly #ownsStore: boolean;
   #state: "new" | "running" | "stopping" | "stopped" = "new";
   #starting?: Promise<void>;
   #stopping?: Promise<void>;
@@ -63,27 +63,21 @@ export class Worker<Types extends object = Record<string, unknown>, Results exte
     const handlers: Readonly<Record<string, TaskHandler | undefined>> = Object.freeze({
       ...(options.handlers as Record<string, TaskHandler>),
     });
-    this.#ownsDb = options.db === undefined;
-    const db = options.db ?? openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
-    this.db = db;
-    const { strategy } = this.options;
-    // Where ticks, lease renewals and data_version reads run: this connection, or a database thread's.
-    const thread = options.databaseThread;
-    const pipelined = thread !== undefined && threadCanClaimWith(strategy);
-    const writes = pipelined ? threadWrites(thread, db, strategy) : connectionWrites(db, strategy);
+    const { store, owned } = workerStore(options as WorkerOptions<object>);
+    this.store = store;
+    this.#ownsStore = owned;
     // The roles report through the facade's events (emit stays protected: bound here).
     const report: Report = { stats: this.stats, emit: this.emit.bind(this), listenerCount: this.listenerCount.bind(this) };
     const wake = this.#wake;
     const workerId = this.id;
-    this.#watch = new WorkWatch(db, this.options, writes, wake);
+    this.#watch = new WorkWatch(store, this.options, wake);
     const completer = new Completer(report, this.#watch);
-    this.#executor = new Executor({ db, workerId, options: this.options, handlers, report, completer, wake });
+    this.#executor = new Executor({ store, workerId, options: this.options, handlers, report, completer, wake });
     this.#prefetch = new Prefetch(this.options, this.#executor, completer);
     this.#loop = new ClaimLoop({
       workerId,
       options: this.options,
-      writes,
-      pipelined,
+      store,
       report,
       wake,
       watch: this.#watch,
@@ -96,13 +90,22 @@ export class Worker<Types extends object = Record<string, unknown>, Results exte
       workerId,
       leaseMs,
       heartbeatMs,
-      writes,
+      store,
       report,
       executor: this.#executor,
       completer,
       prefetch: this.#prefetch,
       wake,
     });
+  }
+
+  /** The SQLite database the worker's store runs on; INVALID_STATE for a store of another backend. */
+  get db(): QueueDatabase {
+    if (this.store instanceof SqliteStore) return this.store.db;
+    throw new QueueError(
+      "INVALID_STATE",
+      `Worker ${this.id} runs on a ${this.store.backend} store, which has no SQLite database; use worker.store.`,
+    );
   }
 
   get state(): "new" | "running" | "stopping" | "stopped" {
@@ -162,13 +165,7 @@ export class Worker<Types extends object = Record<string, unknown>, Results exte
   }
 
   async #begin(): Promise<void> {
-    await this.db.transaction((tx) =>
-      registerWorker(
-        tx,
-        { id: this.id, host: hostname(), pid: process.pid, capabilities: JSON.stringify(this.options.capabilities) },
-        tx.clock.now(),
-      ),
-    );
+    await this.store.registerWorker({ id: this.id, host: hostname(), pid: process.pid, capabilities: this.options.capabilities });
     this.#state = "running";
     this.#leases.start();
     this.#unsubscribeLocal = this.#watch.watchLocalWork(() => this.#state === "running");
@@ -184,7 +181,7 @@ export class Worker<Types extends object = Record<string, unknown>, Results exte
     if (this.#starting === undefined) {
       this.#state = "stopped";
       this.#loop.finish();
-      if (this.#ownsDb) this.db.close();
+      if (this.#ownsStore) await this.store.close();
       return;
     }
     await this.#starting.catch(() => undefined);
@@ -207,7 +204,7 @@ export class Worker<Types extends object = Record<string, unknown>, Results exte
     await settled();
     await this.#loop.recordRemaining();
     this.#leases.stop();
-    await this.db.transaction((tx) => deregisterWorker(tx, this.id)).catch((error: unknown) => this.emit("error", error));
+    await this.store.deregisterWorker(this.id).catch((error: unknown) => this.emit("error", error));
     this.#unsubscribeLocal?.();
     if (this.#onSignal !== undefined) {
       process.off("SIGINT", this.#onSignal);
@@ -215,7 +212,7 @@ export class Worker<Types extends object = Record<string, unknown>, Results exte
     }
     this.#state = "stopped";
     this.#loop.finish();
-    if (this.#ownsDb) this.db.close();
+    if (this.#ownsStore) await this.store.close();
     this.#drained?.();
     this.emit("stopped");
   }

@@ -1,14 +1,20 @@
-import { openQueueDatabase, type Task } from "@queue/core";
+import {
+  type ExtendResult,
+  openQueueDatabase,
+  type QueueDatabase,
+  SqliteStore,
+  type Task,
+  type TickRequest,
+  type TickResult,
+} from "@queue/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClaimLoop } from "../src/claim-loop.js";
 import { Completer } from "../src/completer.js";
 import { Executor } from "../src/executor.js";
 import type { TaskHandler } from "../src/handlers.js";
-import type { ClaimedTask } from "../src/leases.js";
 import { resolveWorkerOptions } from "../src/options.js";
 import { Prefetch } from "../src/prefetch.js";
 import { emptyStats, type Report } from "../src/report.js";
-import type { TickRequest, TickResult, WorkerWrites } from "../src/tick.js";
 import { Wake } from "../src/wake.js";
 import { WorkWatch } from "../src/work-watch.js";
 import { eventually } from "./helpers.js";
@@ -19,8 +25,33 @@ afterEach(async () => {
 });
 
 /** What a tick answers: `claimed` taken, the queue otherwise empty. */
-function answer(claimed: readonly ClaimedTask[] = [], completed: readonly number[] = []): TickResult {
-  return { now: 0, completed: new Set(completed), ended: [], discarded: 0, recovered: [], claimed, nextDue: null, dataVersion: 1 };
+function answer(claimed: Task[] = [], completed: readonly number[] = []): TickResult {
+  const lease = { token: "token", workerId: "w", leaseUntil: 0, now: 0 };
+  return { now: 0, completed: new Set(completed), ended: [], discarded: 0, recovered: [], claimed, lease, nextDue: null, writeMark: 1 };
+}
+
+/** A store whose ticks are answered by `tick` (and recorded in `requests`); renewals and write marks change nothing. */
+class ScriptedStore extends SqliteStore {
+  readonly requests: TickRequest[] = [];
+  readonly #tick: (request: TickRequest) => Promise<TickResult>;
+
+  constructor(db: QueueDatabase, tick: (request: TickRequest) => Promise<TickResult>) {
+    super(db);
+    this.#tick = tick;
+  }
+
+  override recordAndClaim(request: TickRequest): Promise<TickResult> {
+    this.requests.push(request);
+    return this.#tick(request);
+  }
+
+  override async renewLeases(): Promise<ExtendResult | undefined> {
+    return undefined;
+  }
+
+  override async writeMark(): Promise<number> {
+    return 1;
+  }
 }
 
 /** Ticks whose first fails (the database was busy too long) and the rest find nothing; `count` says how many ran. */
@@ -34,24 +65,16 @@ function failingOnce() {
   return { ticks, tick };
 }
 
-function claimedTask(id: number): ClaimedTask {
-  const task = { id, type: "t", payload: null, attempts: 1, maxAttempts: 3, timeoutMs: null, traceParent: null } as unknown as Task;
-  return { task, lease: { taskId: id, token: `token-${id}`, workerId: "w" } };
+function claimedTask(id: number): Task {
+  return { id, type: "t", payload: null, attempts: 1, maxAttempts: 3, timeoutMs: null, traceParent: null } as unknown as Task;
 }
 
 /** A claim loop over ticks answered by `tick`, with the requests it sent and the errors it reported. */
 function loopOver(tick: (request: TickRequest) => Promise<TickResult>, handlers: Record<string, TaskHandler> = {}, pollIntervalMs = 50) {
   const db = openQueueDatabase({ path: ":memory:" });
   const options = resolveWorkerOptions({ db, handlers, concurrency: 1, prefetch: 0, pollIntervalMs, workerId: "w" });
-  const requests: TickRequest[] = [];
-  const writes: WorkerWrites = {
-    tick: (request) => {
-      requests.push(request);
-      return tick(request);
-    },
-    renew: async () => undefined,
-    dataVersion: async () => 1,
-  };
+  const store = new ScriptedStore(db, tick);
+  const requests = store.requests;
   const errors: unknown[] = [];
   const report: Report = {
     stats: emptyStats(),
@@ -61,11 +84,11 @@ function loopOver(tick: (request: TickRequest) => Promise<TickResult>, handlers:
     listenerCount: () => 0,
   };
   const wake = new Wake();
-  const watch = new WorkWatch(db, options, writes, wake);
+  const watch = new WorkWatch(store, options, wake);
   const completer = new Completer(report, watch);
-  const executor = new Executor({ db, workerId: "w", options, handlers, report, completer, wake });
+  const executor = new Executor({ store, workerId: "w", options, handlers, report, completer, wake });
   const prefetch = new Prefetch(options, executor, completer);
-  const loop = new ClaimLoop({ workerId: "w", options, writes, pipelined: false, report, wake, watch, completer, executor, prefetch });
+  const loop = new ClaimLoop({ workerId: "w", options, store, report, wake, watch, completer, executor, prefetch });
   cleanups.push(
     () => loop.stop(),
     () => db.close(),

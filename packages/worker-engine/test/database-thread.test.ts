@@ -103,7 +103,7 @@ describe("Worker with a database thread", () => {
     await thread.close();
   });
 
-  it("keeps a worker with a strategy the thread does not know on its own connection", async () => {
+  it("claims through the thread in a custom strategy's order: the order travels with each claim", async () => {
     const { db, client, worker } = harness({ realTime: true });
     const thread = await startedThread(db);
     const custom = { name: "custom-order", description: "newest id first", shape: { orderBy: "id DESC" } };

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { extname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type EnqueueItem, QueueClient } from "@queue/client";
-import { FINAL_TASK_STATUSES, openQueueDatabase } from "@queue/core";
+import { FINAL_TASK_STATUSES, openQueueDatabase, type QueueStore } from "@queue/core";
 import { healthSummary, QueueMetrics } from "@queue/observability";
 import { QueueValidator } from "@queue/validation";
 import { requestStop } from "../child-stop.js";
@@ -81,17 +81,12 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   };
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
-  const finalCount = () => {
-    const counts = db.read((tx) =>
-      tx.statement<{ status: string; n: number }>("SELECT status, count(*) AS n FROM tasks GROUP BY status").all(),
-    );
-    return Object.fromEntries(counts.map((row) => [row.status, row.n])) as Record<string, number>;
-  };
+  const finalCount = () => client.store.countTasksByStatus();
   const deadline = Date.now() + 55_000;
-  let counts = finalCount();
+  let counts = await finalCount();
   while (FINAL_TASK_STATUSES.reduce((sum, status) => sum + (counts[status] ?? 0), 0) < total && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 200));
-    counts = finalCount();
+    counts = await finalCount();
     progress.update(FINAL_TASK_STATUSES.reduce((sum, status) => sum + (counts[status] ?? 0), 0));
   }
   progress.stop();
@@ -103,7 +98,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 
   const snapshot = await new QueueMetrics(db, { windowMs: 10 * 60_000 }).snapshot();
   const health = healthSummary(snapshot);
-  const retried = db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks WHERE attempts > 1").get()?.n ?? 0;
+  const retried = await countRetried(client.store);
   const validation = await new QueueValidator(db).validateAll();
   const summary = {
     path,
@@ -136,4 +131,17 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`\nTry next:\n${next.map((command) => `  ${queueCommand()} ${command} --db ${db_}`).join("\n")}`);
   }
   return validation.status === "fail" || snapshot.depth.queued + snapshot.depth.leased > 0 ? 1 : 0;
+}
+
+/** How many tasks took more than one attempt, read a page at a time. */
+async function countRetried(store: QueueStore): Promise<number> {
+  let retried = 0;
+  let afterId: number | undefined;
+  for (;;) {
+    const page = await store.listTasks({ limit: 1_000, order: "oldest", afterId });
+    for (const row of page) if (row.attempts > 1) retried += 1;
+    const last = page.at(-1);
+    if (last === undefined) return retried;
+    afterId = last.id;
+  }
 }

@@ -10,9 +10,11 @@ import type { Clock } from "../clock.js";
 import type { TaskLogRow } from "../models/task-log-row.js";
 import type { TaskRow } from "../models/task-row.js";
 import type { WorkerRow } from "../models/worker-row.js";
+import type { ClaimableFilter, ExtendResult, Lease } from "../sql/leases.js";
 import type { ArchivedTaskRow, FinishedStatus } from "../sql/maintenance.js";
 import type { NewTaskRow } from "../sql/tasks.js";
 import type { LogLevel, TaskStatus } from "../types.js";
+import type { RenewRequest, TickRequest, TickResult } from "./worker-tick.js";
 
 /** What a batch insert wrote: its transaction's time and, per row, the new task's id or the row already stored under its idempotency key. */
 export interface InsertedTasks {
@@ -92,6 +94,17 @@ export interface DeadLetterGroupRow {
   readonly first_id: number;
   readonly last_finished_at: number;
 }
+
+/** A worker as the registry of workers knows it. */
+export interface WorkerInfo {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly capabilities: readonly string[];
+}
+
+/** Whether a claim would take anything now; when not, the next time a task falls due (null: none). */
+export type ClaimProbe = { readonly claimable: true } | { readonly claimable: false; readonly nextDue: number | null };
 
 /** The type key that pauses or resumes every type at once. */
 export const EVERY_TYPE = "*";
@@ -200,6 +213,45 @@ export interface QueueStore {
   maintenanceRuns(): Promise<Map<string, number>>;
   /** Records that `job` ran at `at` (ms), with its result (JSON text) or null. */
   recordMaintenanceRun(job: string, at: number, result: string | null): Promise<void>;
+
+  // Workers: each write by a worker is checked against its lease token, so a late answer after
+  // the lease was lost changes nothing.
+
+  /**
+   * Whether several `recordAndClaim` calls may be in flight at once, off the caller's thread (a
+   * database thread, a network round trip): a worker then sends its next claim without waiting.
+   */
+  readonly pipelined: boolean;
+  /** Adds (or refreshes) a worker in the registry of workers. */
+  registerWorker(worker: WorkerInfo): Promise<void>;
+  /** Removes a worker from the registry. */
+  deregisterWorker(workerId: string): Promise<void>;
+  /**
+   * One transaction: records finished attempts (completions and failures, each checked against
+   * its lease; a lost lease changes nothing and says so), then recovers expired leases and claims
+   * up to `limit` runnable tasks in the claim's order under one new lease token.
+   */
+  recordAndClaim(request: TickRequest): Promise<TickResult>;
+  /** Notes the worker alive and extends its leases (when it gives any); reports which were lost and which have a cancel waiting. */
+  renewLeases(request: RenewRequest): Promise<ExtendResult | undefined>;
+  /** Stores a running task's progress; false if the lease was lost (nothing written). */
+  setTaskProgress(lease: Lease, progress: number): Promise<boolean>;
+  /** Appends a line to a running task's log; false if the lease was lost (nothing written). */
+  appendLeasedTaskLog(lease: Lease, level: LogLevel, message: string, details: string | null): Promise<boolean>;
+  /** A read: would a claim with this filter take anything now? (No write lock is taken.) */
+  probeClaimable(filter: ClaimableFilter): Promise<ClaimProbe>;
+  /**
+   * An opaque number that changes when another connection (process) may have written to the
+   * queue since it was last read: cheap enough for an idle worker to poll often. Equal marks mean
+   * nothing was written by others; a mark from `recordAndClaim` compares with this one.
+   */
+  writeMark(): Promise<number>;
+  /**
+   * Calls `listener` when work is enqueued, retried or resumed through this store's backend in this
+   * process (where the backend can, in any process), while `waiting()` says the listener wants it.
+   * Returns the function that stops it.
+   */
+  onWork(listener: () => void, waiting?: () => boolean): () => void;
 
   /** Releases what the store opened (a connection, a pool); a store handed an open connection leaves it open. Safe to call twice. */
   close(): Promise<void>;

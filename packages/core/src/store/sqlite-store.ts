@@ -5,12 +5,13 @@ import type { Clock } from "../clock.js";
 import { QueueDatabase } from "../database.js";
 import type { DatabaseThread, DatabaseThreadOps } from "../database-thread.js";
 import { QueueError } from "../errors.js";
-import { notifyLocalWorkers } from "../local-wakeup.js";
+import { notifyLocalWorkers, onLocalWork } from "../local-wakeup.js";
 import type { TaskLogRow } from "../models/task-log-row.js";
 import type { TaskRow } from "../models/task-row.js";
 import { type OpenQueueDatabaseOptions, openQueueDatabase } from "../open.js";
 import { latestChange, tasksChangedAfterCursor } from "../sql/changes.js";
-import { deleteTaskLogsBefore, insertTaskLog, selectRecentTaskLogs, selectTaskLogs } from "../sql/logs.js";
+import { type ClaimableFilter, type ExtendResult, hasClaimable, type Lease } from "../sql/leases.js";
+import { deleteTaskLogsBefore, insertLeasedTaskLog, insertTaskLog, selectRecentTaskLogs, selectTaskLogs } from "../sql/logs.js";
 import {
   type ArchivedTaskRow,
   archiveTasks,
@@ -47,15 +48,18 @@ import {
   insertTaskId,
   listTasks,
   type NewTaskRow,
+  nextDueTime,
   recoverExpiredLeases,
   requestCancelLeasedTask,
   retryDeadLetterTask,
   selectTask,
   selectTasksByIdempotencyKeys,
+  setTaskProgress,
 } from "../sql/tasks.js";
-import { listWorkers } from "../sql/workers.js";
+import { deregisterWorker, listWorkers, registerWorker } from "../sql/workers.js";
 import type { LogLevel, TaskStatus } from "../types.js";
 import type {
+  ClaimProbe,
   DeadLetterGroupRow,
   InsertedTasks,
   MetricsReading,
@@ -63,7 +67,10 @@ import type {
   RemoveFinishedBatch,
   TaskChanges,
   TaskListQuery,
+  WorkerInfo,
 } from "./port.js";
+import { SqliteWorkerWrites, WORKER_THREAD_OPS } from "./sqlite-worker-writes.js";
+import type { RenewRequest, TickRequest, TickResult } from "./worker-tick.js";
 
 /** Inserts validated rows in one write transaction (on the caller's connection or a database thread's). */
 export function insertTaskRows(db: QueueDatabase, rows: readonly NewTaskRow[]): Promise<InsertedTasks> {
@@ -76,14 +83,16 @@ export function insertTaskRows(db: QueueDatabase, rows: readonly NewTaskRow[]): 
 /** What a database thread must serve for a SqliteStore given `thread`: spread it into the ops given to `serveDatabaseThread`. */
 export const STORE_THREAD_OPS = {
   "client.insert": insertTaskRows,
+  ...WORKER_THREAD_OPS,
 } satisfies DatabaseThreadOps;
 
 export interface SqliteStoreOptions {
   /** Whether `close()` closes the database (true when the store opened it). Default false. */
   readonly ownsDatabase?: boolean;
   /**
-   * A thread serving {@link STORE_THREAD_OPS} on its own connection to the same file: inserts run
-   * there. Once it stops, they run on the store's own connection again. Never closed by the store.
+   * A thread serving {@link STORE_THREAD_OPS} on its own connection to the same file: inserts and
+   * a worker's ticks and renewals run there, beside the caller's code rather than between it.
+   * Once it stops, they run on the store's own connection again. Never closed by the store.
    */
   readonly thread?: DatabaseThread;
 }
@@ -94,6 +103,7 @@ export class SqliteStore implements QueueStore {
   readonly db: QueueDatabase;
   readonly #ownsDatabase: boolean;
   readonly #thread: DatabaseThread | undefined;
+  readonly #workerWrites: SqliteWorkerWrites;
 
   /** Opens (creating and migrating as needed) the file and serves the port on it; `close()` closes it. */
   static open(options: OpenQueueDatabaseOptions = {}): SqliteStore {
@@ -104,6 +114,7 @@ export class SqliteStore implements QueueStore {
     this.db = db;
     this.#ownsDatabase = options.ownsDatabase ?? false;
     this.#thread = options.thread;
+    this.#workerWrites = new SqliteWorkerWrites(db, options.thread);
   }
 
   get location(): string {
@@ -287,6 +298,47 @@ export class SqliteStore implements QueueStore {
 
   async recordMaintenanceRun(job: string, at: number, result: string | null): Promise<void> {
     await this.db.transaction((tx) => recordMaintenanceRun(tx, job, at, result));
+  }
+
+  get pipelined(): boolean {
+    return this.#workerWrites.pipelined;
+  }
+
+  async registerWorker(worker: WorkerInfo): Promise<void> {
+    const registration = { id: worker.id, host: worker.host, pid: worker.pid, capabilities: JSON.stringify(worker.capabilities) };
+    await this.db.transaction((tx) => registerWorker(tx, registration, tx.clock.now()));
+  }
+
+  async deregisterWorker(workerId: string): Promise<void> {
+    await this.db.transaction((tx) => deregisterWorker(tx, workerId));
+  }
+
+  recordAndClaim(request: TickRequest): Promise<TickResult> {
+    return this.#workerWrites.tick(request);
+  }
+
+  renewLeases(request: RenewRequest): Promise<ExtendResult | undefined> {
+    return this.#workerWrites.renew(request);
+  }
+
+  setTaskProgress(lease: Lease, progress: number): Promise<boolean> {
+    return this.db.transaction((tx) => setTaskProgress(tx, lease.taskId, lease.token, progress, tx.clock.now()));
+  }
+
+  appendLeasedTaskLog(lease: Lease, level: LogLevel, message: string, details: string | null): Promise<boolean> {
+    return this.db.transaction((tx) => insertLeasedTaskLog(tx, lease, level, message, details, tx.clock.now()));
+  }
+
+  async probeClaimable(filter: ClaimableFilter): Promise<ClaimProbe> {
+    return this.db.read((tx) => (hasClaimable(tx, filter) ? { claimable: true } : { claimable: false, nextDue: nextDueTime(tx) }));
+  }
+
+  writeMark(): Promise<number> {
+    return this.#workerWrites.writeMark();
+  }
+
+  onWork(listener: () => void, waiting?: () => boolean): () => void {
+    return onLocalWork(this.db.path, listener, waiting);
   }
 
   async close(): Promise<void> {

@@ -18,12 +18,7 @@ const NOT_YET_ON_THE_PORT: Readonly<Record<string, number>> = {
   "packages/cli/src/demo/run.ts": 4,
   "packages/integration/src/queued-task-manager.ts": 2,
   "packages/integration/src/registry-sync.ts": 2,
-  "packages/maintenance/src/backup.ts": 2,
-  "packages/maintenance/src/storage.ts": 10,
   "packages/scheduling/src/strategies/weighted-random.ts": 1,
-  "packages/validation/src/checks.ts": 12,
-  "packages/validation/src/quick.ts": 6,
-  "packages/validation/src/validator.ts": 1,
   "packages/worker-engine/src/leases.ts": 1,
 };
 

@@ -68,6 +68,7 @@ export {
   countArchived,
   countFinishedBefore,
   countTaskLogsBefore,
+  countTasks,
   deleteQueuedTask,
   deleteStaleWorkers,
   deleteTasks,
@@ -120,6 +121,31 @@ export {
   setTaskProgress,
 } from "./sql/tasks.js";
 export { deregisterWorker, listWorkers, registerWorker, touchWorker, type WorkerRegistration } from "./sql/workers.js";
+export {
+  type ConnectionSettings,
+  inRolledBackTransaction,
+  listTables,
+  measureStatementRates,
+  probeStatusConstraint,
+  readConnectionSettings,
+  readJournalMode,
+  type StatementRates,
+} from "./sqlite-admin/diagnostics.js";
+export { type IntegrityCheckOptions, type IntegrityResult, integrityCheck, integrityCheckReport } from "./sqlite-admin/integrity.js";
+export { probeWriteIsolation, type WriteIsolationProbe } from "./sqlite-admin/isolation.js";
+export { fullTableScans, type HotStatement, hotStatements, type NamedClaimShape } from "./sqlite-admin/query-plans.js";
+export {
+  checkpointWal,
+  type DatabaseStats,
+  DEFAULT_CHECKPOINT_MAX_WAIT_MS,
+  databaseStats,
+  incrementalVacuum,
+  optimize,
+  vacuum,
+  type WalCheckpointMode,
+  type WalCheckpointOptions,
+  type WalCheckpointResult,
+} from "./sqlite-admin/storage.js";
 export { isBusyError, sqliteCode, toQueueError } from "./sqlite-errors.js";
 export {
   type OpenQueueStoreOptions,

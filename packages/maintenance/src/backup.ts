@@ -2,8 +2,10 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import {
+  countTasks,
   fileError,
   fsyncDirectory,
+  integrityCheck,
   listWorkers,
   openQueueDatabase,
   type QueueDatabase,
@@ -12,7 +14,6 @@ import {
   toQueueError,
 } from "@queue/core";
 import Database from "better-sqlite3";
-import { integrityCheck } from "./storage.js";
 
 export interface BackupResult {
   readonly file: string;
@@ -95,7 +96,7 @@ export function verifyBackup(file: string): BackupVerification {
   try {
     db = openQueueDatabase({ path: file, readonly: true });
     const integrity = integrityCheck(db);
-    const tasks = db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks").get()?.n ?? 0;
+    const tasks = countTasks(db);
     return { ok: integrity.ok, schemaVersion: db.schemaVersion(), tasks, problems: integrity.problems };
   } catch (error) {
     return { ok: false, schemaVersion: null, tasks: null, problems: [(error as Error).message] };

@@ -1,3 +1,18 @@
+// SQLite's own upkeep of the file lives in core, beside the store; these are its names here.
+export {
+  checkpointWal as checkpoint,
+  type DatabaseStats,
+  DEFAULT_CHECKPOINT_MAX_WAIT_MS,
+  databaseStats,
+  type IntegrityResult,
+  incrementalVacuum,
+  integrityCheck,
+  optimize,
+  vacuum,
+  type WalCheckpointMode as CheckpointMode,
+  type WalCheckpointOptions as CheckpointOptions,
+  type WalCheckpointResult as CheckpointResult,
+} from "@queue/core";
 export { exportArchive, restoreFromArchive } from "./archive.js";
 export {
   type BackupResult,
@@ -13,17 +28,3 @@ export { type DeadLetterGroup, deadLetterSummary, purgeAllDeadLetters, retryAllD
 export { DEFAULT_MAINTENANCE_POLICY, type Every, type JobReport, type MaintenancePolicy, runMaintenance } from "./policy.js";
 export { cleanupStaleWorkers, type LeaseRecoveryReport, recoverExpiredLeasesNow } from "./recovery.js";
 export { cleanup, type RetentionPolicy, type RetentionReport } from "./retention.js";
-export {
-  type CheckpointMode,
-  type CheckpointOptions,
-  type CheckpointResult,
-  checkpoint,
-  type DatabaseStats,
-  DEFAULT_CHECKPOINT_MAX_WAIT_MS,
-  databaseStats,
-  type IntegrityResult,
-  incrementalVacuum,
-  integrityCheck,
-  optimize,
-  vacuum,
-} from "./storage.js";

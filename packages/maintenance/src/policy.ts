@@ -1,8 +1,16 @@
 import { join } from "node:path";
-import { asStore, type QueueDatabase, QueueError, type QueueStore, SqliteStore } from "@queue/core";
+import {
+  asStore,
+  checkpointWal,
+  incrementalVacuum,
+  optimize,
+  type QueueDatabase,
+  QueueError,
+  type QueueStore,
+  SqliteStore,
+} from "@queue/core";
 import { backup, backupFileName, pruneBackups } from "./backup.js";
 import { cleanup, type RetentionPolicy } from "./retention.js";
-import { checkpoint, incrementalVacuum, optimize } from "./storage.js";
 
 const HOUR = 3_600_000;
 const INTERVALS = { hourly: HOUR, daily: 24 * HOUR, weekly: 7 * 24 * HOUR, monthly: 30 * 24 * HOUR } as const;
@@ -80,7 +88,7 @@ export async function runMaintenance(
           [
             "checkpoint",
             merged.checkpoint,
-            () => checkpoint(db, "TRUNCATE", merged.checkpointMaxWaitMs === undefined ? {} : { maxWaitMs: merged.checkpointMaxWaitMs }),
+            () => checkpointWal(db, "TRUNCATE", merged.checkpointMaxWaitMs === undefined ? {} : { maxWaitMs: merged.checkpointMaxWaitMs }),
           ],
           [
             "backup",

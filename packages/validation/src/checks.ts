@@ -1,24 +1,24 @@
-import { spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
 import {
-  buildClaimSql,
-  COUNT_BY_STATUS_SQL,
   countExpiredLeases,
+  fullTableScans,
+  hotStatements,
+  inRolledBackTransaction,
   insertTask,
+  integrityCheckReport,
   isQueueError,
+  listTables,
   listWorkers,
-  NEXT_DUE_TIME_SQL,
+  probeStatusConstraint,
+  probeWriteIsolation,
   type QueueDatabase,
-  RECOVER_EXPIRED_LEASES_SQL,
+  readConnectionSettings,
+  readJournalMode,
   SCHEMA_VERSION,
-  TASK_COLUMNS,
-  type TaskRow,
+  selectTask,
   taskFromRow,
 } from "@queue/core";
 import { BUILT_IN_STRATEGIES } from "@queue/scheduling";
 import type { CheckStatus } from "./result.js";
-
-const requireHere = createRequire(import.meta.url);
 
 /** What a check returns; the validator adds its name and timing. */
 export interface Finding {
@@ -47,12 +47,7 @@ export function checkSchema(db: QueueDatabase): Finding {
       hint: "run `queue init` once",
     };
   }
-  const tables = new Set(
-    db
-      .statement<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table'")
-      .all()
-      .map((row) => row.name),
-  );
+  const tables = new Set(listTables(db));
   const missing = REQUIRED_TABLES.filter((table) => !tables.has(table));
   if (missing.length > 0)
     return {
@@ -68,9 +63,9 @@ export function checkSchema(db: QueueDatabase): Finding {
  * for a connection the caller opened (`connectionSettings`), that connection's own settings.
  */
 export function checkPragmas(db: QueueDatabase, connectionSettings: boolean): Finding {
-  const value = (name: string) => db.connection.pragma(name, { simple: true });
   const problems: string[] = [];
-  if (value("journal_mode") !== "wal") problems.push(`journal_mode is ${String(value("journal_mode"))}, not wal`);
+  const journalMode = readJournalMode(db);
+  if (journalMode !== "wal") problems.push(`journal_mode is ${journalMode}, not wal`);
   if (!connectionSettings) {
     return problems.length > 0
       ? {
@@ -80,8 +75,8 @@ export function checkPragmas(db: QueueDatabase, connectionSettings: boolean): Fi
         }
       : pass("journal_mode wal");
   }
-  if (value("foreign_keys") !== 1) problems.push("foreign_keys is off on this connection");
-  const synchronous = value("synchronous") as number;
+  const { foreignKeys, synchronous, busyTimeoutMs } = readConnectionSettings(db);
+  if (!foreignKeys) problems.push("foreign_keys is off on this connection");
   if (problems.length > 0)
     return {
       status: "fail",
@@ -91,7 +86,7 @@ export function checkPragmas(db: QueueDatabase, connectionSettings: boolean): Fi
   if (synchronous === 0)
     return { status: "warn", message: "synchronous is OFF: a power loss can corrupt the file", hint: "use synchronous NORMAL or FULL" };
   return pass(
-    `journal_mode wal, synchronous ${["off", "normal", "full", "extra"][synchronous]}, foreign_keys on, busy_timeout ${String(value("busy_timeout"))} ms`,
+    `journal_mode wal, synchronous ${["off", "normal", "full", "extra"][synchronous]}, foreign_keys on, busy_timeout ${busyTimeoutMs} ms`,
   );
 }
 
@@ -99,32 +94,25 @@ export function checkPragmas(db: QueueDatabase, connectionSettings: boolean): Fi
 export function checkModelRoundTrip(writer: QueueDatabase): Finding {
   const payload = { text: 'naïve ☃ \u0000 "quoted"', nested: { list: [1, 2.5, null, true], empty: {} }, ["__proto__"]: "kept" };
   const json = JSON.stringify(payload);
-  let readBack: unknown;
-  try {
-    writer.transactionSync((tx) => {
-      const { row } = insertTask(
-        tx,
-        {
-          type: "queue-validation",
-          payload: json,
-          priority: -7,
-          runAfter: 1,
-          maxAttempts: 2,
-          idempotencyKey: null,
-          timeoutMs: 5,
-          requiredCapabilities: '["x"]',
-          traceParent: null,
-        },
-        2,
-      );
-      const stored = tx.statement<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get(row.id) as TaskRow;
-      readBack = taskFromRow(stored);
-      throw new RollBack();
-    });
-  } catch (error) {
-    if (!(error instanceof RollBack)) throw error;
-  }
-  const task = readBack as ReturnType<typeof taskFromRow> | undefined;
+  const stored = inRolledBackTransaction(writer, (tx) => {
+    const { row } = insertTask(
+      tx,
+      {
+        type: "queue-validation",
+        payload: json,
+        priority: -7,
+        runAfter: 1,
+        maxAttempts: 2,
+        idempotencyKey: null,
+        timeoutMs: 5,
+        requiredCapabilities: '["x"]',
+        traceParent: null,
+      },
+      2,
+    );
+    return selectTask(tx, row.id);
+  });
+  const task = stored === undefined ? undefined : taskFromRow(stored);
   const ok =
     task !== undefined &&
     JSON.stringify(task.payload) === json &&
@@ -136,58 +124,32 @@ export function checkModelRoundTrip(writer: QueueDatabase): Finding {
     : { status: "fail", message: "a stored task did not read back as written", hint: "report this with the file's SQLite version" };
 }
 
-class RollBack extends Error {}
-
 /**
  * What another process sees while this one holds an uncommitted write: it must not see the write,
  * and it must not get the write lock. Run in a child process, so file locking between processes is
  * what is tested (a network file system without working locks fails it), not two connections of
  * one process.
  */
-const OTHER_PROCESS_PROBE = `
-const Database = require(process.argv[1]);
-const db = new Database(process.argv[2], { timeout: 0 });
-const seen = db.prepare("SELECT count(*) AS n FROM queue_pauses WHERE type = 'queue-validation-isolation'").get().n;
-let locked = false;
-try { db.exec("BEGIN IMMEDIATE"); db.exec("ROLLBACK"); } catch (error) { locked = error.code === "SQLITE_BUSY"; }
-db.close();
-process.stdout.write(JSON.stringify({ seen, locked }));`;
-
 export function checkIsolation(writer: QueueDatabase): Finding {
   if (writer.path === ":memory:") {
     return { status: "warn", message: "not run: an in-memory database has no second connection", hint: "validate a file" };
   }
-  let seen: { seen: number; locked: boolean } | undefined;
-  let problem = "";
-  try {
-    writer.transactionSync((tx) => {
-      tx.statement("INSERT INTO queue_pauses (type, paused_at) VALUES ('queue-validation-isolation', 0)").run();
-      const child = spawnSync(process.execPath, ["-e", OTHER_PROCESS_PROBE, requireHere.resolve("better-sqlite3"), writer.path], {
-        encoding: "utf8",
-        timeout: 15_000,
-      });
-      if (child.status === 0) seen = JSON.parse(child.stdout) as { seen: number; locked: boolean };
-      else problem = (child.error?.message ?? child.stderr.trim().split("\n").pop() ?? `exit ${child.status}`).slice(0, 300);
-      throw new RollBack();
-    });
-  } catch (error) {
-    if (!(error instanceof RollBack)) throw error;
-  }
-  if (seen === undefined) {
+  const probe = probeWriteIsolation(writer);
+  if (!probe.ran) {
     return {
       status: "warn",
-      message: `not run: the second process failed (${problem})`,
+      message: `not run: the second process failed (${probe.problem})`,
       hint: "run the validator where it may start node",
     };
   }
-  if (seen.seen !== 0) {
+  if (probe.sawUncommittedWrite) {
     return {
       status: "fail",
       message: "another process saw an uncommitted write",
       hint: "this SQLite build or connection reads uncommitted data; report it with your setup",
     };
   }
-  if (!seen.locked) {
+  if (probe.gotWriteLock) {
     return {
       status: "fail",
       message: "another process took the write lock while this one held it",
@@ -199,31 +161,8 @@ export function checkIsolation(writer: QueueDatabase): Finding {
 
 /** The hot statements must read indexes, never the whole tasks table (by EXPLAIN QUERY PLAN). */
 export function checkQueryPlans(db: QueueDatabase): Finding {
-  const statements: [string, string][] = [
-    ...BUILT_IN_STRATEGIES.map((strategy): [string, string] => [
-      `claim (${strategy.name})`,
-      buildClaimSql(strategy.shape, { types: true, capabilities: true }),
-    ]),
-    ["status counts", COUNT_BY_STATUS_SQL],
-    ["lease recovery", RECOVER_EXPIRED_LEASES_SQL],
-    ["next due time", NEXT_DUE_TIME_SQL],
-  ];
-  const scanning: string[] = [];
-  for (const [name, sql] of statements) {
-    const params = { now: 0, leaseUntil: 0, token: "", workerId: "", limit: 1, types: "[]", capabilities: "[]", seq: 1 };
-    let plan: string[];
-    try {
-      const statement = db.connection.prepare(`EXPLAIN QUERY PLAN ${sql}`);
-      plan = (sql.includes(":") ? statement.all(params) : statement.all()).map((row) => (row as { detail: string }).detail);
-    } catch (error) {
-      // The statements name their indexes (INDEXED BY): a dropped one fails to prepare.
-      const missing = /no such index: (\S+)/.exec((error as Error).message);
-      if (missing === null) throw error;
-      scanning.push(`${name} (index ${missing[1]} is missing)`);
-      continue;
-    }
-    if (plan.some((detail) => /^SCAN tasks(?! USING)/.test(detail))) scanning.push(name);
-  }
+  const statements = hotStatements(BUILT_IN_STRATEGIES);
+  const scanning = fullTableScans(db, statements);
   return scanning.length === 0
     ? pass(`${statements.length} hot statements all read through indexes`)
     : {
@@ -235,31 +174,24 @@ export function checkQueryPlans(db: QueueDatabase): Finding {
 
 /** Provokes a constraint error in a rolled-back transaction: it must come back as a typed QueueError. */
 export function checkErrorHandling(writer: QueueDatabase): Finding {
-  try {
-    writer.transactionSync((tx) =>
-      tx
-        .statement(
-          "INSERT INTO tasks (type, status, run_after, created_at, updated_at) VALUES ('queue-validation', 'no-such-status', 0, 0, 0)",
-        )
-        .run(),
-    );
-  } catch (error) {
-    if (isQueueError(error, "CONSTRAINT")) return pass("SQLite errors surface as typed QueueErrors (CONSTRAINT), nothing written");
-    return { status: "fail", message: `a constraint violation surfaced as ${String(error)}`, hint: "report this with the stack" };
+  const error = probeStatusConstraint(writer);
+  if (error === undefined) {
+    return {
+      status: "fail",
+      message: "the status CHECK constraint accepted an invalid status",
+      hint: "the schema was altered; restore a backup",
+    };
   }
-  return {
-    status: "fail",
-    message: "the status CHECK constraint accepted an invalid status",
-    hint: "the schema was altered; restore a backup",
-  };
+  if (isQueueError(error, "CONSTRAINT")) return pass("SQLite errors surface as typed QueueErrors (CONSTRAINT), nothing written");
+  return { status: "fail", message: `a constraint violation surfaced as ${String(error)}`, hint: "report this with the stack" };
 }
 
 export function checkIntegrity(db: QueueDatabase, thorough: boolean): Finding {
   try {
-    const rows = db.connection.pragma(thorough ? "integrity_check(20)" : "quick_check(20)") as Record<string, string>[];
+    const rows = integrityCheckReport(db, { quick: !thorough, maxProblems: 20 });
     // SQLite may join several problems into one row, one per line, under a "*** in database" header.
     const problems = rows
-      .flatMap((row) => String(Object.values(row)[0]).split("\n"))
+      .flatMap((row) => row.split("\n"))
       .filter((line) => line !== "ok" && line.trim() !== "" && !line.startsWith("*** in database"));
     return problems.length === 0
       ? pass(`${thorough ? "integrity_check" : "quick_check"} ok`)

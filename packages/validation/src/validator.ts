@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { isQueueError, type JournalMode, openQueueDatabase, type QueueDatabase, resolveDatabasePath } from "@queue/core";
+import { isQueueError, type JournalMode, openQueueDatabase, type QueueDatabase, readJournalMode, resolveDatabasePath } from "@queue/core";
 
 /** Journal modes a write connection can open a file in without changing it. */
 const KEPT_JOURNAL_MODES: readonly JournalMode[] = ["wal", "delete", "truncate", "persist"];
@@ -84,7 +84,7 @@ export class QueueValidator {
       let writeProblem: string | undefined;
       try {
         // Validating must not change the file: the write checks keep its journal mode as found.
-        const found = String(db.connection.pragma("journal_mode", { simple: true }));
+        const found = readJournalMode(db);
         const journalMode = (KEPT_JOURNAL_MODES as readonly string[]).includes(found) ? (found as JournalMode) : undefined;
         if (this.#given === undefined && journalMode === undefined) writeProblem = `its journal mode is ${found}`;
         else writer = this.#given ?? openQueueDatabase({ path: this.path, migrate: false, pragmas: { journalMode } });

@@ -85,6 +85,11 @@ export interface ArchivedTaskRow extends Omit<TaskRow, "lease_until" | "lease_to
   readonly archived_at: number;
 }
 
+/** Every task in the file, whatever its status. */
+export function countTasks(db: QueueDatabase): number {
+  return db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks").get()?.n ?? 0;
+}
+
 export function countArchived(db: QueueDatabase): number {
   return db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks_archive").get()?.n ?? 0;
 }

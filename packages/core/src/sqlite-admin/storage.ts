@@ -1,9 +1,13 @@
-import { databaseFileSizes, type QueueDatabase, QueueError } from "@queue/core";
+// The SQLite file's own upkeep: WAL checkpoints, page statistics, vacuum and planner statistics.
+// SQLite-only operations on one connection (a SqliteStore's `db`); PostgreSQL has its own tools.
+import type { QueueDatabase } from "../database.js";
+import { QueueError } from "../errors.js";
+import { databaseFileSizes } from "../store/sqlite-store.js";
 
-export type CheckpointMode = "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE";
+export type WalCheckpointMode = "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE";
 
-export interface CheckpointResult {
-  readonly mode: CheckpointMode;
+export interface WalCheckpointResult {
+  readonly mode: WalCheckpointMode;
   /** True when a reader or writer prevented a complete checkpoint (try again later). */
   readonly busy: boolean;
   /** Frames in the WAL, and how many of them are now in the database file. */
@@ -13,7 +17,7 @@ export interface CheckpointResult {
   readonly walBytes: number;
 }
 
-export interface CheckpointOptions {
+export interface WalCheckpointOptions {
   /**
    * The longest a FULL, RESTART or TRUNCATE checkpoint waits for readers and writers. While it
    * waits it holds the write lock, so this bounds how long writers stall; when the time is up it
@@ -25,7 +29,7 @@ export interface CheckpointOptions {
 /** How long a blocking checkpoint may hold up writers, by default. */
 export const DEFAULT_CHECKPOINT_MAX_WAIT_MS = 200;
 
-const CHECKPOINT_MODES: readonly CheckpointMode[] = ["PASSIVE", "FULL", "RESTART", "TRUNCATE"];
+const CHECKPOINT_MODES: readonly WalCheckpointMode[] = ["PASSIVE", "FULL", "RESTART", "TRUNCATE"];
 
 /**
  * Copies the WAL back into the database file; TRUNCATE also shrinks the WAL file to zero. PASSIVE
@@ -34,14 +38,18 @@ const CHECKPOINT_MODES: readonly CheckpointMode[] = ["PASSIVE", "FULL", "RESTART
  * the write lock: a reader that outlasts the bound leaves the checkpoint `busy`, never stalls the
  * writers for the connection's whole busy timeout.
  */
-export function checkpoint(db: QueueDatabase, mode: CheckpointMode = "PASSIVE", options: CheckpointOptions = {}): CheckpointResult {
+export function checkpointWal(
+  db: QueueDatabase,
+  mode: WalCheckpointMode = "PASSIVE",
+  options: WalCheckpointOptions = {},
+): WalCheckpointResult {
   if (!CHECKPOINT_MODES.includes(mode)) {
     throw new QueueError("INVALID_ARGUMENT", `Checkpoint mode must be PASSIVE, FULL, RESTART or TRUNCATE; got ${String(mode)}.`);
   }
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_CHECKPOINT_MAX_WAIT_MS;
   if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0)
     throw new QueueError("INVALID_ARGUMENT", `Checkpoint maxWaitMs must be a whole number of milliseconds >= 0; got ${String(maxWaitMs)}.`);
-  const run = (which: CheckpointMode) => {
+  const run = (which: WalCheckpointMode) => {
     const [row] = db.connection.pragma(`wal_checkpoint(${which})`) as { busy: number; log: number; checkpointed: number }[];
     if (row === undefined) throw new QueueError("SQLITE_ERROR", `wal_checkpoint(${which}) returned nothing for ${db.path}.`);
     return row;
@@ -69,6 +77,7 @@ export interface DatabaseStats {
   readonly walBytes: number;
 }
 
+/** The file's page size, page and free-page counts, auto-vacuum mode, and the sizes of the file and its WAL. */
 export function databaseStats(db: QueueDatabase): DatabaseStats {
   const pragma = (name: string) => db.connection.pragma(name, { simple: true }) as number;
   const sizes = databaseFileSizes(db.path) ?? { bytes: 0, walBytes: 0 };
@@ -112,31 +121,4 @@ export async function incrementalVacuum(db: QueueDatabase, pages?: number): Prom
 /** Refreshes the query planner's statistics (PRAGMA optimize, or a full ANALYZE). */
 export function optimize(db: QueueDatabase, options: { readonly analyze?: boolean } = {}): void {
   db.connection.exec(options.analyze ? "ANALYZE" : "PRAGMA optimize");
-}
-
-export interface IntegrityResult {
-  readonly ok: boolean;
-  readonly problems: readonly string[];
-}
-
-/** SQLite's integrity_check (thorough) or quick_check (faster, skips index contents). */
-export function integrityCheck(
-  db: QueueDatabase,
-  options: { readonly quick?: boolean; readonly maxProblems?: number } = {},
-): IntegrityResult {
-  const maxProblems = options.maxProblems ?? 100;
-  // PRAGMA arguments cannot be bound as parameters, so the value is checked before it becomes SQL text:
-  // anything else (a table name, say) would change what the check looks at.
-  if (!Number.isInteger(maxProblems) || maxProblems < 1) {
-    throw new QueueError("INVALID_ARGUMENT", `integrityCheck: maxProblems must be a positive integer; got ${String(maxProblems)}.`);
-  }
-  const pragma = `${options.quick ? "quick_check" : "integrity_check"}(${maxProblems})`;
-  try {
-    const rows = db.connection.pragma(pragma) as Record<string, string>[];
-    const problems = rows.map((row) => Object.values(row)[0] ?? "").filter((line) => line !== "ok");
-    return { ok: problems.length === 0, problems };
-  } catch (error) {
-    // A badly damaged file fails the check itself instead of listing problems.
-    return { ok: false, problems: [(error as Error).message] };
-  }
 }

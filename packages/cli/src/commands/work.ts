@@ -5,7 +5,7 @@ import { loadWorkerConfig } from "@queue/scheduling";
 import { type TaskHandlers, Worker } from "@queue/worker-engine";
 import type { Command } from "commander";
 import { onStopRequest, requestStop } from "../child-stop.js";
-import { databasePath, type GlobalOptions, openExisting, output } from "../context.js";
+import { databasePath, type GlobalOptions, openStore, output } from "../context.js";
 import { UsageError } from "../errors.js";
 import { importHandlersModule } from "../handlers-module.js";
 import { parseDuration, parseInteger, parseList } from "../parse.js";
@@ -120,9 +120,9 @@ export function registerWork(program: Command, globals: () => GlobalOptions): vo
       }
       const handlers = await loadHandlers(flags.handlers);
       const config = loadWorkerConfig(flags.config === undefined ? {} : { file: flags.config });
-      const db = openExisting(options);
+      const store = openStore(options);
       const worker = new Worker({
-        db,
+        store,
         handlers,
         config,
         ...(flags.concurrency === undefined ? {} : { concurrency: parseInteger(flags.concurrency, "--concurrency", 1, 1_000) }),
@@ -137,7 +137,7 @@ export function registerWork(program: Command, globals: () => GlobalOptions): vo
       // Started by `--processes` or `queue demo`: the parent may ask through IPC (on Windows, where signals cannot).
       const stopListening = onStopRequest(() => void worker.stop());
       const announce = () => {
-        if (!options.json) process.stderr.write(`worker ${worker.id} on ${databasePath(options)}: ${Object.keys(handlers).join(", ")}\n`);
+        if (!options.json) process.stderr.write(`worker ${worker.id} on ${store.location}: ${Object.keys(handlers).join(", ")}\n`);
       };
       try {
         if (flags.untilEmpty) {
@@ -160,7 +160,7 @@ export function registerWork(program: Command, globals: () => GlobalOptions): vo
       } finally {
         stopListening();
         await worker.stop();
-        db.close();
+        await store.close();
         exitDespiteStuckHandlers(worker);
       }
     });

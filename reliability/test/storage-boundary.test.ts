@@ -20,7 +20,6 @@ const NOT_YET_ON_THE_PORT: Readonly<Record<string, number>> = {
   "packages/integration/src/registry-sync.ts": 2,
   "packages/maintenance/src/backup.ts": 2,
   "packages/maintenance/src/storage.ts": 10,
-  "packages/scheduling/src/strategies/weighted-random.ts": 1,
   "packages/validation/src/checks.ts": 12,
   "packages/validation/src/quick.ts": 6,
   "packages/validation/src/validator.ts": 1,

@@ -202,7 +202,7 @@ export function checkQueryPlans(db: QueueDatabase): Finding {
   const statements: [string, string][] = [
     ...BUILT_IN_STRATEGIES.map((strategy): [string, string] => [
       `claim (${strategy.name})`,
-      buildClaimSql(strategy.shape, { types: true, capabilities: true }),
+      buildClaimSql(strategy.order, { types: true, capabilities: true }),
     ]),
     ["status counts", COUNT_BY_STATUS_SQL],
     ["lease recovery", RECOVER_EXPIRED_LEASES_SQL],

@@ -9,6 +9,7 @@ import {
   type ClaimedValues,
   type ClaimFilters,
   claimedTask,
+  claimOrderKey,
   claimTasks,
   completeLeasedTasks,
   type QueueDatabase,
@@ -79,10 +80,10 @@ function claimStatement(db: QueueDatabase, request: ClaimRequest): { sql: string
     capabilities: request.capabilities.length === 0 ? "none" : true,
     pauses: anyPaused(db),
   };
-  const key = `${request.strategy.name}\0${JSON.stringify(request.strategy.shape)}\0${filters.types}\0${filters.capabilities}\0${filters.pauses}`;
+  const key = `${request.strategy.name}\0${claimOrderKey(request.strategy.order)}\0${filters.types}\0${filters.capabilities}\0${filters.pauses}`;
   let sql = claimSqlCache.get(key);
   if (sql === undefined) {
-    sql = buildClaimSql(request.strategy.shape, filters);
+    sql = buildClaimSql(request.strategy.order, filters);
     claimSqlCache.set(key, sql);
   }
   const params: Record<string, unknown> = {};

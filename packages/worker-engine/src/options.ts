@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { type DatabaseThread, invalidConfig, type OpenQueueDatabaseOptions, type QueueDatabase, QueueError } from "@queue/core";
-import { getStrategy, type SchedulingStrategy, validateWorkerConfig, type WorkerConfig } from "@queue/scheduling";
+import { defineStrategy, getStrategy, type SchedulingStrategy, validateWorkerConfig, type WorkerConfig } from "@queue/scheduling";
 import { type BackoffPolicy, resolveBackoff } from "./backoff.js";
 import type { TaskHandlers } from "./handlers.js";
 
@@ -113,7 +113,7 @@ export function resolveWorkerOptions(options: WorkerOptions<object>): ResolvedWo
   const heartbeatMs = merged.heartbeatMs ?? Math.max(5, Math.min(5_000, Math.floor(leaseMs / 3)));
   if (heartbeatMs >= leaseMs)
     invalidConfig("heartbeatMs", heartbeatMs, `less than leaseMs (${leaseMs}), or leases expire between heartbeats`);
-  const strategy = typeof options.strategy === "object" ? options.strategy : getStrategy(merged.strategy ?? "priority");
+  const strategy = typeof options.strategy === "object" ? defineStrategy(options.strategy) : getStrategy(merged.strategy ?? "priority");
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
   if (!Number.isFinite(shutdownTimeoutMs) || shutdownTimeoutMs < 0)
     invalidConfig("shutdownTimeoutMs", shutdownTimeoutMs, "milliseconds >= 0");

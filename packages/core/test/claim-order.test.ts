@@ -6,6 +6,7 @@ import {
   claimTasks,
   isQueueError,
   MAX_DRAW_WINDOW,
+  type OrderDirection,
   type QueueDatabase,
   validateClaimOrder,
 } from "@queue/core";
@@ -24,6 +25,8 @@ function refusal(order: unknown): { message: string; option: unknown } {
 }
 
 describe("validateClaimOrder", () => {
+  const ID = { column: "id", direction: "asc" };
+  const withDraw = (draw: unknown) => ({ by: [ID], draw });
   const COLUMNS = '"id", "priority", "run_after", "created_at", "attempts"';
 
   it("accepts orders over the known columns, with an optional weighted draw, and returns a frozen copy", () => {
@@ -61,12 +64,7 @@ describe("validateClaimOrder", () => {
     ],
     [
       "an upper-case direction",
-      {
-        by: [
-          { column: "id", direction: "asc" },
-          { column: "priority", direction: "DESC" },
-        ],
-      },
+      { by: [ID, { column: "priority", direction: "DESC" }] },
       "order.by[1].direction",
       'order.by[1].direction is "DESC"; expected one of "asc", "desc".',
     ],
@@ -78,21 +76,11 @@ describe("validateClaimOrder", () => {
     ],
     [
       "a column named twice",
-      {
-        by: [
-          { column: "id", direction: "asc" },
-          { column: "id", direction: "desc" },
-        ],
-      },
+      { by: [ID, { ...ID, direction: "desc" }] },
       "order.by",
       'expected each column at most once ("id" is named twice).',
     ],
-    [
-      "an unknown property",
-      { by: [{ column: "id", direction: "asc" }], orderBy: "id" },
-      "order.orderBy",
-      'order has an unknown property "orderBy"; allowed: by, draw.',
-    ],
+    ["an unknown property", { by: [ID], orderBy: "id" }, "order.orderBy", 'order has an unknown property "orderBy"; allowed: by, draw.'],
     [
       "an unknown key property",
       { by: [{ column: "id", direction: "asc", nulls: "last" }] },
@@ -101,31 +89,31 @@ describe("validateClaimOrder", () => {
     ],
     [
       "an unknown draw",
-      { by: [{ column: "id", direction: "asc" }], draw: { kind: "uniform", window: 8 } },
+      withDraw({ kind: "uniform", window: 8 }),
       "order.draw.kind",
       'order.draw.kind is "uniform"; expected one of "weighted_by_priority".',
     ],
     [
       "a draw window of 0",
-      { by: [{ column: "id", direction: "asc" }], draw: { kind: "weighted_by_priority", window: 0 } },
+      withDraw({ kind: "weighted_by_priority", window: 0 }),
       "order.draw.window",
       `order.draw.window is 0; expected an integer from 1 to ${MAX_DRAW_WINDOW}.`,
     ],
     [
       "a fractional draw window",
-      { by: [{ column: "id", direction: "asc" }], draw: { kind: "weighted_by_priority", window: 2.5 } },
+      withDraw({ kind: "weighted_by_priority", window: 2.5 }),
       "order.draw.window",
       "order.draw.window is 2.5; expected an integer",
     ],
     [
       "a draw window too large",
-      { by: [{ column: "id", direction: "asc" }], draw: { kind: "weighted_by_priority", window: MAX_DRAW_WINDOW + 1 } },
+      withDraw({ kind: "weighted_by_priority", window: MAX_DRAW_WINDOW + 1 }),
       "order.draw.window",
       `order.draw.window is ${MAX_DRAW_WINDOW + 1}; expected an integer from 1 to ${MAX_DRAW_WINDOW}.`,
     ],
     [
       "a draw given as a window in SQL",
-      { by: [{ column: "id", direction: "asc" }], draw: { kind: "weighted_by_priority", window: "64) --" } },
+      withDraw({ kind: "weighted_by_priority", window: "64) --" }),
       "order.draw.window",
       'order.draw.window is "64) --"; expected an integer',
     ],
@@ -252,25 +240,14 @@ describe("buildClaimSql compiles a claim order for SQLite", () => {
       }
       return ids;
     };
+    const by = (...keys: [ClaimOrderColumn, OrderDirection][]): ClaimOrder => ({
+      by: keys.map(([column, direction]) => ({ column, direction })),
+    });
     expect(takeAll(OLDEST_FIRST)).toEqual([3, 1, 2, 4, 5]);
-    expect(takeAll({ by: [{ column: "created_at", direction: "desc" }] })).toEqual([3, 1, 4, 5, 2]);
-    expect(takeAll({ by: [{ column: "created_at", direction: "asc" }] })).toEqual([2, 5, 4, 1, 3]);
-    expect(
-      takeAll({
-        by: [
-          { column: "attempts", direction: "desc" },
-          { column: "priority", direction: "asc" },
-        ],
-      }),
-    ).toEqual([2, 4, 3, 5, 1]);
-    expect(
-      takeAll({
-        by: [
-          { column: "priority", direction: "desc" },
-          { column: "run_after", direction: "desc" },
-        ],
-      }),
-    ).toEqual([1, 3, 4, 5, 2]);
-    expect(takeAll({ by: [{ column: "id", direction: "desc" }] })).toEqual([5, 4, 3, 2, 1]);
+    expect(takeAll(by(["created_at", "desc"]))).toEqual([3, 1, 4, 5, 2]);
+    expect(takeAll(by(["created_at", "asc"]))).toEqual([2, 5, 4, 1, 3]);
+    expect(takeAll(by(["attempts", "desc"], ["priority", "asc"]))).toEqual([2, 4, 3, 5, 1]);
+    expect(takeAll(by(["priority", "desc"], ["run_after", "desc"]))).toEqual([1, 3, 4, 5, 2]);
+    expect(takeAll(by(["id", "desc"]))).toEqual([5, 4, 3, 2, 1]);
   });
 });

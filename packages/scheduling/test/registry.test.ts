@@ -1,5 +1,18 @@
-import { BUILT_IN_STRATEGIES, defineStrategy, fifo, getStrategy, registerStrategy, strategyNames } from "@queue/scheduling";
+import {
+  BUILT_IN_STRATEGIES,
+  type ClaimOrder,
+  type ClaimOrderColumn,
+  defineStrategy,
+  fifo,
+  getStrategy,
+  type OrderDirection,
+  registerStrategy,
+  strategyNames,
+} from "@queue/scheduling";
 import { describe, expect, it } from "vitest";
+
+const key = (column: ClaimOrderColumn, direction: OrderDirection = "asc") => ({ column, direction });
+const strategyOf = (name: string, order: ClaimOrder) => defineStrategy({ name, description: "", order });
 
 const task = (id: number, fields: { priority?: number; runAfter?: number; createdAt?: number; attempts?: number } = {}) => ({
   id,
@@ -54,25 +67,11 @@ describe("strategy registry", () => {
   });
 
   it("gives a strategy without compare one from its order, and leaves a drawn order's batch as drawn", () => {
-    const newest = defineStrategy({
-      name: "newest-created",
-      description: "",
-      order: { by: [{ column: "created_at", direction: "desc" }] },
-    });
+    const newest = strategyOf("newest-created", { by: [key("created_at", "desc")] });
     const tasks = [task(1, { createdAt: 5 }), task(2, { createdAt: 9 }), task(3, { createdAt: 5 }), task(4, { createdAt: 1 })];
     // Ties (1 and 3) go by id in the last key's direction.
     expect([...tasks].sort(newest.compare).map((t) => t.id)).toEqual([2, 3, 1, 4]);
-    const urgentThenRetried = defineStrategy({
-      name: "urgent-then-retried",
-      description: "",
-      order: {
-        by: [
-          { column: "priority", direction: "asc" },
-          { column: "attempts", direction: "desc" },
-          { column: "run_after", direction: "asc" },
-        ],
-      },
-    });
+    const urgentThenRetried = strategyOf("urgent-then-retried", { by: [key("priority"), key("attempts", "desc"), key("run_after")] });
     const mixed = [
       task(1, { priority: 1, attempts: 0 }),
       task(2, { priority: 0, attempts: 0, runAfter: 2 }),
@@ -80,16 +79,9 @@ describe("strategy registry", () => {
       task(4, { priority: 0, attempts: 0, runAfter: 1 }),
     ];
     expect([...mixed].sort(urgentThenRetried.compare).map((t) => t.id)).toEqual([3, 4, 2, 1]);
-    const drawn = defineStrategy({
-      name: "drawn",
-      description: "",
-      order: { by: [{ column: "run_after", direction: "asc" }], draw: { kind: "weighted_by_priority", window: 8 } },
-    });
-    expect(drawn.compare).toBeUndefined();
+    expect(strategyOf("drawn", { by: [key("run_after")], draw: { kind: "weighted_by_priority", window: 8 } }).compare).toBeUndefined();
     const own = (a: { id: number }, b: { id: number }) => b.id - a.id;
-    expect(
-      defineStrategy({ name: "own", description: "", order: { by: [{ column: "id", direction: "asc" }] }, compare: own }).compare,
-    ).toBe(own);
+    expect(defineStrategy({ name: "own", description: "", order: { by: [key("id")] }, compare: own }).compare).toBe(own);
   });
 
   it("gives back a strategy it already checked unchanged, so the built-ins keep their identity", () => {

@@ -248,8 +248,9 @@ export interface QueueStore {
   writeMark(): Promise<number>;
   /**
    * Calls `listener` when work is enqueued, retried or resumed through this store's backend in this
-   * process (where the backend can, in any process), while `waiting()` says the listener wants it.
-   * Returns the function that stops it.
+   * process (where the backend can, in any process). `waiting`, if given, tells producers in this
+   * process whether the listener's worker has taken everything the queue had for it (it is waiting
+   * for work), which they use to size their group commits. Returns the function that stops it.
    */
   onWork(listener: () => void, waiting?: () => boolean): () => void;
 

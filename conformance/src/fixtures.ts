@@ -75,7 +75,7 @@ export async function taskRows(store: QueueStore, ids: readonly number[]): Promi
  * the strategy's order property.
  */
 export function claimOrder(strategy: SchedulingStrategy): LeaseClaim["order"] {
-  return strategy.shape;
+  return strategy.order;
 }
 
 /** A tick that records nothing and claims: by default up to 10 tasks of any type, oldest first, for worker w1 without capabilities, leased for a minute. */

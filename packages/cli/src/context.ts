@@ -6,6 +6,7 @@ import {
   openQueueStore,
   type QueueDatabase,
   type QueueStore,
+  redactLocation,
   resolveDatabasePath,
   SqliteStore,
 } from "@queue/core";
@@ -29,49 +30,85 @@ export function databasePath(options: GlobalOptions): string {
   return resolveDatabasePath({ path: options.db });
 }
 
-/** Opens an existing queue file (bringing its schema up to date); only `queue init` creates one. */
-export function openExisting(options: GlobalOptions): QueueDatabase {
-  const path = databasePath(options);
-  if (isServerLocation(path)) {
-    // Commands that need the file itself (backup, vacuum, checkpoint, integrity) are SQLite's own.
-    throw new UsageError(
-      "This command works on a SQLite file; --db names a PostgreSQL database.",
-      "use PostgreSQL's own tools for it (pg_dump for a backup, VACUUM and ANALYZE for upkeep)",
-    );
-  }
+/** Fails when `path` names no file: only `queue init` creates one. */
+function assertExists(path: string): void {
   if (path !== ":memory:" && !existsSync(path)) {
     const error = new Error(`No queue database at ${path}.`);
     Object.assign(error, { hint: "create it with `queue init`, or point at one with --db PATH or QUEUE_DB_PATH" });
     throw error;
   }
-  return openQueueDatabase({ path });
 }
 
 /**
- * The store of the existing queue (only `queue init` creates a SQLite file); a postgres:// URL opens
- * that database's store. `close()` closes what it opened.
+ * The store of the existing queue: a SQLite file (only `queue init` creates one), or for a
+ * postgres:// URL that database's store. `close()` closes what it opened.
  */
 export function openStore(options: GlobalOptions): QueueStore {
   const location = databasePath(options);
   if (isServerLocation(location)) return openQueueStore({ location });
-  return new SqliteStore(openExisting(options), { ownsDatabase: true });
+  assertExists(location);
+  return SqliteStore.open({ path: location });
 }
 
-/** Runs `work` with a client on the existing queue, closing both afterwards whatever happens. */
-export async function withClient<T>(options: GlobalOptions, work: (client: QueueClient) => T | Promise<T>): Promise<T> {
+/** Runs `work` on the store of the existing queue, closing it afterwards whatever happens. */
+export async function withStore<T>(options: GlobalOptions, work: (store: QueueStore) => T | Promise<T>): Promise<T> {
   const store = openStore(options);
-  const client = new QueueClient({ store });
   try {
-    return await work(client);
+    return await work(store);
   } finally {
-    await client.close();
     await store.close();
   }
 }
 
-/** Runs `work` on the existing queue file, closing it afterwards whatever happens. */
-export async function withDatabase<T>(options: GlobalOptions, work: (db: QueueDatabase) => T | Promise<T>): Promise<T> {
-  const db = openExisting(options);
+/** Runs `work` with a client on the existing queue, closing both afterwards whatever happens. */
+export function withClient<T>(options: GlobalOptions, work: (client: QueueClient) => T | Promise<T>): Promise<T> {
+  return withStore(options, async (store) => {
+    const client = new QueueClient({ store });
+    try {
+      return await work(client);
+    } finally {
+      await client.close();
+    }
+  });
+}
+
+/** The commands that work on a SQLite file itself, and what to use on PostgreSQL instead. */
+const ON_POSTGRES_INSTEAD = {
+  backup: "back up a PostgreSQL database with pg_dump (or pg_basebackup for the whole server)",
+  restore: "restore a pg_dump backup with pg_restore (psql for a plain SQL dump)",
+  vacuum: "PostgreSQL's autovacuum runs VACUUM and ANALYZE; run VACUUM (ANALYZE) yourself for a one-off",
+  checkpoint: "PostgreSQL checkpoints its WAL on its own (checkpoint_timeout, max_wal_size); CHECKPOINT forces one",
+  integrity: "check a PostgreSQL database with the amcheck extension (pg_amcheck)",
+  validate: "check a PostgreSQL database with the amcheck extension (pg_amcheck); queue stats shows the queue's health",
+  demo: "the demo makes a fresh SQLite file: leave out --db, or give it a new file path",
+} as const;
+
+/** A command that works on a SQLite file itself (backup, vacuum, ...), not on any store. */
+export type SqliteFileCommand = keyof typeof ON_POSTGRES_INSTEAD;
+
+/**
+ * The SQLite file `command` works on. A database server's URL is refused before anything connects,
+ * with a usage error that says what to use there instead.
+ */
+export function sqliteFilePath(options: GlobalOptions, command: SqliteFileCommand): string {
+  const path = databasePath(options);
+  if (isServerLocation(path))
+    throw new UsageError(
+      `queue ${command} only works on a SQLite file; --db names a PostgreSQL database (${redactLocation(path)}).`,
+      ON_POSTGRES_INSTEAD[command],
+    );
+  return path;
+}
+
+/** Runs `work` on the existing queue file (a SQLite-only `command`), closing it afterwards whatever happens. */
+export async function withDatabase<T>(
+  options: GlobalOptions,
+  command: SqliteFileCommand,
+  work: (db: QueueDatabase) => T | Promise<T>,
+): Promise<T> {
+  const path = sqliteFilePath(options, command);
+  assertExists(path);
+  const db = openQueueDatabase({ path });
   try {
     return await work(db);
   } finally {

@@ -25,4 +25,57 @@ describe("--db with a PostgreSQL URL", () => {
     expect(result.stderr).toMatch(/works on a SQLite file; --db names a PostgreSQL database/);
     expect(result.stderr).toMatch(/hint: .*pg_dump/);
   });
+
+  it("every SQLite-only command refuses a server URL with a usage error naming it and what to use instead, connecting to nothing", async () => {
+    const cases: [string[], RegExp][] = [
+      [["backup", "/tmp/never.db"], /pg_dump/],
+      [["restore", "/tmp/never.db"], /pg_restore/],
+      [["vacuum"], /autovacuum runs VACUUM and ANALYZE/],
+      [["checkpoint"], /checkpoints its WAL on its own/],
+      [["integrity"], /amcheck/],
+      [["validate"], /amcheck/],
+      [["demo", "--tour", "--yes"], /fresh SQLite file/],
+    ];
+    const results = await Promise.all(
+      cases.map(([args]) =>
+        runTypeScript(BIN, [...args, "--db", "postgres://app:s3cret@127.0.0.1:1/test"], {
+          env: { NO_COLOR: "1", QUEUE_DB_PATH: undefined },
+        }),
+      ),
+    );
+    for (const [index, [args, instead]] of cases.entries()) {
+      const result = results[index] as (typeof results)[number];
+      const [message, hint, ...rest] = result.stderr.trim().split("\n");
+      expect(result.code, args[0]).toBe(2);
+      expect(message).toBe(
+        `error: queue ${args[0]} only works on a SQLite file; --db names a PostgreSQL database (postgres://app:***@127.0.0.1:1/test).`,
+      );
+      expect(hint).toMatch(/^hint: /);
+      expect(hint).toMatch(instead);
+      expect(rest).toEqual([]);
+      expect(result.stdout).toBe("");
+    }
+  });
+
+  it("the commands whose work is on the storage port open the store the URL names", async () => {
+    const commands = [
+      ["stats"],
+      ["workers"],
+      ["retry", "--dead-letter"],
+      ["cleanup", "--completed-older-than", "7d"],
+      ["migrate", "--registry", "/tmp/never-runs.json"],
+      ["rollback", "--registry", "/tmp/never-runs.json"],
+      ["export"],
+      ["logs", "1"],
+    ];
+    const results = await Promise.all(
+      commands.map((args) =>
+        runTypeScript(BIN, [...args, "--db", "postgres://127.0.0.1:1/test"], { env: { NO_COLOR: "1", QUEUE_DB_PATH: undefined } }),
+      ),
+    );
+    for (const [index, result] of results.entries()) {
+      expect(result.code, commands[index]?.join(" ")).toBe(2);
+      expect(result.stderr).toMatch(/^error: postgres:\/\/127\.0\.0\.1:1\/test is a PostgreSQL URL, and @queue\/postgres is not installed/);
+    }
+  });
 });

@@ -83,6 +83,7 @@ export {
   countTaskLogsBefore,
   countTasks,
   deleteQueuedTask,
+  deleteQueuedTasks,
   deleteStaleWorkers,
   deleteTasks,
   type FinishedStatus,

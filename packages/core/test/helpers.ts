@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type ClaimOrder, type OpenQueueDatabaseOptions, openQueueDatabase, type QueueDatabase } from "@queue/core";
+import { type ClaimOrder, type NewTaskRow, type OpenQueueDatabaseOptions, openQueueDatabase, type QueueDatabase } from "@queue/core";
 import { removeTempDirs, tempDbPath } from "@queue/test-support";
 import { afterEach } from "vitest";
 
@@ -29,6 +29,22 @@ export function fileBytes(path: string): Buffer {
 }
 
 export { tempDbPath };
+
+/** A validated task as a producer's would be (type "t", payload null, 3 attempts), with any field overridden. */
+export function newRow(overrides: Partial<NewTaskRow> = {}): NewTaskRow {
+  return {
+    type: "t",
+    payload: "null",
+    priority: 0,
+    runAfter: 0,
+    maxAttempts: 3,
+    idempotencyKey: null,
+    timeoutMs: null,
+    requiredCapabilities: null,
+    traceParent: null,
+    ...overrides,
+  };
+}
 
 /** Oldest runnable first, as the fifo strategy orders a claim. */
 export const OLDEST_FIRST: ClaimOrder = {

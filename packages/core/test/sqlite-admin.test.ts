@@ -14,7 +14,7 @@ import {
   readJournalMode,
 } from "@queue/core";
 import { describe, expect, it } from "vitest";
-import { openTemp } from "./helpers.js";
+import { newRow, openTemp } from "./helpers.js";
 
 const CLAIM_ORDERS = [
   { name: "oldest", order: { by: [{ column: "run_after", direction: "asc" }] } },
@@ -29,17 +29,7 @@ const CLAIM_ORDERS = [
   },
 ] as const;
 
-const newTask = {
-  type: "probe",
-  payload: "{}",
-  priority: 0,
-  runAfter: 0,
-  maxAttempts: 1,
-  idempotencyKey: null,
-  timeoutMs: null,
-  requiredCapabilities: null,
-  traceParent: null,
-};
+const newTask = newRow({ type: "probe", payload: "{}", maxAttempts: 1 });
 
 describe("SQLite diagnostics", () => {
   it("reads the file's tables, journal mode and the connection's own settings", () => {

@@ -20,7 +20,7 @@ import {
   taskFromRow,
 } from "@queue/core";
 import { describe, expect, it } from "vitest";
-import { OLDEST_FIRST, openTemp } from "./helpers.js";
+import { newRow, OLDEST_FIRST, openTemp } from "./helpers.js";
 
 const SELECT_WORKER = "SELECT id, host, pid FROM workers WHERE id = ?";
 
@@ -198,17 +198,7 @@ describe("listUnfinishedTasks", () => {
 describe("releaseClaim", () => {
   it("puts back what one claim leased, its attempts given back, a cancel requested meanwhile winning; other leases stay", async () => {
     const db = openTemp();
-    const task = {
-      type: "t",
-      payload: "null",
-      priority: 0,
-      runAfter: 0,
-      maxAttempts: 3,
-      idempotencyKey: null,
-      timeoutMs: null,
-      requiredCapabilities: null,
-      traceParent: null,
-    };
+    const task = newRow();
     await db.transaction((tx) => {
       for (let n = 0; n < 4; n += 1) insertTask(tx, task, 0);
     });

@@ -15,12 +15,15 @@ export {
   type PauseIntakeOptions,
 } from "./intake.js";
 export {
+  type ExportQueueStateOptions,
   exportQueueState,
+  type InitializeQueueOptions,
   type InitializeQueueResult,
   initializeQueue,
   type MigrationReport,
   migrateInflightRuns,
   type QueuedRunRecord,
+  type QueueTarget,
 } from "./migration.js";
 export { type ExecutionPattern, type OrchestrationRequest, type OrchestrationResult, TaskOrchestrator } from "./orchestrator.js";
 export {

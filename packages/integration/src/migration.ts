@@ -4,40 +4,95 @@ import { QueueClient } from "@queue/client";
 import {
   asStore,
   listUnfinishedTasks,
-  openQueueDatabase,
-  type QueueDatabase,
-  SCHEMA_VERSION,
+  openQueueStore,
+  QueueDatabase,
+  QueueError,
+  type QueueStore,
+  SqliteStore,
+  type TaskRow,
   taskFromRow,
   writeFileDurably,
 } from "@queue/core";
 import { backup, backupFileName } from "@queue/maintenance";
-import { QueueValidator, type ValidationReport } from "@queue/validation";
+import { type CheckResult, QueueValidator, type ValidationReport, worstStatus } from "@queue/validation";
 import { isFinal, type Run } from "./run.js";
 import { RunRegistry } from "./run-registry.js";
 import { RUN_TASK_TYPE_PREFIX, resolveRunAttempts, runIdOfKey, runKey, runTaskInput } from "./run-task.js";
 
+/** The queue to work on: a store of any backend, or an open SQLite database. Either is left open. */
+export type QueueTarget =
+  | { readonly store: QueueStore; readonly db?: undefined }
+  | { readonly db: QueueDatabase; readonly store?: undefined };
+
+/** The store of a target (an open SQLite database is served by a SqliteStore that leaves it open). */
+export function storeOf(target: QueueTarget, caller: string): QueueStore {
+  const source = target.store ?? target.db;
+  if (source === undefined || (target.store !== undefined && target.db !== undefined))
+    throw new QueueError("INVALID_ARGUMENT", `Give ${caller} one of store or db.`);
+  return asStore(source);
+}
+
+/**
+ * QueueValidator's checks on a SQLite store. They check a SQLite file (schema, PRAGMAs, integrity,
+ * query plans): on a store of another backend the report holds one check saying so.
+ */
+export async function validateQueue(store: QueueStore): Promise<ValidationReport> {
+  if (store instanceof SqliteStore) return new QueueValidator(store.db).validateAll();
+  const checks: CheckResult[] = [
+    {
+      name: "file checks",
+      status: "pass",
+      message: `not applicable to ${store.backend}: they check a SQLite file (schema, PRAGMAs, integrity, query plans)`,
+      durationMs: 0,
+    },
+  ];
+  return { path: store.location, at: new Date().toISOString(), status: worstStatus(checks), checks };
+}
+
 export interface InitializeQueueResult {
+  /** Where the queue is: the file's path, or the database's URL without its password. */
   readonly path: string;
-  readonly schemaVersion: number;
+  /** The SQLite file's schema version; absent for a store of another backend. */
+  readonly schemaVersion?: number;
   readonly validation: ValidationReport;
   readonly backup?: string;
 }
 
-/** Creates (or migrates) the queue file, validates it, and optionally backs it up into `backupDirectory`. */
-export async function initializeQueue(options: {
-  readonly path: string;
+export type InitializeQueueOptions = (
+  | { readonly path: string; readonly store?: undefined; readonly db?: undefined }
+  | (QueueTarget & { readonly path?: undefined })
+) & {
+  /** Back the SQLite file up into this directory (not for another backend: use its own tools, such as pg_dump). */
   readonly backupDirectory?: string;
-}): Promise<InitializeQueueResult> {
-  const db = openQueueDatabase({ path: options.path });
+};
+
+/**
+ * Creates (or migrates) the queue, validates it, and optionally backs it up into `backupDirectory`.
+ * `path` is a SQLite file or a postgres:// URL, opened and closed here; or give the `store` or `db`
+ * to use, which is left open.
+ */
+export async function initializeQueue(options: InitializeQueueOptions): Promise<InitializeQueueResult> {
+  const store = options.path === undefined ? storeOf(options, "initializeQueue") : openQueueStore({ location: options.path });
   try {
-    const validation = await new QueueValidator(db).validateAll();
+    const db = store instanceof SqliteStore ? store.db : undefined;
+    if (options.backupDirectory !== undefined && db === undefined)
+      throw new QueueError(
+        "INVALID_ARGUMENT",
+        `backupDirectory copies a SQLite file, and ${store.location} is a ${store.backend} database; back it up with its own tools (for PostgreSQL, pg_dump).`,
+      );
+    const validation = await validateQueue(store);
     const copy =
-      options.backupDirectory === undefined
+      options.backupDirectory === undefined || db === undefined
         ? undefined
         : (await backup(db, join(options.backupDirectory, backupFileName(db.path, new Date(db.clock.now()))))).file;
-    return { path: db.path, schemaVersion: SCHEMA_VERSION, validation, ...(copy === undefined ? {} : { backup: copy }) };
+    return {
+      path: store.location,
+      ...(db === undefined ? {} : { schemaVersion: db.schemaVersion() }),
+      validation,
+      ...(copy === undefined ? {} : { backup: copy }),
+    };
   } finally {
-    db.close();
+    if (options.path !== undefined) await store.close();
   }
 }
 
@@ -57,26 +112,28 @@ function runsOf(source: RunRegistry | string): Run[] {
 }
 
 /**
- * Moves queued and running runs into the queue as queued tasks (a run that was running starts
- * again). Idempotent: each run is enqueued under its run id, so migrating twice creates nothing new.
+ * Moves queued and running runs into the queue (a `store` of any backend, or an open SQLite `db`)
+ * as queued tasks (a run that was running starts again). Idempotent: each run is enqueued under its run id, so migrating twice creates nothing new.
  * With `dryRun`, reports the plan and writes nothing.
  */
-export async function migrateInflightRuns(options: {
-  readonly from: RunRegistry | string;
-  readonly db: QueueDatabase;
-  readonly dryRun?: boolean;
-  /** As QueuedTaskManager's options of the same names. */
-  readonly maxAttempts?: number;
-  readonly crashRecoveries?: number;
-}): Promise<MigrationReport> {
+export async function migrateInflightRuns(
+  options: QueueTarget & {
+    readonly from: RunRegistry | string;
+    readonly dryRun?: boolean;
+    /** As QueuedTaskManager's options of the same names. */
+    readonly maxAttempts?: number;
+    readonly crashRecoveries?: number;
+  },
+): Promise<MigrationReport> {
+  const store = storeOf(options, "migrateInflightRuns");
   const attempts = resolveRunAttempts(options);
   const runs = runsOf(options.from);
   const inflight = runs.filter((run) => !isFinal(run.status));
-  const stored = await asStore(options.db).tasksByIdempotencyKeys(inflight.map((run) => runKey(run.id)));
+  const stored = await store.tasksByIdempotencyKeys(inflight.map((run) => runKey(run.id)));
   const present = new Set(stored.map((row) => runIdOfKey(row.idempotency_key as string)));
   const toMigrate = inflight.filter((run) => !present.has(run.id));
   if (!options.dryRun && toMigrate.length > 0) {
-    const client = new QueueClient({ db: options.db });
+    const client = new QueueClient({ store });
     await client.enqueueMany(toMigrate.map((run) => runTaskInput(run, attempts)));
     await client.close();
   }
@@ -98,9 +155,31 @@ export interface QueuedRunRecord {
   readonly createdAt: string;
 }
 
-/** The queue's unfinished runs (queued or leased), optionally written to `file` as NDJSON. */
-export function exportQueueState(db: QueueDatabase, options: { readonly file?: string } = {}): QueuedRunRecord[] {
-  const records = listUnfinishedTasks(db, RUN_TASK_TYPE_PREFIX).map((row) => {
+export interface ExportQueueStateOptions {
+  /** Also write the records to this file, as NDJSON (replacing it whole). */
+  readonly file?: string;
+}
+
+/**
+ * The queue's unfinished runs (queued or leased), optionally written to `file` as NDJSON. On a store
+ * it resolves with them; on an open SQLite database it answers at once.
+ */
+export function exportQueueState(db: QueueDatabase, options?: ExportQueueStateOptions): QueuedRunRecord[];
+export function exportQueueState(store: QueueStore, options?: ExportQueueStateOptions): Promise<QueuedRunRecord[]>;
+export function exportQueueState(
+  source: QueueStore | QueueDatabase,
+  options?: ExportQueueStateOptions,
+): QueuedRunRecord[] | Promise<QueuedRunRecord[]>;
+export function exportQueueState(
+  source: QueueStore | QueueDatabase,
+  options: ExportQueueStateOptions = {},
+): QueuedRunRecord[] | Promise<QueuedRunRecord[]> {
+  if (source instanceof QueueDatabase) return runRecords(listUnfinishedTasks(source, RUN_TASK_TYPE_PREFIX), options);
+  return source.listUnfinishedTasks(RUN_TASK_TYPE_PREFIX).then((rows) => runRecords(rows, options));
+}
+
+function runRecords(rows: readonly TaskRow[], options: ExportQueueStateOptions): QueuedRunRecord[] {
+  const records = rows.map((row) => {
     const task = taskFromRow<{ runId: string; moduleId: string; parameters: Record<string, unknown> }>(row);
     return {
       runId: task.payload.runId,

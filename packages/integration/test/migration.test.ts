@@ -1,7 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { openQueueDatabase } from "@queue/core";
-import { exportQueueState, initializeQueue, migrateInflightRuns, QueuedTaskManager, RunRegistry } from "@queue/integration";
+import { isQueueError, openQueueDatabase, type QueueStore, SqliteStore } from "@queue/core";
+import {
+  exportQueueState,
+  initializeQueue,
+  migrateInflightRuns,
+  QueuedTaskManager,
+  RunRegistry,
+  validateMigration,
+} from "@queue/integration";
 import { makeTempDir, removeTempDirs, tempDbPath } from "@queue/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { until } from "./contract.js";
@@ -64,4 +71,41 @@ describe("migration tooling", () => {
     expect(await migrateInflightRuns({ from: file, db })).toMatchObject({ migrated: ["waiting", "halfway"], finished: 1 });
     db.close();
   });
+
+  it("works on any store: the SQLite file's checks are reported as not applicable to another backend", async () => {
+    const sqlite = SqliteStore.open({ path: tempDbPath() });
+    const other = otherBackend(sqlite);
+    const initialized = await initializeQueue({ store: other });
+    expect(initialized.path).toBe(sqlite.location);
+    expect(initialized.schemaVersion).toBeUndefined();
+    expect(initialized.validation.checks).toEqual([
+      expect.objectContaining({ name: "file checks", status: "pass", message: expect.stringMatching(/^not applicable to other:/) }),
+    ]);
+    const refused = await initializeQueue({ store: other, backupDirectory: makeTempDir() }).catch((error: unknown) => error);
+    expect(isQueueError(refused, "INVALID_ARGUMENT") && (refused as Error).message).toMatch(/copies a SQLite file.*pg_dump/);
+
+    expect((await migrateInflightRuns({ from: registryWithRuns(), store: other })).migrated).toEqual(["waiting", "halfway"]);
+    expect((await exportQueueState(other)).map((record) => record.runId)).toEqual(["waiting", "halfway"]);
+    const validation = await validateMigration(other);
+    expect(validation.checks.map((check) => [check.name, check.status])).toEqual([
+      ["file checks", "pass"],
+      ["workers alive", "warn"],
+      ["worker integration", "pass"],
+    ]);
+    expect(validation.status).toBe("warn");
+    expect((await initializeQueue({ store: sqlite })).schemaVersion).toEqual(expect.any(Number));
+    await sqlite.close();
+  });
 });
+
+/** The store as a backend other than SQLite would present it: the same operations, no SQLite database. */
+function otherBackend(store: SqliteStore): QueueStore {
+  return new Proxy(store, {
+    getPrototypeOf: () => Object.prototype,
+    get: (target, property) => {
+      if (property === "backend") return "other";
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

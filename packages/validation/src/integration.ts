@@ -1,16 +1,9 @@
 import { performance } from "node:perf_hooks";
 import { QueueClient } from "@queue/client";
-import { type QueueDatabase, type QueueStore, SqliteStore } from "@queue/core";
+import { asStore, type QueueDatabase, type QueueStore } from "@queue/core";
 import { Worker } from "@queue/worker-engine";
 import type { CheckResult } from "./result.js";
 
-/**
- * A real round trip through the public API on `db`: enqueue a task of a private type, let a Worker
- * that handles only that type claim and complete it, read the result, then delete the finished
- * probe tasks, all but the newest task in the queue (whose id would otherwise be given to the next
- * task): an idle queue keeps one completed probe, which the next run or a cleanup removes. Other
- * workers leave the private type alone (they claim only types they have handlers for).
- */
 /** The task type of the integration self-test's probe tasks. */
 export const PROBE_TYPE = "queue.validation-probe";
 
@@ -21,12 +14,20 @@ async function removeFinishedProbes(store: QueueStore): Promise<void> {
   }
 }
 
-export async function validateWorkerIntegration(db: QueueDatabase, timeoutMs = 10_000): Promise<CheckResult> {
+/**
+ * A real round trip through the public API on a store (any backend) or an open SQLite database (left
+ * open): enqueue a task of a private type, let a Worker that handles only that type claim and
+ * complete it, read the result, then delete the finished probe tasks, all but the newest task in the
+ * queue (whose id would otherwise be given to the next task): an idle queue keeps one completed
+ * probe, which the next run or a cleanup removes. Other workers leave the private type alone (they
+ * claim only types they have handlers for).
+ */
+export async function validateWorkerIntegration(source: QueueStore | QueueDatabase, timeoutMs = 10_000): Promise<CheckResult> {
   const started = performance.now();
   const type = PROBE_TYPE;
-  const store = new SqliteStore(db);
+  const store = asStore(source);
   const client = new QueueClient({ store });
-  const worker = new Worker({ db, pollIntervalMs: 5, handlers: { [type]: (payload: unknown) => ({ echoed: payload }) } });
+  const worker = new Worker({ store, pollIntervalMs: 5, handlers: { [type]: (payload: unknown) => ({ echoed: payload }) } });
   let taskId: number | undefined;
   try {
     const { task } = await client.enqueue(type, { probe: 42 });

@@ -1,6 +1,6 @@
 import { retryAllDeadLetters } from "@queue/maintenance";
 import type { Command } from "commander";
-import { type GlobalOptions, output, withClient, withDatabase } from "../context.js";
+import { type GlobalOptions, output, withClient, withStore } from "../context.js";
 import { UsageError } from "../errors.js";
 import { parseInteger } from "../parse.js";
 
@@ -31,7 +31,9 @@ export function registerControl(program: Command, globals: () => GlobalOptions):
         throw new UsageError("Give a task id or --dead-letter, not both: --dead-letter retries every dead-lettered task.");
       if (flags.type !== undefined && !flags.deadLetter) throw new UsageError("--type narrows --dead-letter; add --dead-letter.");
       if (flags.deadLetter) {
-        const retried = await withDatabase(options, (db) => retryAllDeadLetters(db, flags.type === undefined ? {} : { type: flags.type }));
+        const retried = await withStore(options, (store) =>
+          retryAllDeadLetters(store, flags.type === undefined ? {} : { type: flags.type }),
+        );
         output(options, { retried }, (value) => `Sent ${value.retried} dead-lettered task(s) back to the queue.`);
         return;
       }

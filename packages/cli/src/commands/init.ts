@@ -1,4 +1,4 @@
-import { openQueueDatabase, SCHEMA_VERSION } from "@queue/core";
+import { isServerLocation, openQueueDatabase, openQueueStore, SCHEMA_VERSION } from "@queue/core";
 import type { Command } from "commander";
 import { databasePath, type GlobalOptions, output } from "../context.js";
 
@@ -7,9 +7,21 @@ export function registerInit(program: Command, globals: () => GlobalOptions): vo
     .command("init")
     .description("create the queue database (or bring its schema up to date) and print where it is")
     .addHelpText("after", "\nExamples:\n  queue init\n  queue init --db ./data/queue.db")
-    .action(() => {
+    .action(async () => {
       const options = globals();
-      const db = openQueueDatabase({ path: databasePath(options) });
+      const location = databasePath(options);
+      if (isServerLocation(location)) {
+        // A database server: its store is opened and read once, so that what would stop the queue fails here.
+        const store = openQueueStore({ location });
+        try {
+          await store.pausedTypes();
+        } finally {
+          await store.close();
+        }
+        output(options, { path: store.location }, (value) => `Queue database ready at ${value.path}.`);
+        return;
+      }
+      const db = openQueueDatabase({ path: location });
       const result = { path: db.path, schemaVersion: db.schemaVersion() };
       db.close();
       output(options, result, (value) => `Queue database ready at ${value.path} (schema version ${SCHEMA_VERSION}).`);

@@ -1,7 +1,7 @@
 import { TASK_STATUSES, type Task, type TaskStatus, taskLogFromRow, taskNotFound } from "@queue/core";
 import { healthSummary, type MetricsSnapshot, QueueMetrics } from "@queue/observability";
 import type { Command } from "commander";
-import { color, type GlobalOptions, openExisting, output, withClient, withDatabase } from "../context.js";
+import { color, type GlobalOptions, openStore, output, withClient, withStore } from "../context.js";
 import { UsageError } from "../errors.js";
 import { mebibytes, parseDuration, parseInteger } from "../parse.js";
 import { printable } from "../terminal-text.js";
@@ -46,8 +46,8 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
       const every = typeof flags.watch === "string" ? parseDuration(flags.watch, "--watch") : 2_000;
       if (every < MIN_WATCH_MS)
         throw new UsageError(`--watch refreshes at most every ${MIN_WATCH_MS}ms; got ${JSON.stringify(flags.watch)}.`);
-      const db = openExisting(options);
-      const metrics = new QueueMetrics(db, windowMs === undefined ? {} : { windowMs });
+      const store = openStore(options);
+      const metrics = new QueueMetrics(store, windowMs === undefined ? {} : { windowMs });
       const watching = flags.watch !== undefined && flags.watch !== false;
       const show = async (clearScreen = false) => {
         const snapshot = await metrics.snapshot();
@@ -58,7 +58,7 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
         else output(options, value, statsText);
       };
       if (flags.watch === undefined || flags.watch === false) {
-        await show().finally(() => db.close());
+        await show().finally(() => store.close());
         return;
       }
       let stopped = false;
@@ -80,7 +80,7 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
         }, every);
         show().catch(stop);
         process.once("SIGINT", () => stop()).once("SIGTERM", () => stop());
-      }).finally(() => db.close());
+      }).finally(() => store.close());
     });
 
   program
@@ -167,7 +167,7 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
     .addHelpText("after", "\nExamples:\n  queue workers\n  queue workers --json")
     .action(async () => {
       const options = globals();
-      const workers = await withDatabase(options, async (db) => (await new QueueMetrics(db).snapshot()).workers);
+      const workers = await withStore(options, async (store) => (await new QueueMetrics(store).snapshot()).workers);
       output(options, workers, (value) =>
         value.length === 0
           ? "No workers registered."

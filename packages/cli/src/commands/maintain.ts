@@ -11,7 +11,7 @@ import {
 } from "@queue/maintenance";
 import { formatReport, QueueValidator } from "@queue/validation";
 import type { Command } from "commander";
-import { databasePath, type GlobalOptions, output, withDatabase } from "../context.js";
+import { type GlobalOptions, output, sqliteFilePath, withDatabase, withStore } from "../context.js";
 import { UsageError } from "../errors.js";
 import { mebibytes, parseDuration } from "../parse.js";
 import { startProgress } from "../progress.js";
@@ -24,7 +24,7 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .addHelpText("after", "\nExamples:\n  queue validate\n  queue validate --thorough --json")
     .action(async (flags: { thorough?: boolean }) => {
       const options = globals();
-      const report = await new QueueValidator(databasePath(options), { thorough: flags.thorough ?? false }).validateAll();
+      const report = await new QueueValidator(sqliteFilePath(options, "validate"), { thorough: flags.thorough ?? false }).validateAll();
       output(options, report, formatReport);
       if (report.status === "fail") process.exitCode = 1;
     });
@@ -69,7 +69,7 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
             "Say what to remove: --completed-older-than, --dead-older-than, --cancelled-older-than or --logs-older-than.",
           );
         const progress = startProgress(policy.dryRun ? "counting" : "cleaning up", { json: options.json ?? false });
-        const report = await withDatabase(options, (db) => cleanup(db, policy)).finally(() => progress.stop());
+        const report = await withStore(options, (store) => cleanup(store, policy)).finally(() => progress.stop());
         output(
           options,
           report,
@@ -88,7 +88,9 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .action(async (flags: { mode: string; maxWait?: string }) => {
       const options = globals();
       const maxWaitMs = flags.maxWait === undefined ? DEFAULT_CHECKPOINT_MAX_WAIT_MS : parseDuration(flags.maxWait, "--max-wait");
-      const result = await withDatabase(options, (db) => checkpoint(db, flags.mode.toUpperCase() as CheckpointMode, { maxWaitMs }));
+      const result = await withDatabase(options, "checkpoint", (db) =>
+        checkpoint(db, flags.mode.toUpperCase() as CheckpointMode, { maxWaitMs }),
+      );
       output(
         options,
         result,
@@ -103,7 +105,7 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .addHelpText("after", "\nExamples:\n  queue vacuum")
     .action(async () => {
       const options = globals();
-      const result = await withDatabase(options, vacuum);
+      const result = await withDatabase(options, "vacuum", vacuum);
       output(options, result, (value) => `Vacuumed: ${value.before.fileBytes} -> ${value.after.fileBytes} bytes.`);
     });
 
@@ -114,7 +116,7 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .addHelpText("after", "\nExamples:\n  queue integrity\n  queue integrity --quick --json")
     .action(async (flags: { quick?: boolean }) => {
       const options = globals();
-      const result = await withDatabase(options, (db) => ({
+      const result = await withDatabase(options, "integrity", (db) => ({
         ...integrityCheck(db, { quick: flags.quick ?? false }),
         stats: databaseStats(db),
       }));
@@ -132,7 +134,7 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     .action(async (destination: string) => {
       const options = globals();
       const progress = startProgress("backing up (pages)", { json: options.json ?? false, total: 1 });
-      const result = await withDatabase(options, (db) =>
+      const result = await withDatabase(options, "backup", (db) =>
         backup(db, destination, { onProgress: (done, total) => progress.update(done, total) }),
       ).finally(() => progress.stop());
       output(options, result, (value) => `Backed up to ${value.file} (${value.bytes} bytes, verified).`);
@@ -149,7 +151,7 @@ export function registerMaintain(program: Command, globals: () => GlobalOptions)
     )
     .action(async (source: string, flags: { force?: boolean }) => {
       const options = globals();
-      const result = await restoreBackup(source, databasePath(options), { force: flags.force ?? false });
+      const result = await restoreBackup(source, sqliteFilePath(options, "restore"), { force: flags.force ?? false });
       output(options, result, (value) => `Restored ${value.tasks} task(s) from ${source}.`);
     });
 }

@@ -1,6 +1,6 @@
 import { exportQueueState, migrateInflightRuns, RunRegistry, rollbackToInMemory } from "@queue/integration";
 import type { Command } from "commander";
-import { type GlobalOptions, output, withDatabase } from "../context.js";
+import { type GlobalOptions, output, withStore } from "../context.js";
 
 export function registerMigrate(program: Command, globals: () => GlobalOptions): void {
   program
@@ -11,7 +11,9 @@ export function registerMigrate(program: Command, globals: () => GlobalOptions):
     .addHelpText("after", "\nExamples:\n  queue migrate --registry ./runs.json --dry-run\n  queue migrate --registry ./runs.json")
     .action(async (flags: { registry: string; dryRun?: boolean }) => {
       const options = globals();
-      const report = await withDatabase(options, (db) => migrateInflightRuns({ from: flags.registry, db, dryRun: flags.dryRun ?? false }));
+      const report = await withStore(options, (store) =>
+        migrateInflightRuns({ from: flags.registry, store, dryRun: flags.dryRun ?? false }),
+      );
       output(
         options,
         report,
@@ -29,8 +31,8 @@ export function registerMigrate(program: Command, globals: () => GlobalOptions):
     .action(async (flags: { registry: string; config?: string }) => {
       const options = globals();
       const registry = new RunRegistry({ file: flags.registry });
-      const report = await withDatabase(options, (db) =>
-        rollbackToInMemory({ db, registry, ...(flags.config === undefined ? {} : { configFile: flags.config }) }),
+      const report = await withStore(options, (store) =>
+        rollbackToInMemory({ store, registry, ...(flags.config === undefined ? {} : { configFile: flags.config }) }),
       );
       output(options, report, (value) =>
         [
@@ -50,7 +52,7 @@ export function registerMigrate(program: Command, globals: () => GlobalOptions):
     .addHelpText("after", "\nExamples:\n  queue export > inflight.ndjson\n  queue export --file ./inflight.ndjson --json")
     .action(async (flags: { file?: string }) => {
       const options = globals();
-      const records = await withDatabase(options, (db) => exportQueueState(db, flags.file === undefined ? {} : { file: flags.file }));
+      const records = await withStore(options, (store) => exportQueueState(store, flags.file === undefined ? {} : { file: flags.file }));
       if (flags.file === undefined && !options.json) {
         process.stdout.write(records.map((record) => `${JSON.stringify(record)}\n`).join(""));
         return;

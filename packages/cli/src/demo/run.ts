@@ -7,7 +7,7 @@ import { FINAL_TASK_STATUSES, openQueueDatabase, type QueueStore } from "@queue/
 import { healthSummary, QueueMetrics } from "@queue/observability";
 import { QueueValidator } from "@queue/validation";
 import { requestStop } from "../child-stop.js";
-import { color, databasePath } from "../context.js";
+import { color, sqliteFilePath } from "../context.js";
 import { UsageError } from "../errors.js";
 import { queueCommand } from "../invocation.js";
 import { startProgress } from "../progress.js";
@@ -49,7 +49,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const path =
     options.db === undefined
       ? join(process.cwd(), "queue-demo", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}.db`)
-      : databasePath(options);
+      : sqliteFilePath(options, "demo");
   // The demo's summary and its end condition count every task in the file: it needs a fresh one.
   if (existsSync(path)) throw new UsageError(`The demo creates a fresh queue file, and ${path} exists; give --db a new path.`);
   mkdirSync(join(path, ".."), { recursive: true });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { QueueClient } from "@queue/client";
 import { openQueueDatabase } from "@queue/core";
-import { color, databasePath } from "../context.js";
+import { color, sqliteFilePath } from "../context.js";
 import { UsageError } from "../errors.js";
 import { claimStep } from "./claim.js";
 import { enqueueStep } from "./enqueue.js";
@@ -42,7 +42,7 @@ function tourFiles(options: TourOptions): { path: string; backupFile: string; ar
   const path =
     options.db === undefined
       ? join(process.cwd(), "queue-demo", `tour-${new Date().toISOString().replace(/[:.]/g, "-")}.db`)
-      : databasePath(options);
+      : sqliteFilePath(options, "demo");
   const stem = path.replace(/\.db$/, "");
   const files = { path, backupFile: `${stem}-backup.db`, archiveFile: `${stem}-archive.ndjson` };
   for (const file of Object.values(files)) {

@@ -36,8 +36,23 @@ export function raiseChangeFloor(db: QueueDatabase): void {
 
 /** Deletes the task if it is still queued (not claimed meanwhile); true when it was. */
 export function deleteQueuedTask(db: QueueDatabase, id: number): boolean {
+  return deleteQueuedTasks(db, [id]).length === 1;
+}
+
+/**
+ * Deletes those of the tasks that are still queued (not claimed, finished or cancelled meanwhile),
+ * their logs with them (by foreign key); returns the ids deleted, in the order given.
+ */
+export function deleteQueuedTasks(db: QueueDatabase, ids: readonly number[]): number[] {
+  if (ids.length === 0) return [];
   raiseChangeFloor(db);
-  return db.statement("DELETE FROM tasks WHERE id = ? AND status = 'queued'").run(id).changes === 1;
+  const deleted = new Set(
+    db
+      .statement<{ id: number }>("DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' RETURNING id")
+      .all(JSON.stringify(ids))
+      .map((row) => row.id),
+  );
+  return ids.filter((id) => deleted.has(id));
 }
 
 /** Deletes tasks by id (their logs go with them, by foreign key); returns how many. */

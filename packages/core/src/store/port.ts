@@ -134,6 +134,12 @@ export interface QueueStore {
   /** A page of tasks (see TaskListQuery); an unknown status is refused with INVALID_ARGUMENT. */
   listTasks(query: TaskListQuery): Promise<TaskRow[]>;
 
+  /**
+   * The queued and leased tasks whose type starts with `typePrefix` (every such task for ""), in id
+   * order, in one read.
+   */
+  listUnfinishedTasks(typePrefix: string): Promise<TaskRow[]>;
+
   /** How many tasks are in each status (every status present, 0 when none). */
   countTasksByStatus(): Promise<Record<TaskStatus, number>>;
 
@@ -163,6 +169,17 @@ export interface QueueStore {
    * given to a second task. Returns how many were deleted.
    */
   deleteFinishedTasks(ids: readonly number[]): Promise<number>;
+
+  /**
+   * Removes those of the given tasks that are still queued, with their logs, in one transaction: a
+   * task claimed, finished or cancelled meanwhile (or no longer there) is left alone. Unlike
+   * `deleteFinishedTasks`, the newest task is removed too when it is queued (SQLite may then give
+   * its id to the next task). `beforeCommit`, when given and some task was removed, is called
+   * inside the transaction with the ids removed (in the order given) before it commits: whatever it
+   * writes (the registry that takes the work over) is written first. Must be synchronous; if it
+   * throws, no task is removed and the error is the call's. Resolves with the ids removed.
+   */
+  removeQueuedTasks(ids: readonly number[], beforeCommit?: (removedIds: readonly number[]) => void): Promise<number[]>;
 
   /** Everything the metrics need, in one read: finished counts, retries and timings since `since` (at most `latencySample` timings). */
   readMetrics(query: { readonly since: number; readonly latencySample: number }): Promise<MetricsReading>;
@@ -226,6 +243,8 @@ export interface QueueStore {
   registerWorker(worker: WorkerInfo): Promise<void>;
   /** Removes a worker from the registry. */
   deregisterWorker(workerId: string): Promise<void>;
+  /** The workers in the registry, by id, with their last heartbeats. */
+  listWorkers(): Promise<WorkerRow[]>;
   /**
    * One transaction: records finished attempts (completions and failures, each checked against
    * its lease; a lost lease changes nothing and says so), then recovers expired leases and claims

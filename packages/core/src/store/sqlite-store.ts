@@ -8,6 +8,7 @@ import { QueueError } from "../errors.js";
 import { notifyLocalWorkers, onLocalWork } from "../local-wakeup.js";
 import type { TaskLogRow } from "../models/task-log-row.js";
 import type { TaskRow } from "../models/task-row.js";
+import type { WorkerRow } from "../models/worker-row.js";
 import { type OpenQueueDatabaseOptions, openQueueDatabase } from "../open.js";
 import { latestChange, tasksChangedAfterCursor } from "../sql/changes.js";
 import { type ClaimableFilter, type ExtendResult, hasClaimable, type Lease } from "../sql/leases.js";
@@ -19,6 +20,7 @@ import {
   countFinishedBefore,
   countTaskLogsBefore,
   deleteFinishedTasks,
+  deleteQueuedTasks,
   deleteStaleWorkers,
   deleteTasks,
   type FinishedStatus,
@@ -47,6 +49,7 @@ import {
   countTasksByStatus,
   insertTaskId,
   listTasks,
+  listUnfinishedTasks,
   type NewTaskRow,
   nextDueTime,
   recoverExpiredLeases,
@@ -144,6 +147,10 @@ export class SqliteStore implements QueueStore {
     return this.db.read((tx) => listTasks(tx, query));
   }
 
+  async listUnfinishedTasks(typePrefix: string): Promise<TaskRow[]> {
+    return this.db.read((tx) => listUnfinishedTasks(tx, typePrefix));
+  }
+
   async countTasksByStatus(): Promise<Record<TaskStatus, number>> {
     return this.db.read((tx) => countTasksByStatus(tx));
   }
@@ -197,6 +204,14 @@ export class SqliteStore implements QueueStore {
 
   deleteFinishedTasks(ids: readonly number[]): Promise<number> {
     return this.db.transaction((tx) => deleteFinishedTasks(tx, ids));
+  }
+
+  removeQueuedTasks(ids: readonly number[], beforeCommit?: (removedIds: readonly number[]) => void): Promise<number[]> {
+    return this.db.transaction((tx) => {
+      const removed = deleteQueuedTasks(tx, ids);
+      if (removed.length > 0) beforeCommit?.(removed);
+      return removed;
+    });
   }
 
   async readMetrics(query: { readonly since: number; readonly latencySample: number }): Promise<MetricsReading> {
@@ -311,6 +326,10 @@ export class SqliteStore implements QueueStore {
 
   async deregisterWorker(workerId: string): Promise<void> {
     await this.db.transaction((tx) => deregisterWorker(tx, workerId));
+  }
+
+  async listWorkers(): Promise<WorkerRow[]> {
+    return this.db.read((tx) => listWorkers(tx));
   }
 
   recordAndClaim(request: TickRequest): Promise<TickResult> {

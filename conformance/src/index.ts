@@ -3,6 +3,7 @@ export { describeClaimConformance } from "./claim-suite.js";
 export { describeClientConformance } from "./client-suite.js";
 export { describeLeaseConformance } from "./lease-suite.js";
 export { describeMaintenanceConformance } from "./maintenance-suite.js";
+export { describeRemovalConformance } from "./removal-suite.js";
 export { describeStoreConformance } from "./store-suite.js";
 export { describeWorkerConformance } from "./worker-suite.js";
 
@@ -11,6 +12,7 @@ import { describeClaimConformance } from "./claim-suite.js";
 import { describeClientConformance } from "./client-suite.js";
 import { describeLeaseConformance } from "./lease-suite.js";
 import { describeMaintenanceConformance } from "./maintenance-suite.js";
+import { describeRemovalConformance } from "./removal-suite.js";
 import { describeStoreConformance } from "./store-suite.js";
 import { describeWorkerConformance } from "./worker-suite.js";
 
@@ -22,4 +24,5 @@ export function describeBackendConformance(backend: ConformanceBackend): void {
   describeClaimConformance(backend);
   describeLeaseConformance(backend);
   describeWorkerConformance(backend);
+  describeRemovalConformance(backend);
 }

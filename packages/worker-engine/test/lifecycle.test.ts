@@ -247,10 +247,11 @@ describe("leases", () => {
   it("heartbeats keep a long task's lease while it runs, so nobody else takes it", async () => {
     const { client, worker, db } = harness({ realTime: true });
     const { task } = await client.enqueue("long", null);
+    // The task runs three leases long; a heartbeat every tenth of a lease leaves room for a busy host.
     const w = worker({
-      leaseMs: 150,
-      heartbeatMs: 30,
-      handlers: { long: () => new Promise((resolve) => setTimeout(() => resolve("done"), 600)) },
+      leaseMs: 400,
+      heartbeatMs: 40,
+      handlers: { long: () => new Promise((resolve) => setTimeout(() => resolve("done"), 1_200)) },
     });
     await w.start();
     await eventually(() => w.activeTaskIds.includes(task.id));

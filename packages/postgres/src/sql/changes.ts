@@ -56,9 +56,9 @@ export async function tasksChangedAfter(db: Db, cursor: string | undefined, limi
          WHERE (change_seq, id) > ($1, $2) AND change_seq < (SELECT xmin FROM horizon)
          ORDER BY change_seq, id LIMIT $3) AS below
        UNION ALL
-       SELECT ${TASK_COLUMNS}, change_seq, (SELECT xmin FROM horizon), true
-       FROM ${db.schema}.tasks WHERE change_seq >= (SELECT xmin FROM horizon) AND (change_seq, id) > ($1, $2)
-       LIMIT 1`,
+       (SELECT ${TASK_COLUMNS}, change_seq, (SELECT xmin FROM horizon), true
+        FROM ${db.schema}.tasks WHERE change_seq >= (SELECT xmin FROM horizon) AND (change_seq, id) > ($1, $2)
+        LIMIT 1)`,
       [after.seq, after.id, limit],
     );
     const waiting = rows.some((row) => row.pending);

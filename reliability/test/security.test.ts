@@ -47,14 +47,15 @@ describe("(a) SQL is parameterised", () => {
     "packages/core/src/pragmas.ts: -settings.cacheSizeKiB": "integer checked by resolvePragmas",
     "packages/core/src/pragmas.ts: settings.mmapSizeBytes": "integer checked by resolvePragmas",
     "packages/core/src/pragmas.ts: settings.walAutocheckpointPages": "integer checked by resolvePragmas",
-    "packages/core/src/sql/claim.ts: shape.index": "INDEXED BY name, checked against /^[A-Za-z_][A-Za-z0-9_]*$/ just before",
+    "packages/core/src/sql/claim.ts: claimIndex(checked)": "one of the two index name constants, chosen by the order's first key",
     "packages/core/src/sql/claim.ts: update": "UPDATE text written in the same function",
-    "packages/core/src/sql/claim.ts: source": '"tasks" or "tasks INDEXED BY <checked index name>"',
+    "packages/core/src/sql/claim.ts: source": '"tasks INDEXED BY <index name constant>"',
     "packages/core/src/sql/claim.ts: where": "conditions joined from constants (status, run_after, pause, type and capability filters)",
-    "packages/core/src/sql/claim.ts: shape.orderBy":
-      "ORDER BY of a scheduling strategy: code registered by the application, never request data",
-    "packages/core/src/sql/claim.ts: shape.window.orderBy": "ORDER BY of a scheduling strategy: code, never request data",
-    "packages/core/src/sql/claim.ts: shape.window.size": "checked to be a positive integer just before",
+    "packages/core/src/sql/claim.ts: orderBy":
+      "ORDER BY terms from the ORDER_TERMS constant, picked by a claim order checked by validateClaimOrder just before",
+    "packages/core/src/sql/claim.ts: draw.window": "an integer from 1 to MAX_DRAW_WINDOW, checked by validateClaimOrder just before",
+    "packages/core/src/sql/claim.ts: DRAW_KEYS[draw.kind]":
+      "a sort key from the DRAW_KEYS constant, by a kind checked by validateClaimOrder",
     "packages/core/src/sql/claim.ts: CLAIM_RETURNING": "column list constant",
     "packages/core/src/sql/claim.ts: QUEUED_BY_RUN_AFTER_INDEX": "index name constant",
     "packages/core/src/sql/claim.ts: claimConditions(filters)":

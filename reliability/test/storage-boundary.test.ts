@@ -14,9 +14,7 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const STORE_PACKAGES = new Set(["core"]);
 
 /** Places not yet behind the port, per file: each number may only go down. */
-const NOT_YET_ON_THE_PORT: Readonly<Record<string, number>> = {
-  "packages/scheduling/src/strategies/weighted-random.ts": 1,
-};
+const NOT_YET_ON_THE_PORT: Readonly<Record<string, number>> = {};
 
 function sourceFiles(directory: string): string[] {
   return readdirSync(directory).flatMap((name) => {

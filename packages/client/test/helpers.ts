@@ -21,7 +21,13 @@ export function leaseNext(db: QueueDatabase, workerId = "test-worker"): { id: nu
   const token = `token-${Math.random()}`;
   const now = db.clock.now();
   const rows = db.transactionSync((tx) =>
-    claimTasks(tx, buildClaimSql({ orderBy: "run_after, id" }), { now, leaseUntil: now + 30_000, token, workerId, limit: 1 }),
+    claimTasks(tx, buildClaimSql({ by: [{ column: "run_after", direction: "asc" }] }), {
+      now,
+      leaseUntil: now + 30_000,
+      token,
+      workerId,
+      limit: 1,
+    }),
   );
   const row = rows[0];
   return row === undefined ? undefined : { id: row[0], token };

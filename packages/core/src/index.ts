@@ -1,5 +1,19 @@
 export { type BusyRetryPolicy, DEFAULT_BUSY_RETRY, resolveBusyRetry, retryOnBusy, retryOnBusySync } from "./busy-retry.js";
 export { runningCheckpointers } from "./checkpointer.js";
+export {
+  CLAIM_ORDER_COLUMNS,
+  type ClaimOrder,
+  type ClaimOrderColumn,
+  claimOrderKey,
+  claimOrderKeys,
+  DRAW_KINDS,
+  MAX_DRAW_WINDOW,
+  ORDER_DIRECTIONS,
+  type OrderDirection,
+  type OrderKey,
+  validateClaimOrder,
+  type WeightedDraw,
+} from "./claim-order.js";
 export { type Clock, systemClock, TestClock } from "./clock.js";
 export { BACKGROUND_CHECKPOINT_AFTER, type CheckpointMode, type FileIdentity, QueueDatabase } from "./database.js";
 export { canUseDatabaseThread, DatabaseThread, type DatabaseThreadOps, serveDatabaseThread } from "./database-thread.js";
@@ -38,7 +52,6 @@ export {
   CLAIM_RETURNING,
   type ClaimedValues,
   type ClaimFilters,
-  type ClaimShape,
   COUNT_BY_STATUS_SQL,
   claimedTask,
   claimedTaskRow,
@@ -133,7 +146,7 @@ export {
 } from "./sqlite-admin/diagnostics.js";
 export { type IntegrityCheckOptions, type IntegrityResult, integrityCheck, integrityCheckReport } from "./sqlite-admin/integrity.js";
 export { probeWriteIsolation, type WriteIsolationProbe } from "./sqlite-admin/isolation.js";
-export { fullTableScans, type HotStatement, hotStatements, type NamedClaimShape } from "./sqlite-admin/query-plans.js";
+export { fullTableScans, type HotStatement, hotStatements, type NamedClaimOrder } from "./sqlite-admin/query-plans.js";
 export {
   checkpointWal,
   type DatabaseStats,

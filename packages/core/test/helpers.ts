@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type OpenQueueDatabaseOptions, openQueueDatabase, type QueueDatabase } from "@queue/core";
+import { type ClaimOrder, type OpenQueueDatabaseOptions, openQueueDatabase, type QueueDatabase } from "@queue/core";
 import { removeTempDirs, tempDbPath } from "@queue/test-support";
 import { afterEach } from "vitest";
 
@@ -29,3 +29,20 @@ export function fileBytes(path: string): Buffer {
 }
 
 export { tempDbPath };
+
+/** Oldest runnable first, as the fifo strategy orders a claim. */
+export const OLDEST_FIRST: ClaimOrder = {
+  by: [
+    { column: "run_after", direction: "asc" },
+    { column: "id", direction: "asc" },
+  ],
+};
+
+/** Lowest priority number first, then oldest, as the priority strategy orders a claim. */
+export const MOST_URGENT_FIRST: ClaimOrder = {
+  by: [
+    { column: "priority", direction: "asc" },
+    { column: "run_after", direction: "asc" },
+    { column: "id", direction: "asc" },
+  ],
+};

@@ -7,8 +7,6 @@ import {
   MIGRATIONS_TABLE,
   NEXT_DUE_TIME_SQL,
   openQueueDatabase,
-  QUEUED_BY_PRIORITY_INDEX,
-  QUEUED_BY_RUN_AFTER_INDEX,
   RECOVER_EXPIRED_LEASES_SQL,
   readSchemaVersion,
   runMigrations,
@@ -18,7 +16,7 @@ import {
 import { runTypeScript } from "@queue/test-support";
 import Database from "better-sqlite3";
 import { describe, expect, it, vi } from "vitest";
-import { fixture, openTemp, tempDbPath } from "./helpers.js";
+import { fixture, MOST_URGENT_FIRST, OLDEST_FIRST, openTemp, tempDbPath } from "./helpers.js";
 
 describe("migrations", () => {
   it("numbers migrations consecutively from 1", () => {
@@ -179,27 +177,20 @@ describe.each([
   }
 
   it("the fifo claim reads the queued-by-run-after index in order, never sorting the queue", () => {
-    const details = plan(filledDatabase(), buildClaimSql({ index: QUEUED_BY_RUN_AFTER_INDEX, orderBy: "run_after, id" }), claimParams);
+    const details = plan(filledDatabase(), buildClaimSql(OLDEST_FIRST), claimParams);
     expect(details).toMatch(/USING (COVERING )?INDEX tasks_queued_by_run_after/);
     expect(details).not.toContain("TEMP B-TREE");
   });
 
   it("the claim of a one-type worker without capabilities, nothing paused, reads the same index in order", () => {
-    const sql = buildClaimSql(
-      { index: QUEUED_BY_RUN_AFTER_INDEX, orderBy: "run_after, id" },
-      { types: "one", capabilities: "none", pauses: false },
-    );
+    const sql = buildClaimSql(OLDEST_FIRST, { types: "one", capabilities: "none", pauses: false });
     const details = plan(filledDatabase(), sql, { ...claimParams, type: "type-1" });
     expect(details).toMatch(/USING (COVERING )?INDEX tasks_queued_by_run_after/);
     expect(details).not.toContain("TEMP B-TREE");
   });
 
   it("the priority claim reads the queued-by-priority index in order", () => {
-    const details = plan(
-      filledDatabase(),
-      buildClaimSql({ index: QUEUED_BY_PRIORITY_INDEX, orderBy: "priority, run_after, id" }),
-      claimParams,
-    );
+    const details = plan(filledDatabase(), buildClaimSql(MOST_URGENT_FIRST), claimParams);
     expect(details).toMatch(/USING (COVERING )?INDEX tasks_queued_by_priority/);
     expect(details).not.toContain("TEMP B-TREE");
   });

@@ -10,7 +10,6 @@ import {
   listTables,
   probeStatusConstraint,
   QUEUED_BY_PRIORITY_INDEX,
-  QUEUED_BY_RUN_AFTER_INDEX,
   readConnectionSettings,
   readJournalMode,
 } from "@queue/core";
@@ -18,9 +17,17 @@ import { describe, expect, it } from "vitest";
 import { openTemp } from "./helpers.js";
 
 const CLAIM_ORDERS = [
-  { name: "oldest", shape: { index: QUEUED_BY_RUN_AFTER_INDEX, orderBy: "run_after, id" } },
-  { name: "urgent", shape: { index: QUEUED_BY_PRIORITY_INDEX, orderBy: "priority, run_after, id" } },
-];
+  { name: "oldest", order: { by: [{ column: "run_after", direction: "asc" }] } },
+  {
+    name: "urgent",
+    order: {
+      by: [
+        { column: "priority", direction: "asc" },
+        { column: "run_after", direction: "asc" },
+      ],
+    },
+  },
+] as const;
 
 const newTask = {
   type: "probe",

@@ -11,7 +11,6 @@ import {
   isQueueError,
   listUnfinishedTasks,
   pauseType,
-  QUEUED_BY_RUN_AFTER_INDEX,
   type QueueDatabase,
   releaseClaim,
   requestCancelLeasedTask,
@@ -21,7 +20,7 @@ import {
   taskFromRow,
 } from "@queue/core";
 import { describe, expect, it } from "vitest";
-import { openTemp } from "./helpers.js";
+import { OLDEST_FIRST, openTemp } from "./helpers.js";
 
 const SELECT_WORKER = "SELECT id, host, pid FROM workers WHERE id = ?";
 
@@ -72,7 +71,7 @@ describe("claimTasks", () => {
     await db.transaction((tx) => insertTask(tx, task, 1_000));
     const lease = { token: "tok", workerId: "w1", leaseUntil: 31_000, now: 2_000 };
     const values = await db.transaction((tx) =>
-      claimTasks(tx, buildClaimSql({ index: QUEUED_BY_RUN_AFTER_INDEX, orderBy: "run_after, id" }, { types: false, capabilities: true }), {
+      claimTasks(tx, buildClaimSql(OLDEST_FIRST, { types: false, capabilities: true }), {
         ...lease,
         limit: 5,
         capabilities: '["smtp"]',
@@ -103,8 +102,6 @@ describe("claimTasks", () => {
 });
 
 describe("claim filters", () => {
-  const shape = { index: QUEUED_BY_RUN_AFTER_INDEX, orderBy: "run_after, id" };
-
   function seed(db: QueueDatabase): void {
     const insert = db.statement(
       "INSERT INTO tasks (type, payload, run_after, required_capabilities, created_at, updated_at) VALUES (?, 'null', 0, ?, 0, 0)",
@@ -122,7 +119,7 @@ describe("claim filters", () => {
 
   /** Ids of what a claim with these filters takes (rolled back, so each call sees the same queue). */
   function claimedIds(db: QueueDatabase, filters: ClaimFilters, params: Record<string, unknown>): number[] {
-    const sql = buildClaimSql(shape, filters);
+    const sql = buildClaimSql(OLDEST_FIRST, filters);
     const ids: number[] = [];
     try {
       db.transactionSync((tx) => {
@@ -215,7 +212,7 @@ describe("releaseClaim", () => {
     await db.transaction((tx) => {
       for (let n = 0; n < 4; n += 1) insertTask(tx, task, 0);
     });
-    const sql = buildClaimSql({ index: QUEUED_BY_RUN_AFTER_INDEX, orderBy: "run_after, id" }, { types: false, capabilities: true });
+    const sql = buildClaimSql(OLDEST_FIRST, { types: false, capabilities: true });
     const claimAs = (token: string, limit: number) =>
       db.transactionSync((tx) =>
         claimTasks(tx, sql, { now: 10, leaseUntil: 1_000, token, workerId: "w", limit, capabilities: "[]" }).map((values) => values[0]),

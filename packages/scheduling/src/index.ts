@@ -1,3 +1,5 @@
+export type { ClaimOrder, ClaimOrderColumn, OrderDirection, OrderKey, WeightedDraw } from "@queue/core";
+export { defineStrategy } from "./define-strategy.js";
 export { BUILT_IN_STRATEGIES, getStrategy, registerStrategy, strategyNames } from "./registry.js";
 export { fifo } from "./strategies/fifo.js";
 export { lifo } from "./strategies/lifo.js";

@@ -1,4 +1,5 @@
 import { QueueError } from "@queue/core";
+import { defineStrategy } from "./define-strategy.js";
 import { fifo } from "./strategies/fifo.js";
 import { lifo } from "./strategies/lifo.js";
 import { priority } from "./strategies/priority.js";
@@ -9,21 +10,16 @@ export const BUILT_IN_STRATEGIES: readonly SchedulingStrategy[] = Object.freeze(
 
 const strategies = new Map<string, SchedulingStrategy>(BUILT_IN_STRATEGIES.map((strategy) => [strategy.name, strategy]));
 
-/** Adds a custom strategy under its name; the name must be new. */
+/**
+ * Adds a custom strategy under its name; the name must be new and the order valid (see
+ * `defineStrategy`). Throws INVALID_CONFIG otherwise.
+ */
 export function registerStrategy(strategy: SchedulingStrategy): void {
-  if (typeof strategy?.name !== "string" || !/^[a-z][a-z0-9_-]{0,63}$/.test(strategy.name)) {
-    throw new QueueError(
-      "INVALID_CONFIG",
-      `A strategy name must be lower-case letters, digits, _ or - (got ${JSON.stringify(strategy?.name)}).`,
-    );
+  const checked = defineStrategy(strategy);
+  if (strategies.has(checked.name)) {
+    throw new QueueError("INVALID_CONFIG", `A strategy named ${checked.name} is already registered; choose another name.`);
   }
-  if (typeof strategy.shape?.orderBy !== "string" || strategy.shape.orderBy.trim() === "") {
-    throw new QueueError("INVALID_CONFIG", `Strategy ${strategy.name} has no shape.orderBy.`);
-  }
-  if (strategies.has(strategy.name)) {
-    throw new QueueError("INVALID_CONFIG", `A strategy named ${strategy.name} is already registered; choose another name.`);
-  }
-  strategies.set(strategy.name, Object.freeze({ ...strategy }));
+  strategies.set(checked.name, checked);
 }
 
 export function strategyNames(): string[] {

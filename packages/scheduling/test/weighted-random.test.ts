@@ -14,7 +14,7 @@ function enqueue(priority: number, at: number): number {
 }
 
 function claimOne(now: number): { id: number; priority: number } | undefined {
-  const rows = claimTasks(db, buildClaimSql(weightedRandom.shape), { now, leaseUntil: now + 1, token: "t", workerId: "w", limit: 1 });
+  const rows = claimTasks(db, buildClaimSql(weightedRandom.order), { now, leaseUntil: now + 1, token: "t", workerId: "w", limit: 1 });
   const row = rows[0];
   return row === undefined ? undefined : { id: row[0], priority: row[2] };
 }
@@ -55,7 +55,7 @@ describe("weighted_random", () => {
   it("keeps its cost bounded by reading only the candidate window", () => {
     db = openQueueDatabase({ path: ":memory:" });
     const plan = db.connection
-      .prepare(`EXPLAIN QUERY PLAN ${buildClaimSql(weightedRandom.shape)}`)
+      .prepare(`EXPLAIN QUERY PLAN ${buildClaimSql(weightedRandom.order)}`)
       .all({ now: 0, leaseUntil: 0, token: "t", workerId: "w", limit: 1, seq: 1 }) as { detail: string }[];
     expect(plan.map((row) => row.detail).join("\n")).toMatch(/USING (COVERING )?INDEX tasks_queued_by_run_after/);
   });

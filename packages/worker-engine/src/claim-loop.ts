@@ -287,7 +287,7 @@ export class ClaimLoop {
         ? undefined
         : {
             workerId: this.#workerId,
-            order: worker.strategy.shape,
+            order: worker.strategy.order,
             leaseMs: worker.leaseMs,
             limit: Math.max(0, limit),
             recover,

@@ -55,7 +55,7 @@ export interface ClaimOutcome {
 export function claim(db: QueueDatabase, request: ClaimRequest): ClaimOutcome {
   const { strategy, ...rest } = request;
   const tasks: Task[] = [];
-  const rows = claimRows(db, { ...rest, order: strategy.shape }, tasks);
+  const rows = claimRows(db, { ...rest, order: strategy.order }, tasks);
   return { claimed: leasedTasks(tasks, rows.lease, strategy), discarded: rows.discarded, recovered: rows.recovered };
 }
 

@@ -10,7 +10,7 @@ import {
   type QueueStore,
   SqliteStore,
 } from "@queue/core";
-import { getStrategy, type SchedulingStrategy, validateWorkerConfig, type WorkerConfig } from "@queue/scheduling";
+import { defineStrategy, getStrategy, type SchedulingStrategy, validateWorkerConfig, type WorkerConfig } from "@queue/scheduling";
 import { type BackoffPolicy, resolveBackoff } from "./backoff.js";
 import type { TaskHandlers } from "./handlers.js";
 
@@ -136,7 +136,7 @@ export function resolveWorkerOptions(options: WorkerOptions<object>): ResolvedWo
   const heartbeatMs = merged.heartbeatMs ?? Math.max(5, Math.min(5_000, Math.floor(leaseMs / 3)));
   if (heartbeatMs >= leaseMs)
     invalidConfig("heartbeatMs", heartbeatMs, `less than leaseMs (${leaseMs}), or leases expire between heartbeats`);
-  const strategy = typeof options.strategy === "object" ? options.strategy : getStrategy(merged.strategy ?? "priority");
+  const strategy = typeof options.strategy === "object" ? defineStrategy(options.strategy) : getStrategy(merged.strategy ?? "priority");
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
   if (!Number.isFinite(shutdownTimeoutMs) || shutdownTimeoutMs < 0)
     invalidConfig("shutdownTimeoutMs", shutdownTimeoutMs, "milliseconds >= 0");

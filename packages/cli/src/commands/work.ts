@@ -5,7 +5,7 @@ import { loadWorkerConfig } from "@queue/scheduling";
 import { type TaskHandlers, Worker } from "@queue/worker-engine";
 import type { Command } from "commander";
 import { onStopRequest, requestStop } from "../child-stop.js";
-import { databasePath, type GlobalOptions, openStore, output } from "../context.js";
+import { type GlobalOptions, openStore, output } from "../context.js";
 import { UsageError } from "../errors.js";
 import { importHandlersModule } from "../handlers-module.js";
 import { parseDuration, parseInteger, parseList } from "../parse.js";

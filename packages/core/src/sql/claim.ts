@@ -1,6 +1,15 @@
+import {
+  type ClaimOrder,
+  type ClaimOrderColumn,
+  claimOrderKeys,
+  type OrderKey,
+  validateClaimOrder,
+  type WeightedDraw,
+} from "../claim-order.js";
 import { dateFromMillis, parseJsonColumn, stringArrayFromColumn } from "../models/json.js";
 import type { TaskRow } from "../models/task-row.js";
 import type { Task, TaskError } from "../types.js";
+import { PAUSE_FILTERS } from "./pauses.js";
 
 /**
  * What a claim returns, in this order: the columns a queued task can differ in. The others are
@@ -128,34 +137,37 @@ export function claimedTask(values: ClaimedValues, lease: { token: string; worke
   });
 }
 
-import { PAUSE_FILTERS } from "./pauses.js";
-
-/**
- * The shape of the one claim statement. A scheduling strategy contributes only its order (and may
- * bound its candidates); everything else about claiming is fixed here, so that every strategy
- * keeps the same guarantees. All fragments are written by the code, never built from user values:
- * values are bound as named parameters.
- */
-export interface ClaimShape {
-  /** An ORDER BY list over `tasks` columns, e.g. `run_after, id`. */
-  readonly orderBy: string;
-  /**
-   * The index the candidates are read through (INDEXED BY). Name one whose order matches, so the
-   * claim reads only the first rows it needs whatever statistics SQLite has: without it, a file
-   * never ANALYZEd may be planned as "read every queued task, then sort", O(queue depth) per claim.
-   */
-  readonly index?: string;
-  /**
-   * Choose among a bounded set of candidates, taken in `orderBy` order of the window, then order
-   * only those by the shape's `orderBy` (which may use the CTE `candidates`). Keeps strategies that
-   * cannot use an index (random orders) cheap on a deep queue.
-   */
-  readonly window?: { readonly orderBy: string; readonly size: number };
-}
-
-/** Partial indexes over queued tasks, for `ClaimShape.index`. */
+/** Partial indexes over queued tasks; a claim reads its candidates through the one its order follows. */
 export const QUEUED_BY_RUN_AFTER_INDEX = "tasks_queued_by_run_after";
 export const QUEUED_BY_PRIORITY_INDEX = "tasks_queued_by_priority";
+
+/**
+ * The index a claim reads its candidates through (INDEXED BY): the priority index for an order
+ * that starts with priority, else the run-after index. Both hold only queued tasks, so a claim never
+ * visits a finished one whatever statistics SQLite has (left to itself, a file never ANALYZEd may
+ * be planned as a scan of every task). An order starting with either column reads its index in
+ * order and stops after the rows it takes; any other first key reads the due tasks and sorts them.
+ */
+function claimIndex(order: ClaimOrder): string {
+  return order.by[0]?.column === "priority" ? QUEUED_BY_PRIORITY_INDEX : QUEUED_BY_RUN_AFTER_INDEX;
+}
+
+/** The ORDER BY term of each key: the only text a claim order puts into the statement. */
+const ORDER_TERMS: Record<ClaimOrderColumn, Record<OrderKey["direction"], string>> = {
+  id: { asc: "id", desc: "id DESC" },
+  priority: { asc: "priority", desc: "priority DESC" },
+  run_after: { asc: "run_after", desc: "run_after DESC" },
+  created_at: { asc: "created_at", desc: "created_at DESC" },
+  attempts: { asc: "attempts", desc: "attempts DESC" },
+};
+
+/**
+ * Each draw's sort key over the CTE `candidates`: exponential keys, -ln(u) / weight with u uniform
+ * in (0, 1], smallest first, sample without replacement in proportion to weight.
+ */
+const DRAW_KEYS: Record<WeightedDraw["kind"], string> = {
+  weighted_by_priority: "-ln((abs(random()) + 1.0) / 9223372036854775808.0) * (1 + priority - (SELECT min(priority) FROM candidates))",
+};
 
 /**
  * Which filters a claim applies. Each subquery costs on every execution whether or not a row needs
@@ -194,33 +206,34 @@ const CAPABILITY_FILTERS = {
 } as const;
 
 /**
- * Claims up to `:limit` runnable tasks in one atomic statement: the candidates are chosen and
- * leased in the same UPDATE, so two workers can never lease the same task. Paused types are
+ * Claims up to `:limit` runnable tasks in `order` in one atomic statement: the candidates are chosen
+ * and leased in the same UPDATE, so two workers can never lease the same task. Paused types are
  * skipped unless `filters.pauses` is false. Parameters: `:now`, `:leaseUntil`, `:token`,
  * `:workerId`, `:limit`, `:seq` (claimTasks adds it), and `:type` / `:types` / `:capabilities` as the filters ask. RETURNING
- * does not keep the ORDER BY: callers that care sort the rows.
+ * does not keep the ORDER BY: callers that care sort the rows. Throws INVALID_CONFIG for an order
+ * `validateClaimOrder` refuses.
  */
-export function buildClaimSql(shape: ClaimShape, filters: ClaimFilters = { types: false, capabilities: false }): string {
+export function buildClaimSql(order: ClaimOrder, filters: ClaimFilters = { types: false, capabilities: false }): string {
+  const checked = validateClaimOrder(order);
   const where = claimConditions(filters);
-  if (shape.index !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(shape.index)) {
-    throw new RangeError(`buildClaimSql: ${JSON.stringify(shape.index)} is not an index name`);
-  }
-  const source = shape.index === undefined ? "tasks" : `tasks INDEXED BY ${shape.index}`;
+  const source = `tasks INDEXED BY ${claimIndex(checked)}`;
+  const orderBy = claimOrderKeys(checked)
+    .map((key) => ORDER_TERMS[key.column][key.direction])
+    .join(", ");
   const update = `UPDATE tasks
 SET status = 'leased', lease_token = :token, locked_by = :workerId, lease_until = :leaseUntil,
     attempts = attempts + 1, started_at = :now, updated_at = :now, change_seq = :seq, cancel_requested = 0`;
-  if (shape.window === undefined) {
+  const draw = checked.draw;
+  if (draw === undefined) {
     return `${update}
-WHERE id IN (SELECT id FROM ${source} WHERE ${where} ORDER BY ${shape.orderBy} LIMIT :limit)
+WHERE id IN (SELECT id FROM ${source} WHERE ${where} ORDER BY ${orderBy} LIMIT :limit)
 RETURNING ${CLAIM_RETURNING}`;
   }
-  if (!Number.isInteger(shape.window.size) || shape.window.size < 1) {
-    throw new RangeError(`buildClaimSql: window size must be a positive integer, got ${shape.window.size}`);
-  }
+  // The draw sorts only a bounded window of candidates, however deep the queue.
   return `WITH candidates AS (
-  SELECT id, priority, run_after FROM ${source} WHERE ${where} ORDER BY ${shape.window.orderBy} LIMIT ${shape.window.size})
+  SELECT id, priority FROM ${source} WHERE ${where} ORDER BY ${orderBy} LIMIT ${draw.window})
 ${update}
-WHERE id IN (SELECT id FROM candidates ORDER BY ${shape.orderBy} LIMIT :limit)
+WHERE id IN (SELECT id FROM candidates ORDER BY ${DRAW_KEYS[draw.kind]} LIMIT :limit)
 RETURNING ${CLAIM_RETURNING}`;
 }
 

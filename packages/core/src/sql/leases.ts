@@ -2,11 +2,12 @@
 // inside the caller's write transaction and enforces the lease-token rule: only the current holder
 // may complete, fail or extend a task, and a late answer after the lease was lost changes nothing.
 import { randomUUID } from "node:crypto";
+import { type ClaimOrder, claimOrderKey } from "../claim-order.js";
 import type { QueueDatabase } from "../database.js";
 import { QueueError } from "../errors.js";
 import { taskFromRow } from "../models/task-row.js";
 import type { Task, TaskStatus } from "../types.js";
-import { buildClaimProbeSql, buildClaimSql, type ClaimedValues, type ClaimFilters, type ClaimShape, claimedTask } from "./claim.js";
+import { buildClaimProbeSql, buildClaimSql, type ClaimedValues, type ClaimFilters, claimedTask } from "./claim.js";
 import { anyPaused } from "./pauses.js";
 import { claimTasks, completeLeasedTasks, recoverExpiredLeases, releaseLeasedTask, renewLeases } from "./tasks.js";
 
@@ -26,8 +27,8 @@ export interface ClaimableFilter {
 /** A claim of up to `limit` runnable tasks, in `order`, under one new lease. */
 export interface LeaseClaim extends ClaimableFilter {
   readonly workerId: string;
-  /** The order tasks are taken in (a scheduling strategy's). */
-  readonly order: ClaimShape;
+  /** The order tasks are taken in (a scheduling strategy's), compiled by the store. */
+  readonly order: ClaimOrder;
   readonly leaseMs: number;
   readonly limit: number;
   /**
@@ -78,7 +79,7 @@ function claimStatement(db: QueueDatabase, request: LeaseClaim): { sql: string; 
     capabilities: request.capabilities.length === 0 ? "none" : true,
     pauses: anyPaused(db),
   };
-  const key = `${JSON.stringify(request.order)}\0${filters.types}\0${filters.capabilities}\0${filters.pauses}`;
+  const key = `${claimOrderKey(request.order)}\0${filters.types}\0${filters.capabilities}\0${filters.pauses}`;
   let sql = claimSqlCache.get(key);
   if (sql === undefined) {
     sql = buildClaimSql(request.order, filters);

@@ -1,6 +1,8 @@
 // The statements the queue runs most often, and whether SQLite plans them through indexes.
+
+import type { ClaimOrder } from "../claim-order.js";
 import type { QueueDatabase } from "../database.js";
-import { buildClaimSql, type ClaimShape, COUNT_BY_STATUS_SQL } from "../sql/claim.js";
+import { buildClaimSql, COUNT_BY_STATUS_SQL } from "../sql/claim.js";
 import { NEXT_DUE_TIME_SQL, RECOVER_EXPIRED_LEASES_SQL } from "../sql/tasks.js";
 
 /** One of the queue's hot statements, named for reports. */
@@ -9,10 +11,10 @@ export interface HotStatement {
   readonly sql: string;
 }
 
-/** A claim order to plan, as a scheduling strategy gives it (name and shape). */
-export interface NamedClaimShape {
+/** A claim order to plan, as a scheduling strategy gives it (name and order). */
+export interface NamedClaimOrder {
   readonly name: string;
-  readonly shape: ClaimShape;
+  readonly order: ClaimOrder;
 }
 
 /**
@@ -20,11 +22,11 @@ export interface NamedClaimShape {
  * the type and capability filters, its most expensive form), status counts, lease recovery and
  * the next due time. Claim orders come from the caller: the strategies live above core.
  */
-export function hotStatements(claimShapes: readonly NamedClaimShape[]): HotStatement[] {
+export function hotStatements(claimOrders: readonly NamedClaimOrder[]): HotStatement[] {
   return [
-    ...claimShapes.map(({ name, shape }) => ({
+    ...claimOrders.map(({ name, order }) => ({
       name: `claim (${name})`,
-      sql: buildClaimSql(shape, { types: true, capabilities: true }),
+      sql: buildClaimSql(order, { types: true, capabilities: true }),
     })),
     { name: "status counts", sql: COUNT_BY_STATUS_SQL },
     { name: "lease recovery", sql: RECOVER_EXPIRED_LEASES_SQL },

@@ -32,7 +32,7 @@ function buildClaimSql(schema: string, order: CompiledOrder, types: boolean): st
   const next = types ? 4 : 3;
   const [limit, token, workerId, leaseUntil] = [next, next + 1, next + 2, next + 3].map((n) => `$${n}`);
   const picked =
-    order.weighted === undefined
+    order.draw === undefined
       ? `picked AS (
     SELECT c.id FROM ${schema}.tasks AS c WHERE ${where}
     ORDER BY ${orderByList(order.keys, "c")} LIMIT ${limit} FOR UPDATE SKIP LOCKED)`
@@ -40,7 +40,7 @@ function buildClaimSql(schema: string, order: CompiledOrder, types: boolean): st
         // exponential keys -ln(u) / weight, weight 1 / (1 + distance from the window's most urgent priority).
         `candidates AS (
     SELECT c.id, c.priority FROM ${schema}.tasks AS c WHERE ${where}
-    ORDER BY ${orderByList(order.weighted.window, "c")} LIMIT ${order.weighted.size} FOR UPDATE SKIP LOCKED),
+    ORDER BY ${orderByList(order.keys, "c")} LIMIT ${order.draw.window} FOR UPDATE SKIP LOCKED),
   picked AS (
     SELECT id FROM candidates
     ORDER BY -ln(1.0 - random()) * (1 + priority - (SELECT min(priority) FROM candidates)) LIMIT ${limit})`;
@@ -65,7 +65,7 @@ export interface ClaimStatement {
 /** Claims up to `limit` runnable tasks; rows in CLAIM_COLUMNS order, in no particular order. */
 export async function claimTasks(db: Db, claim: ClaimStatement): Promise<ClaimedValues[]> {
   const types = claim.filter.types !== undefined;
-  const key = `${db.schema}\0${JSON.stringify(claim.order)}\0${types}`;
+  const key = `${db.schema}\0${claim.order.key}\0${types}`;
   let sql = claimSql.get(key);
   if (sql === undefined) {
     sql = buildClaimSql(db.schema, claim.order, types);

@@ -178,7 +178,10 @@ export class PostgresStore implements QueueStore {
     return this.#transaction(async (db) => {
       const now = this.clock.now();
       const changed = (await tasks.cancelQueuedTask(db, id, now)) ?? (await tasks.requestCancelLeasedTask(db, id, now));
-      if (changed !== undefined) return changed;
+      if (changed !== undefined) {
+        await this.#notify(db);
+        return changed;
+      }
       const current = await tasks.selectTask(db, id);
       if (current === undefined) throw taskNotFound(id);
       if (current.status !== "cancelled") {
@@ -208,7 +211,10 @@ export class PostgresStore implements QueueStore {
   }
 
   async pauseType(type: string): Promise<void> {
-    await this.#read((db) => registry.pauseType(db, type, this.clock.now()));
+    await this.#transaction(async (db) => {
+      await registry.pauseType(db, type, this.clock.now());
+      await this.#notify(db);
+    });
   }
 
   async resumeType(type: string): Promise<void> {
@@ -342,7 +348,11 @@ export class PostgresStore implements QueueStore {
   async recordAndClaim(request: TickRequest): Promise<TickResult> {
     // Read before the claim: a wake-up that arrives while it runs makes the marks differ, and the
     // worker looks again rather than sleeping on work it did not see.
-    const writeMark = await this.writeMark();
+    // The mark as this process has heard it so far, without a round trip: a notification still on
+    // its way arrives later and makes the next writeMark() differ (one more claim, never one less).
+    const listener = this.#startListening();
+    await listener.start();
+    const writeMark = listener.mark;
     const { requeued, ...result } = await this.#transaction(async (db) => {
       const outcome = await runTick(db, request, { now: this.clock.now(), writeMark });
       if (outcome.requeued) await this.#notify(db);
@@ -374,9 +384,7 @@ export class PostgresStore implements QueueStore {
   /** How many wake-ups from other stores (and listener reconnects) this store has heard; starts listening on first use. */
   async writeMark(): Promise<number> {
     this.#assertOpen();
-    const listener = this.#startListening();
-    await listener.start();
-    return listener.mark;
+    return this.#startListening().sync();
   }
 
   onWork(listener: () => void, waiting?: () => boolean): () => void {

@@ -41,6 +41,18 @@ export class WorkListener {
     return this.#mark;
   }
 
+  /**
+   * The mark, once every notification committed before this call has arrived: a round trip on the
+   * listening connection, at whose end the server delivers what is pending. Without a connection
+   * (it dropped), the mark as it is: the reconnect counts as a write.
+   */
+  async sync(): Promise<number> {
+    await this.start();
+    const client = this.#client;
+    if (client !== undefined) await client.query("SELECT 1").catch(() => undefined);
+    return this.#mark;
+  }
+
   /** Connects and listens (once); resolves when listening, or when the first try failed (a retry is scheduled). */
   start(): Promise<void> {
     this.#started ??= this.#connect();

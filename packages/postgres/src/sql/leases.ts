@@ -59,9 +59,9 @@ export async function releaseLeased(db: Db, releases: readonly Release[], now: n
   const rows = await db.rows<{ ord: number; status: TaskStatus }>(
     `UPDATE ${db.schema}.tasks AS t SET
        status = CASE WHEN t.cancel_requested = 1 AND r.status = 'queued' THEN 'cancelled' ELSE r.status END,
-       finished_at = CASE WHEN r.status = 'queued' AND t.cancel_requested = 0 THEN NULL ELSE $7 END,
+       finished_at = CASE WHEN r.status = 'queued' AND t.cancel_requested = 0 THEN NULL ELSE $7::bigint END,
        error = coalesce(r.error, t.error), run_after = coalesce(r.run_after, t.run_after), attempts = t.attempts - r.refund,
-       updated_at = $7, change_seq = ${CHANGE_STAMP}, lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
+       updated_at = $7::bigint, change_seq = ${CHANGE_STAMP}, lease_token = NULL, lease_until = NULL, locked_by = NULL, cancel_requested = 0
      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[]) WITH ORDINALITY
        AS r(id, token, status, error, run_after, refund, ord)
      WHERE t.id = r.id AND t.lease_token = r.token AND t.status = 'leased'

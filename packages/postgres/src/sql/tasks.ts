@@ -155,8 +155,8 @@ export async function recoverExpiredLeases(db: Db, now: number): Promise<TaskRow
        status = CASE WHEN t.cancel_requested = 1 THEN 'cancelled' WHEN t.attempts >= t.max_attempts THEN 'dead_letter' ELSE 'queued' END,
        error = jsonb_build_object('name', 'LeaseExpired', 'message',
          'The worker ' || coalesce(t.locked_by, '?') || ' stopped renewing its lease (it died, stalled or lost the database)')::text,
-       finished_at = CASE WHEN t.cancel_requested = 1 OR t.attempts >= t.max_attempts THEN $1 ELSE NULL END,
-       run_after = $1, lease_token = NULL, lease_until = NULL, locked_by = NULL, updated_at = $1, change_seq = ${CHANGE_STAMP}
+       finished_at = CASE WHEN t.cancel_requested = 1 OR t.attempts >= t.max_attempts THEN $1::bigint ELSE NULL END,
+       run_after = $1::bigint, lease_token = NULL, lease_until = NULL, locked_by = NULL, updated_at = $1, change_seq = ${CHANGE_STAMP}
      WHERE t.id IN (SELECT id FROM ${s}.tasks WHERE status = 'leased' AND lease_until <= $1 ORDER BY id FOR UPDATE SKIP LOCKED)
        AND t.status = 'leased' AND t.lease_until <= $1
      RETURNING ${taskColumns("t")}`,

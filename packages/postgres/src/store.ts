@@ -3,9 +3,9 @@
 import { randomUUID } from "node:crypto";
 import {
   type ArchivedTaskRow,
-  type Clock,
   type ClaimableFilter,
   type ClaimProbe,
+  type Clock,
   type DeadLetterGroupRow,
   type ExtendResult,
   type FinishedStatus,
@@ -33,12 +33,19 @@ import {
 } from "@queue/core";
 import pg from "pg";
 import { type Db, inTransaction, onPool, type TransactionOptions } from "./db.js";
-import { parseLocation, poolLocation, quoteIdentifier, DEFAULT_SCHEMA, checkSchemaName } from "./location.js";
+import { checkSchemaName, DEFAULT_SCHEMA, parseLocation, poolLocation, quoteIdentifier } from "./location.js";
 import { migratePostgres } from "./migrations/runner.js";
-import { hasClaimable } from "./sql/claim.js";
 import { latestChange, tasksChangedAfter } from "./sql/changes.js";
-import { countTaskLogsBefore, deleteTaskLogsBefore, insertTaskLog, selectLogsOfTasks, selectRecentTaskLogs, selectTaskLogs } from "./sql/logs.js";
+import { hasClaimable } from "./sql/claim.js";
 import { insertLeasedTaskLog } from "./sql/leases.js";
+import {
+  countTaskLogsBefore,
+  deleteTaskLogsBefore,
+  insertTaskLog,
+  selectLogsOfTasks,
+  selectRecentTaskLogs,
+  selectTaskLogs,
+} from "./sql/logs.js";
 import * as maintenance from "./sql/maintenance.js";
 import { readMetrics } from "./sql/metrics.js";
 import * as registry from "./sql/registry.js";

@@ -1,19 +1,20 @@
 // A worker's tick and renewal on PostgreSQL: data in, data out, each one transaction.
+
+import { randomUUID } from "node:crypto";
 import {
   type ClaimLease,
+  claimedTask,
   type ExtendResult,
   type Lease,
   type RenewRequest,
   type Task,
   type TickRequest,
   type TickResult,
-  claimedTask,
   taskFromRow,
 } from "@queue/core";
-import { randomUUID } from "node:crypto";
 import type { Db } from "./db.js";
-import { compileClaimOrder } from "./sql/claim-order.js";
 import { claimTasks } from "./sql/claim.js";
+import { compileClaimOrder } from "./sql/claim-order.js";
 import { completeLeased, releaseLeased, releaseOf, renewLeases } from "./sql/leases.js";
 import { touchWorker } from "./sql/registry.js";
 import { nextDueTime, recoverExpiredLeases } from "./sql/tasks.js";
@@ -79,7 +80,13 @@ export async function runTick(db: Db, request: TickRequest, context: TickContext
     // A row another program wrote must not stop the queue: it is dead-lettered instead.
     await releaseLeased(
       db,
-      undecodable.map((held, index) => ({ lease: held, status: "dead_letter", error: reasons[index] ?? null, runAfter: now, refundAttempt: false })),
+      undecodable.map((held, index) => ({
+        lease: held,
+        status: "dead_letter",
+        error: reasons[index] ?? null,
+        runAfter: now,
+        refundAttempt: false,
+      })),
       now,
     );
   }
@@ -120,4 +127,3 @@ export async function renewWorker(db: Db, request: RenewRequest, now: number): P
   const lostLeases = request.leases.filter((lease) => !current.has(`${lease.taskId}:${lease.token}`));
   return { held, lost: lostLeases.map((lease) => lease.taskId), lostLeases };
 }
-

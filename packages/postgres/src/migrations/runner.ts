@@ -22,10 +22,9 @@ interface Target {
 /** The highest migration recorded in the schema; 0 when the queue has never written it. */
 export async function readPostgresSchemaVersion(target: Pick<Target, "pool" | "schema" | "location">): Promise<number> {
   return onPool(target.pool, quoteIdentifier(target.schema), target.location, async (db) => {
-    const [row] = await db.rows<{ version: number | null }>(
-      `SELECT CASE WHEN to_regclass($1) IS NULL THEN 0 ELSE NULL END AS version`,
-      [`${db.schema}.${POSTGRES_MIGRATIONS_TABLE}`],
-    );
+    const [row] = await db.rows<{ version: number | null }>(`SELECT CASE WHEN to_regclass($1) IS NULL THEN 0 ELSE NULL END AS version`, [
+      `${db.schema}.${POSTGRES_MIGRATIONS_TABLE}`,
+    ]);
     if (row?.version === 0) return 0;
     const [recorded] = await db.rows<{ version: number | null }>(
       `SELECT max(version)::bigint AS version FROM ${db.schema}.${POSTGRES_MIGRATIONS_TABLE}`,
@@ -85,6 +84,8 @@ async function readVersionLocked(db: Db): Promise<number> {
     `CREATE TABLE IF NOT EXISTS ${schema}.${POSTGRES_MIGRATIONS_TABLE} (
        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`,
   );
-  const [row] = await db.rows<{ version: number | null }>(`SELECT max(version)::bigint AS version FROM ${schema}.${POSTGRES_MIGRATIONS_TABLE}`);
+  const [row] = await db.rows<{ version: number | null }>(
+    `SELECT max(version)::bigint AS version FROM ${schema}.${POSTGRES_MIGRATIONS_TABLE}`,
+  );
   return row?.version ?? 0;
 }

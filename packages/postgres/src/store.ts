@@ -35,7 +35,7 @@ import pg from "pg";
 import { type Db, inTransaction, onPool, type TransactionOptions } from "./db.js";
 import { checkSchemaName, DEFAULT_SCHEMA, parseLocation, poolLocation, quoteIdentifier } from "./location.js";
 import { migratePostgres } from "./migrations/runner.js";
-import { latestChange, tasksChangedAfter } from "./sql/changes.js";
+import { DEFAULT_CHANGE_WAIT_MS, latestChange, tasksChangedAfter } from "./sql/changes.js";
 import { hasClaimable } from "./sql/claim.js";
 import { insertLeasedTaskLog } from "./sql/leases.js";
 import {
@@ -64,6 +64,11 @@ export interface PostgresStoreOptions {
   readonly maxConnections?: number;
   /** The clock times are written with (default: the system clock). */
   readonly clock?: Clock;
+  /**
+   * How long a change-feed read waits (ms) for transactions still in flight below changes already
+   * committed, before it answers only what is final (default 2000; see `changesAfter`).
+   */
+  readonly changeWaitMs?: number;
 }
 
 export class PostgresStore implements QueueStore {
@@ -77,6 +82,7 @@ export class PostgresStore implements QueueStore {
   /** The pool the store runs on. */
   readonly pool: pg.Pool;
   readonly #ownsPool: boolean;
+  readonly #changeWaitMs: number;
   readonly #quoted: string;
   readonly #channel: string;
   /** This store's own NOTIFY payload, which its listener ignores. */
@@ -100,6 +106,7 @@ export class PostgresStore implements QueueStore {
   /** A store on `url` or `pool`. The schema is migrated on first use (or by `migrate()`). */
   constructor(options: PostgresStoreOptions) {
     this.clock = options.clock ?? systemClock;
+    this.#changeWaitMs = options.changeWaitMs ?? DEFAULT_CHANGE_WAIT_MS;
     if (options.pool !== undefined) {
       this.schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
       this.pool = options.pool;
@@ -264,11 +271,11 @@ export class PostgresStore implements QueueStore {
   }
 
   changesAfter(cursor: string | undefined, limit: number): Promise<TaskChanges> {
-    return this.#read((db) => tasksChangedAfter(db, cursor, limit));
+    return this.#read((db) => tasksChangedAfter(db, cursor, limit, this.#changeWaitMs));
   }
 
   latestChange(): Promise<string> {
-    return this.#read((db) => latestChange(db));
+    return this.#read((db) => latestChange(db, this.#changeWaitMs));
   }
 
   countFinishedBefore(status: FinishedStatus, before: number): Promise<number> {

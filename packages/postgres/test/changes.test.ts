@@ -3,7 +3,8 @@ import { admin, insertIds, openStore } from "./helpers.js";
 
 describe("the change cursor", () => {
   it("a write that commits after a later one is still delivered: the reader stops below the oldest transaction in flight", async () => {
-    const store = await openStore();
+    // A short wait: the transaction held open below stalls every change feed on the server meanwhile.
+    const store = await openStore({ changeWaitMs: 20 });
     const start = await store.latestChange();
     // A transaction that writes a task first and commits last, as a producer's slow transaction would.
     const slow = await admin.connect();

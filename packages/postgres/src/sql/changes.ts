@@ -13,7 +13,7 @@
 // a reader can see, and make deletes harmless (ids are never reused: no floor is needed). The
 // price: the horizon is the oldest transaction of the whole server, so a long transaction anywhere
 // (an idle session inside BEGIN) holds the feed back, never losing a change. A reader that finds
-// committed changes above the horizon waits a little for it to pass (MAX_WAIT_MS), then answers
+// committed changes above the horizon waits a little for it to pass (`changeWaitMs`), then answers
 // what is safe.
 import { QueueError, TASK_COLUMNS, type TaskChanges, type TaskRow } from "@queue/core";
 import type { Db } from "../db.js";
@@ -24,8 +24,8 @@ interface Position {
 }
 
 const START: Position = { seq: -1, id: 0 };
-/** How long a read waits for in-flight transactions below committed changes to finish. */
-const MAX_WAIT_MS = 500;
+/** How long a read waits, by default, for in-flight transactions below committed changes to finish. */
+export const DEFAULT_CHANGE_WAIT_MS = 2_000;
 
 function encode(position: Position): string {
   return `${position.seq}:${position.id}`;
@@ -42,9 +42,14 @@ function decode(cursor: string | undefined): Position {
 type ChangedRow = TaskRow & { readonly change_seq: number; readonly horizon: number; readonly pending: boolean };
 
 /** Tasks changed after `cursor`, in commit order, and the cursor after the last of them. */
-export async function tasksChangedAfter(db: Db, cursor: string | undefined, limit: number): Promise<TaskChanges> {
+export async function tasksChangedAfter(
+  db: Db,
+  cursor: string | undefined,
+  limit: number,
+  waitMs = DEFAULT_CHANGE_WAIT_MS,
+): Promise<TaskChanges> {
   const after = decode(cursor);
-  const deadline = Date.now() + MAX_WAIT_MS;
+  const deadline = Date.now() + waitMs;
   for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
     // One statement, one snapshot: the horizon and the rows below it are read together, plus at
     // most one `pending` row: a committed change above the horizon, which the read waits for.
@@ -78,8 +83,8 @@ export async function tasksChangedAfter(db: Db, cursor: string | undefined, limi
  * A cursor at the newest change now: the horizon, once every committed change is below it (waiting
  * a little for in-flight transactions under them). What commits from here on comes after it.
  */
-export async function latestChange(db: Db): Promise<string> {
-  const deadline = Date.now() + MAX_WAIT_MS;
+export async function latestChange(db: Db, waitMs = DEFAULT_CHANGE_WAIT_MS): Promise<string> {
+  const deadline = Date.now() + waitMs;
   for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
     const [row] = await db.rows<{ horizon: number; newest: number | null }>(
       `WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin)

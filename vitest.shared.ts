@@ -21,9 +21,13 @@ export interface ProjectConfigOptions {
 
 export function defineProjectConfig(options: ProjectConfigOptions = {}) {
   const conditions = [SOURCE_CONDITION, "node", "import", "module", "default"];
+  // Vitest hands the SSR conditions to Node as --conditions, where they apply to require() too:
+  // "import" there makes a CommonJS package (pg) require the ESM build of its dependency (pg-pool)
+  // and fail. Vite adds "import" or "require" by itself, as each import asks.
+  const serverConditions = [SOURCE_CONDITION, "node", "default"];
   return defineConfig({
     resolve: { conditions },
-    ssr: { resolve: { conditions, externalConditions: [SOURCE_CONDITION] } },
+    ssr: { resolve: { conditions: serverConditions, externalConditions: [SOURCE_CONDITION] } },
     test: {
       include: ["test/**/*.test.ts"],
       environment: "node",

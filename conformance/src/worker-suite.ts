@@ -159,6 +159,8 @@ export function describeWorkerConformance(backend: ConformanceBackend): void {
       });
       await worker.start();
       await eventually(async () => (await other.getTask(task.id))?.progress === 0.4);
+      // The log line is a write of its own, after the progress: wait for it too.
+      await eventually(async () => (await other.taskLogs(task.id)).length > 0);
       expect(await other.taskLogs(task.id)).toMatchObject([{ level: "info", message: "halfway", details: '{"done":2,"of":5}' }]);
       expect(await other.getTask(task.id)).toMatchObject({ status: "leased" });
       finish();

@@ -88,6 +88,67 @@ describe("(a) SQL is parameterised", () => {
     'packages/validation/src/checks.ts: ["off", "normal", "full", "extra"][synchronous]': "message text, not SQL",
     "packages/validation/src/checks.ts: busyTimeoutMs": "message text, not SQL",
     'packages/validation/src/checks.ts: thorough ? "integrity_check" : "quick_check"': "message text, not SQL",
+    "packages/postgres/src/migrations/runner.ts: POSTGRES_MIGRATIONS_TABLE": "table name constant",
+    "packages/postgres/src/migrations/runner.ts: db.schema":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    "packages/postgres/src/migrations/runner.ts: schema":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    "packages/postgres/src/sql/changes.ts: TASK_COLUMNS": "column list constant",
+    "packages/postgres/src/sql/changes.ts: db.schema":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    "packages/postgres/src/sql/claim.ts: CHANGE_STAMP": "constant expression: the writing transaction's id",
+    "packages/postgres/src/sql/claim.ts: RETURNING": "column list built from the CLAIM_COLUMNS constant",
+    "packages/postgres/src/sql/claim.ts: db.schema":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    "packages/postgres/src/sql/claim.ts: leaseUntil": "a $n placeholder name computed from the filter count",
+    "packages/postgres/src/sql/claim.ts: limit": "a $n placeholder name computed from the filter count",
+    "packages/postgres/src/sql/claim.ts: order.draw.window":
+      "an integer from 1 to MAX_DRAW_WINDOW, checked by validateClaimOrder just before",
+    'packages/postgres/src/sql/claim.ts: orderByList(order.keys, "c")':
+      "ORDER BY terms over CLAIM_ORDER_COLUMNS with ASC/DESC, from a claim order checked by validateClaimOrder",
+    "packages/postgres/src/sql/claim.ts: picked": "the claim's CTE text, written in the same function from constants",
+    "packages/postgres/src/sql/claim.ts: runnable(db.schema, types)":
+      "conditions joined from constants (status, run_after, pauses, capabilities, types); values are $n parameters",
+    "packages/postgres/src/sql/claim.ts: schema":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    "packages/postgres/src/sql/claim.ts: token": "a $n placeholder name computed from the filter count",
+    "packages/postgres/src/sql/claim.ts: where":
+      "conditions joined from constants (status, run_after, pauses, capabilities, types); values are $n parameters",
+    "packages/postgres/src/sql/claim.ts: workerId": "a $n placeholder name computed from the filter count",
+    "packages/postgres/src/sql/leases.ts: CHANGE_STAMP": "constant expression: the writing transaction's id",
+    "packages/postgres/src/sql/leases.ts: db.schema":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    "packages/postgres/src/sql/logs.ts: TASK_LOG_COLUMNS": "column list constant",
+    "packages/postgres/src/sql/logs.ts: db.schema":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    "packages/postgres/src/sql/maintenance.ts: BELOW_NEWEST(db.schema)": "a constant condition naming the checked schema",
+    "packages/postgres/src/sql/maintenance.ts: BELOW_NEWEST(s)": "a constant condition naming the checked schema",
+    "packages/postgres/src/sql/maintenance.ts: CHANGE_STAMP": "constant expression: the writing transaction's id",
+    "packages/postgres/src/sql/maintenance.ts: TASK_COLUMNS": "column list constant",
+    "packages/postgres/src/sql/maintenance.ts: db.schema":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    'packages/postgres/src/sql/maintenance.ts: jsonField("message")': "a constant expression reading one literal field of the error JSON",
+    'packages/postgres/src/sql/maintenance.ts: jsonField("name")': "a constant expression reading one literal field of the error JSON",
+    "packages/postgres/src/sql/maintenance.ts: s":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    "packages/postgres/src/sql/maintenance.ts: schema":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    "packages/postgres/src/sql/metrics.ts: s":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    "packages/postgres/src/sql/registry.ts: WORKER_COLUMNS": "column list constant",
+    "packages/postgres/src/sql/registry.ts: db.schema":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    "packages/postgres/src/sql/tasks.ts: CHANGE_STAMP": "constant expression: the writing transaction's id",
+    "packages/postgres/src/sql/tasks.ts: TASK_COLUMNS": "column list constant",
+    "packages/postgres/src/sql/tasks.ts: db.schema":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    'packages/postgres/src/sql/tasks.ts: query.order === "newest" ? "DESC" : "ASC"': "one of two literals",
+    "packages/postgres/src/sql/tasks.ts: s":
+      "the store's schema: an identifier checked by checkSchemaName (letters, digits, underscores) and double-quoted",
+    'packages/postgres/src/sql/tasks.ts: taskColumns("t")': "the TASK_COLUMNS constant, each qualified with a literal alias",
+    'packages/postgres/src/sql/tasks.ts: where.join(" AND ")': "conditions from the STATUS_FILTERS constant and $n placeholders",
+    'packages/postgres/src/sql/tasks.ts: where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`':
+      "conditions from the STATUS_FILTERS constant and $n placeholders",
   };
 
   function sourceFiles(directory: string): string[] {

@@ -10,8 +10,8 @@ import { findStorageUses } from "../src/security-sql-scan.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Where SQL belongs: core (the port, the SQLite store, its schema and PRAGMAs). */
-const STORE_PACKAGES = new Set(["core"]);
+/** Where SQL belongs: core (the port, the SQLite store, its schema and PRAGMAs) and postgres (the port on PostgreSQL). */
+const STORE_PACKAGES = new Set(["core", "postgres"]);
 
 /** Places not yet behind the port, per file: each number may only go down. */
 const NOT_YET_ON_THE_PORT: Readonly<Record<string, number>> = {};

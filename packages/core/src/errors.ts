@@ -20,8 +20,17 @@ export type QueueErrorCode =
   | "READ_ONLY"
   /** The disk (or the configured page limit) is full. */
   | "DISK_FULL"
-  /** The file could not be opened (missing directory, a directory in its place, permissions). */
+  /**
+   * The file could not be opened (missing directory, a directory in its place, permissions); or a
+   * database server refused the connection for good (wrong password, no such database).
+   */
   | "CANNOT_OPEN"
+  /**
+   * The database server cannot be reached right now: the connection was refused, reset or closed
+   * by the server (a restart, a failover, an administrator ending it). Transient: the same call
+   * may succeed once the server is back (`details.retryable` is true); a worker retries by itself.
+   */
+  | "DATABASE_UNAVAILABLE"
   /** The operating system reported an I/O error. */
   | "IO_ERROR"
   /** The database was written by a newer version of the schema than this code knows. */
@@ -44,7 +53,10 @@ export type QueueErrorCode =
   | "LEASE_LOST"
   /** The task's status does not allow the operation (for example retrying a completed task). */
   | "INVALID_STATE"
-  /** A wait ran out of time. */
+  /**
+   * A wait ran out of time: a wait for a task, a statement past the server's statement timeout, or
+   * a wait for a free connection of a pool that stayed full (`details.reason` says which).
+   */
   | "TIMEOUT"
   /** A wait or operation was aborted through its AbortSignal. */
   | "ABORTED"
@@ -56,7 +68,9 @@ export type QueueErrorCode =
    */
   | "NATIVE_ADDON_MISSING"
   /** Any other SQLite error. */
-  | "SQLITE_ERROR";
+  | "SQLITE_ERROR"
+  /** Any other error from a PostgreSQL server; `details.sqlState` holds its SQLSTATE code. */
+  | "POSTGRES_ERROR";
 
 const QUEUE_ERROR_BRAND = Symbol.for("@queue/core.QueueError");
 

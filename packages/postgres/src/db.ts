@@ -1,7 +1,7 @@
 // How the store talks to PostgreSQL: queries with BIGINT read as numbers, transactions that retry
-// a deadlock or serialization failure, and driver errors turned into typed QueueErrors.
-import { isQueueError, QueueError } from "@queue/core";
+// a deadlock or serialization failure, and driver errors turned into typed QueueErrors (errors.ts).
 import pg from "pg";
+import { driverError, errorCode, RETRYABLE_SQLSTATES, toQueueError } from "./errors.js";
 
 const INT8_OID = 20;
 const parseInt8 = (value: string): number => Number(value);
@@ -28,19 +28,30 @@ export function dbOn(queryable: Queryable, schema: string): Db {
   return {
     schema,
     async rows<Row>(text: string, values: readonly unknown[] = []): Promise<Row[]> {
-      const result = await queryable.query({ text, values: values as unknown[], types: QUERY_TYPES });
+      const result = await queryable.query({ text, values: values as unknown[], types: QUERY_TYPES }).catch(rethrowDriverError);
       return result.rows as Row[];
     },
     async arrays<Row extends readonly unknown[]>(text: string, values: readonly unknown[] = []): Promise<Row[]> {
-      const result = await queryable.query({ text, values: values as unknown[], types: QUERY_TYPES, rowMode: "array" });
+      const result = await queryable
+        .query({ text, values: values as unknown[], types: QUERY_TYPES, rowMode: "array" })
+        .catch(rethrowDriverError);
       return result.rows as unknown as Row[];
     },
   };
 }
 
-/** SQLSTATEs after which the same transaction, run again, may well succeed. */
-const RETRYABLE = new Set(["40P01", "40001"]);
+function rethrowDriverError(error: unknown): never {
+  throw driverError(error);
+}
+
 const MAX_TRIES = 5;
+
+/** A lost connection, seen before the transaction wrote anything: safe to run again on another one. */
+function isConnectionLoss(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code !== undefined) return code.startsWith("08") || code.startsWith("57P") || /^E[A-Z]+$/.test(code);
+  return /^Connection terminated|not queryable$/.test((error as Error | undefined)?.message ?? "");
+}
 
 export interface TransactionOptions {
   /** `BEGIN` options, e.g. "ISOLATION LEVEL REPEATABLE READ READ ONLY". */
@@ -49,8 +60,10 @@ export interface TransactionOptions {
 
 /**
  * Runs `work` in one transaction on a connection of the pool: committed if it resolves, rolled
- * back if it throws. A deadlock or serialization failure runs it again (a few times), so `work`
- * must only write through `db`.
+ * back if it throws. A deadlock or serialization failure runs it again (a few times), and so does
+ * a connection found dead before `BEGIN` went through (a pooled connection the server closed), so
+ * `work` must only write through `db`. A connection lost later (mid-transaction, or at `COMMIT`,
+ * whose outcome is then unknown) is not retried: the caller gets DATABASE_UNAVAILABLE.
  */
 export async function inTransaction<T>(
   pool: pg.Pool,
@@ -64,24 +77,40 @@ export async function inTransaction<T>(
     try {
       client = await pool.connect();
     } catch (error) {
-      throw toQueueError(error, location);
+      throw toQueueError(driverError(error), location);
     }
+    // A connection the server ends between two statements emits "error" on the client, which the
+    // pool does not listen to while the client is lent out: without a listener it would crash the
+    // process. The statement in flight (or the next one) fails all the same.
     let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken ??= error;
+    };
+    client.on("error", onError);
+    let begun = false;
     try {
-      await client.query(options.begin === undefined ? "BEGIN" : `BEGIN ${options.begin}`);
+      await client.query(options.begin === undefined ? "BEGIN" : `BEGIN ${options.begin}`).catch(rethrowDriverError);
+      begun = true;
       const result = await work(dbOn(client, schema));
-      await client.query("COMMIT");
+      await client.query("COMMIT").catch(rethrowDriverError);
       return result;
     } catch (error) {
-      try {
-        await client.query("ROLLBACK");
-      } catch (rollbackError) {
-        broken = rollbackError as Error;
+      if (broken === undefined && isConnectionLoss(error)) broken = error as Error;
+      if (broken === undefined) {
+        try {
+          await client.query("ROLLBACK");
+        } catch (rollbackError) {
+          broken = rollbackError as Error;
+        }
       }
-      const code = (error as { code?: unknown }).code;
-      if (attempt < MAX_TRIES && typeof code === "string" && RETRYABLE.has(code)) continue;
+      const code = errorCode(error);
+      const retry = (code !== undefined && RETRYABLE_SQLSTATES.has(code)) || (!begun && isConnectionLoss(error));
+      if (attempt < MAX_TRIES && retry) continue;
       throw toQueueError(error, location);
     } finally {
+      // A broken connection is destroyed, not returned to the pool; it keeps the listener, in case
+      // its socket reports one more error while it closes.
+      if (broken === undefined) client.removeListener("error", onError);
       client.release(broken);
     }
   }
@@ -94,27 +123,4 @@ export async function onPool<T>(pool: pg.Pool, schema: string, location: string,
   } catch (error) {
     throw toQueueError(error, location);
   }
-}
-
-/** A driver error as a QueueError with the server's location in the message; QueueErrors and plain errors of callbacks pass through. */
-export function toQueueError(error: unknown, location: string): unknown {
-  if (isQueueError(error) || !(error instanceof Error)) return error;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== "string") return error;
-  const wrap = (queueCode: ConstructorParameters<typeof QueueError>[0], what: string) =>
-    new QueueError(queueCode, `${what} (PostgreSQL at ${location}): ${error.message}`, {
-      cause: error,
-      path: location,
-      details: { sqlState: code },
-    });
-  if (code === "23505") return wrap("UNIQUE_VIOLATION", "A unique constraint rejected the write");
-  if (code.startsWith("23")) return wrap("CONSTRAINT", "A constraint rejected the write");
-  if (code === "57014") return wrap("TIMEOUT", "A statement ran out of time");
-  if (RETRYABLE.has(code) || code === "55P03") return wrap("BUSY", "The rows stayed locked by other transactions");
-  if (code === "25006") return wrap("READ_ONLY", "The server is read-only");
-  if (code === "53100") return wrap("DISK_FULL", "The server's disk is full");
-  if (code.startsWith("08") || code.startsWith("57P") || code.startsWith("28") || code === "3D000" || /^E[A-Z]+$/.test(code)) {
-    return wrap("CANNOT_OPEN", "Cannot reach the database");
-  }
-  return error;
 }

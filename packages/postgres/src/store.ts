@@ -63,6 +63,18 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** Connections in the pool the store opens (default 10). */
   readonly maxConnections?: number;
+  /**
+   * How long a call waits (ms) for a connection of the store's pool to come free, or for a new one
+   * to connect, before it fails with TIMEOUT (`details.reason` "pool-exhausted") or
+   * DATABASE_UNAVAILABLE (default 10000). A worker reports it and tries again.
+   */
+  readonly connectionTimeoutMs?: number;
+  /**
+   * The server's `statement_timeout` (ms) for the store's connections: a statement that runs (or
+   * waits for a lock) longer fails with TIMEOUT (`details.reason` "statement"). Default: the
+   * server's setting.
+   */
+  readonly statementTimeoutMs?: number;
   /** The clock times are written with (default: the system clock). */
   readonly clock?: Clock;
   /**
@@ -71,6 +83,9 @@ export interface PostgresStoreOptions {
    */
   readonly changeWaitMs?: number;
 }
+
+/** How long a call waits for a pooled connection by default (see `connectionTimeoutMs`). */
+const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
 
 export class PostgresStore implements QueueStore {
   readonly backend = "postgres";
@@ -117,7 +132,14 @@ export class PostgresStore implements QueueStore {
       const parsed = parseLocation(options.url, options.schema);
       this.schema = parsed.schema;
       this.location = parsed.location;
-      this.pool = new pg.Pool({ connectionString: parsed.connectionString, max: options.maxConnections ?? 10 });
+      this.pool = new pg.Pool({
+        connectionString: parsed.connectionString,
+        max: options.maxConnections ?? 10,
+        connectionTimeoutMillis: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+        ...(options.statementTimeoutMs === undefined ? {} : { statement_timeout: options.statementTimeoutMs }),
+        // A peer that vanished without closing the connection (a host or network gone) is noticed.
+        keepAlive: true,
+      });
       // An idle connection the server drops must not crash the process; the next query reconnects.
       this.pool.on("error", () => undefined);
       this.#ownsPool = true;
@@ -132,6 +154,11 @@ export class PostgresStore implements QueueStore {
   migrate(): Promise<void> {
     this.#ready ??= migratePostgres({ pool: this.pool, schema: this.schema, location: this.location, now: () => this.clock.now() }).then(
       () => undefined,
+      (error: unknown) => {
+        // The server may be back by the next call (a restart, a network blip): that call tries again.
+        this.#ready = undefined;
+        throw error;
+      },
     );
     return this.#ready;
   }

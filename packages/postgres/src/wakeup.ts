@@ -11,6 +11,11 @@ export function workChannel(schema: string): string {
   return `queue_work_${schema}`;
 }
 
+/** The application_name of a store's listening connection (unless the URL sets one): "queue:<channel>". */
+export function listenerName(channel: string): string {
+  return `queue:${channel}`;
+}
+
 const MAX_BACKOFF_MS = 5_000;
 
 export interface WorkListenerOptions {
@@ -25,7 +30,10 @@ export interface WorkListenerOptions {
 
 export class WorkListener {
   readonly #options: WorkListenerOptions;
+  /** The listening connection, once LISTEN went through. */
   #client: pg.Client | undefined;
+  /** The connection being opened or listening: a report from any other (an older one closing) is old news. */
+  #current: pg.Client | undefined;
   #started: Promise<void> | undefined;
   #mark = 0;
   #closed = false;
@@ -61,7 +69,10 @@ export class WorkListener {
 
   async #connect(): Promise<void> {
     if (this.#closed) return;
-    const client = new pg.Client(this.#options.connection);
+    // Named, so that an operator (or a test) can tell the listening connection in pg_stat_activity.
+    const { connection, channel } = this.#options;
+    const client = new pg.Client({ ...connection, application_name: connection.application_name ?? listenerName(channel) });
+    this.#current = client;
     client.on("notification", (message) => {
       if (message.channel !== this.#options.channel || message.payload === this.#options.self) return;
       this.#wake();
@@ -75,7 +86,7 @@ export class WorkListener {
       this.#lost(client);
       return;
     }
-    if (this.#closed) {
+    if (this.#closed || this.#current !== client) {
       await client.end().catch(() => undefined);
       return;
     }
@@ -91,8 +102,9 @@ export class WorkListener {
 
   #lost(client: pg.Client): void {
     client.end().catch(() => undefined);
-    // A connection already replaced (its error, then its end) is nothing new.
-    if (this.#client !== undefined && this.#client !== client) return;
+    // A connection already given up (its error, then its end) is nothing new.
+    if (this.#current !== client) return;
+    this.#current = undefined;
     this.#client = undefined;
     if (this.#closed || this.#retry !== undefined) return;
     this.#failures++;

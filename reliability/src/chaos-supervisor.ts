@@ -1,13 +1,15 @@
-// The chaos run: worker and producer processes on one file while a supervisor kills a random
-// worker with SIGKILL every few hundred milliseconds and starts a replacement. Afterwards the
-// producers stop, the surviving workers drain the queue, and the run is checked against the
-// execution records the handlers wrote durably before every kill could strike.
+// The chaos run: worker and producer processes on one queue (a SQLite file, or a schema of a
+// PostgreSQL database) while a supervisor kills a random worker with SIGKILL every few hundred
+// milliseconds and starts a replacement. Afterwards the producers stop, the surviving workers
+// drain the queue, and the run is checked against the execution records the handlers wrote
+// durably before every kill could strike.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openQueueDatabase } from "@queue/core";
+import { PostgresStore } from "@queue/postgres";
 import { type ChildResult, spawnTypeScript, type TypeScriptChild } from "@queue/test-support";
-import Database from "better-sqlite3";
+import { openQueueReader, type QueueReader, type TaskRecord } from "./chaos-storage.js";
 import { type Execution, readExecutions } from "./chaos-record.js";
 
 export interface ChaosOptions {
@@ -31,8 +33,10 @@ export interface ChaosOptions {
   readonly maxAttempts: number;
   /** How long the workers may take to drain the queue once producers stop. */
   readonly drainTimeoutMs: number;
-  /** Where the database and the execution logs go. */
+  /** Where the execution logs go, and the database file unless `postgres` is given. */
   readonly dir: string;
+  /** A postgres:// URL whose `schema` parameter names a schema of its own: the queue lives there instead of a file. */
+  readonly postgres?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -95,10 +99,11 @@ interface Spawned extends TypeScriptChild {
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
   const started = Date.now();
-  const path = join(options.dir, "chaos.db");
+  const path = options.postgres ?? join(options.dir, "chaos.db");
   const logDir = join(options.dir, "executions");
   mkdirSync(logDir, { recursive: true });
-  openQueueDatabase({ path }).close();
+  if (options.postgres === undefined) openQueueDatabase({ path }).close();
+  else await (await PostgresStore.open({ url: options.postgres })).close();
   const childEnv = {
     CHAOS_DB: path,
     CHAOS_LOG_DIR: logDir,
@@ -186,7 +191,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     producerErrors.push(...report.errors.map((error) => error.message));
   }
 
-  const drained = await waitForDrain(path, options.drainTimeoutMs);
+  const reader = openQueueReader(path);
+  const drained = await waitForDrain(reader, options.drainTimeoutMs).catch(async (error: unknown) => {
+    await reader.close();
+    throw error;
+  });
   log(`drained: ${drained}; stopping ${alive.size} workers`);
   const survivors = [...alive];
   // A worker started to replace the last one killed may still be loading: until it has said it is
@@ -221,7 +230,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   if (workerErrors.length > 0) problems.push(`workers reported ${workerErrors.length} errors, first: ${workerErrors[0]}`);
   if (producerErrors.length > 0) problems.push(`producers reported ${producerErrors.length} errors, first: ${producerErrors[0]}`);
 
-  const verdict = verifyExecutions(path, readExecutions(logDir), killed, enqueued, options.maxAttempts);
+  const verdict = verifyTasks(
+    await reader.tasks(),
+    await reader.integrity(),
+    readExecutions(logDir),
+    killed,
+    enqueued,
+    options.maxAttempts,
+  );
+  await reader.close();
   problems.push(...verdict.problems);
   return {
     enqueued,
@@ -242,19 +259,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
 }
 
-async function waitForDrain(path: string, timeoutMs: number): Promise<boolean> {
-  const db = new Database(path, { readonly: true });
-  try {
-    const pending = db.prepare("SELECT count(*) AS n FROM tasks WHERE status IN ('queued', 'leased')").pluck();
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (pending.get() === 0) return true;
-      await sleep(100);
-    }
-    return pending.get() === 0;
-  } finally {
-    db.close();
+async function waitForDrain(reader: QueueReader, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await reader.pending()) === 0) return true;
+    await sleep(100);
   }
+  return (await reader.pending()) === 0;
 }
 
 function lastJsonLine(stdout: string): unknown {
@@ -271,7 +282,7 @@ function lastJsonLine(stdout: string): unknown {
   }
 }
 
-interface Verdict {
+export interface Verdict {
   completed: number;
   deadLettered: number;
   reExecutedAfterKill: number;
@@ -282,34 +293,42 @@ interface Verdict {
   problems: string[];
 }
 
+/** verifyTasks on the tasks of a SQLite file. */
+export async function verifyExecutions(
+  path: string,
+  executions: readonly Execution[],
+  killed: ReadonlySet<number>,
+  enqueued: number,
+  maxAttempts: number,
+): Promise<Verdict> {
+  const reader = openQueueReader(path);
+  try {
+    return verifyTasks(await reader.tasks(), await reader.integrity(), executions, killed, enqueued, maxAttempts);
+  } finally {
+    await reader.close();
+  }
+}
+
 /**
- * The guarantees, checked against the file and the execution records:
+ * The guarantees, checked against the stored tasks and the execution records:
  * - every enqueued task is in the file and completed (none dead-lettered: handlers never fail,
  *   and maxAttempts is far above the kills one task can suffer);
  * - each task's executions have distinct attempt numbers (one lease per attempt), every execution
  *   but the last was in a process that was then killed, and the stored result names the last one
  *   (so it was completed once, by the execution that finished last);
- * - the file passes integrity_check.
+ * - the storage is consistent (SQLite's integrity_check; PostgreSQL's lease and finished_at rules).
  */
-export function verifyExecutions(
-  path: string,
+export function verifyTasks(
+  tasks: readonly TaskRecord[],
+  integrity: string,
   executions: readonly Execution[],
   killed: ReadonlySet<number>,
   enqueued: number,
   maxAttempts: number,
 ): Verdict {
   const problems: string[] = [];
-  const db = new Database(path);
-  const integrity = String(db.pragma("integrity_check", { simple: true }));
-  const tasks = db.prepare("SELECT id, status, attempts, result FROM tasks ORDER BY id").all() as {
-    id: number;
-    status: string;
-    attempts: number;
-    result: string | null;
-  }[];
-  db.close();
   if (integrity !== "ok") problems.push(`integrity_check: ${integrity}`);
-  if (tasks.length !== enqueued) problems.push(`producers enqueued ${enqueued} tasks but the file holds ${tasks.length}`);
+  if (tasks.length !== enqueued) problems.push(`producers enqueued ${enqueued} tasks but the queue holds ${tasks.length}`);
 
   const starts = new Map<number, Execution[]>();
   for (const execution of executions) {

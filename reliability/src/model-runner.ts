@@ -1,15 +1,12 @@
-// Runs a sequence of model commands against the real engine (a real SQLite file, the exported
-// client and lease API, an injected clock) and against QueueModel, and checks after every step
-// that both agree and that the invariants of ARCHITECTURE.md hold. Throws on the first mismatch,
-// with the step and the command in the message.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type EnqueueOptions, QueueClient } from "@queue/client";
-import { isQueueError, openQueueDatabase, type QueueDatabase, type TaskRow, TestClock } from "@queue/core";
-import { recoverExpiredLeasesNow } from "@queue/maintenance";
+// Runs a sequence of model commands against the real engine (a real SQLite file, or a schema of a
+// real PostgreSQL database; the exported client, the lease API or the storage port, an injected
+// clock) and against QueueModel, and checks after every step that both agree and that the
+// invariants of ARCHITECTURE.md hold. Throws on the first mismatch, with the step and the command
+// in the message.
+import type { EnqueueOptions, QueueClient } from "@queue/client";
+import { isQueueError, type TestClock } from "@queue/core";
 import { getStrategy } from "@queue/scheduling";
-import { claim, complete, extend, fail } from "@queue/worker-engine";
+import { type ModelEngine, postgresModelEngine, sqliteModelEngine } from "./model-engine.js";
 import {
   type Command,
   clearLease,
@@ -70,22 +67,22 @@ export interface ModelRunOptions {
    * both leases, as a caller of the low-level lease API may, and heartbeats them together.
    */
   readonly staleLeases?: "drop" | "keep";
+  /** The backend: a fresh SQLite file (default), or a fresh schema on the PostgreSQL server at this URL. */
+  readonly postgres?: string;
 }
 
-/** Runs `commands` on a fresh database file; resolves with a small report, or throws ModelMismatch. */
+/** Runs `commands` on a fresh database file (or schema); resolves with a small report, or throws ModelMismatch. */
 export async function runModel(commands: readonly Command[], options: ModelRunOptions = {}): Promise<ModelRunReport> {
-  const dir = mkdtempSync(join(tmpdir(), "queue-model-"));
-  const clock = new TestClock();
-  const db = openQueueDatabase({ path: join(dir, "queue.db"), clock });
-  const client = new QueueClient({ db });
+  const engine = options.postgres === undefined ? sqliteModelEngine() : await postgresModelEngine(options.postgres);
+  const { client, clock } = engine;
   const model = new QueueModel();
   const finalSeen = new Map<number, string>();
   let claimed = 0;
   try {
     for (const [step, command] of commands.entries()) {
       try {
-        claimed += await apply(command, { db, client, clock, model, staleLeases: options.staleLeases ?? "drop" });
-        await check(db, client, model, finalSeen);
+        claimed += await apply(command, { engine, client, clock, model, staleLeases: options.staleLeases ?? "drop" });
+        await check(engine, client, model, finalSeen);
       } catch (error) {
         if (error instanceof ModelMismatch) {
           error.message = `step ${step} ${JSON.stringify(command)}: ${error.message}`;
@@ -93,18 +90,15 @@ export async function runModel(commands: readonly Command[], options: ModelRunOp
         throw error;
       }
     }
-    const integrity = db.connection.pragma("integrity_check", { simple: true });
-    expectEqual(integrity, "ok", "integrity_check");
+    expectEqual(await engine.integrity(), "ok", "integrity_check");
     return { steps: commands.length, claimed, finalCounts: await client.counts() };
   } finally {
-    await client.close();
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
+    await engine.close();
   }
 }
 
 interface Engine {
-  readonly db: QueueDatabase;
+  readonly engine: ModelEngine;
   readonly client: QueueClient;
   readonly clock: TestClock;
   readonly model: QueueModel;
@@ -113,7 +107,7 @@ interface Engine {
 
 /** Applies one command to engine and model; returns how many tasks it claimed. */
 async function apply(command: Command, engine: Engine): Promise<number> {
-  const { db, client, clock, model } = engine;
+  const { client, clock, model } = engine;
   switch (command.kind) {
     case "enqueue": {
       const payload = model.nextPayload();
@@ -146,15 +140,12 @@ async function apply(command: Command, engine: Engine): Promise<number> {
     }
     case "claim": {
       const workerId = model.workerId(command.worker);
-      const outcome = await db.transaction((tx) =>
-        claim(tx, {
-          workerId,
-          strategy: getStrategy(command.strategy),
-          leaseMs: MODEL_LEASE_MS,
-          limit: command.limit,
-          capabilities: [],
-        }),
-      );
+      const outcome = await engine.engine.claim({
+        workerId,
+        strategy: getStrategy(command.strategy),
+        leaseMs: MODEL_LEASE_MS,
+        limit: command.limit,
+      });
       const now = clock.now();
       const recovered = model.recoverExpired(now);
       expectEqual(outcome.recovered.map((task) => task.id).sort(byNumber), recovered.sort(byNumber), "tasks recovered by a claim");
@@ -242,9 +233,8 @@ async function apply(command: Command, engine: Engine): Promise<number> {
       return 0;
     }
     case "recover": {
-      const report = await recoverExpiredLeasesNow(db);
+      const ids = (await engine.engine.recover()).sort(byNumber);
       const recovered = model.recoverExpired(clock.now());
-      const ids = [...report.requeued, ...report.deadLettered, ...report.cancelled].map((task) => task.id).sort(byNumber);
       expectEqual(ids, recovered.sort(byNumber), "tasks recovered by maintenance");
       return 0;
     }
@@ -271,7 +261,7 @@ function pickId(model: QueueModel, pick: number): number {
 type Finish = { kind: "complete" } | { kind: "fail"; permanent: boolean; backoffMs: number } | { kind: "release" };
 
 /** Completes, fails or releases through `lease`: recorded only if it is the task's current lease. */
-async function finish(how: Finish, lease: ModelLease, { db, clock, model }: Engine): Promise<void> {
+async function finish(how: Finish, lease: ModelLease, { engine, clock, model }: Engine): Promise<void> {
   const task = model.tasks.get(lease.taskId) as ModelTask;
   const current = model.isCurrent(lease);
   const result = JSON.stringify({ by: lease.workerId, token: lease.token });
@@ -281,15 +271,14 @@ async function finish(how: Finish, lease: ModelLease, { db, clock, model }: Engi
       : how.kind === "fail" && (how.permanent || task.attempts >= task.maxAttempts)
         ? ("dead_letter" as const)
         : ("retry" as const);
-  const run = () =>
-    db.transaction((tx) => {
-      if (how.kind === "complete") return complete(tx, lease, result);
-      return fail(tx, lease, {
-        outcome,
-        error: outcome === "release" ? null : JSON.stringify({ name: "Error", message: "failed on purpose" }),
-        ...(outcome === "retry" && how.kind === "fail" ? { runAfter: clock.now() + how.backoffMs } : {}),
-      });
+  const run = () => {
+    if (how.kind === "complete") return engine.complete(lease, result);
+    return engine.fail(lease, {
+      outcome,
+      error: outcome === "release" ? null : JSON.stringify({ name: "Error", message: "failed on purpose" }),
+      ...(outcome === "retry" && how.kind === "fail" ? { runAfter: clock.now() + how.backoffMs } : {}),
     });
+  };
   if (!current) {
     await expectQueueError(run, "LEASE_LOST", `${how.kind} with a lease that is no longer current`);
     return;
@@ -316,8 +305,8 @@ async function finish(how: Finish, lease: ModelLease, { db, clock, model }: Engi
  * (worker, token), so renewing one lease of a batch renews every task of that batch the worker
  * still holds; the answer reports only the leases asked about: held (current) or lost.
  */
-async function heartbeat(leases: readonly ModelLease[], { db, clock, model }: Engine): Promise<void> {
-  const result = await db.transaction((tx) => extend(tx, leases, MODEL_LEASE_MS));
+async function heartbeat(leases: readonly ModelLease[], { engine, clock, model }: Engine): Promise<void> {
+  const result = await engine.extend(leases, MODEL_LEASE_MS);
   const now = clock.now();
   const renewedTokens = new Set(leases.map((lease) => `${lease.workerId} ${lease.token}`));
   for (const task of model.tasks.values()) {
@@ -340,13 +329,9 @@ async function heartbeat(leases: readonly ModelLease[], { db, clock, model }: En
   expectEqual([...result.lost].sort(byNumber), lost.sort(byNumber), "leases reported lost");
 }
 
-const ROW_SQL =
-  "SELECT id, type, priority, payload, status, attempts, max_attempts, run_after, lease_until, lease_token, locked_by, " +
-  "idempotency_key, cancel_requested, result, finished_at FROM tasks ORDER BY id";
-
 /** The engine's whole state against the model's, then the invariants that hold whatever the model says. */
-async function check(db: QueueDatabase, client: QueueClient, model: QueueModel, finalSeen: Map<number, string>): Promise<void> {
-  const rows = db.connection.prepare(ROW_SQL).all() as TaskRow[];
+async function check(engine: ModelEngine, client: QueueClient, model: QueueModel, finalSeen: Map<number, string>): Promise<void> {
+  const rows = await engine.rows();
   expectEqual(rows.length, model.tasks.size, "number of tasks (nothing lost, nothing invented)");
   for (const row of rows) {
     const task = model.tasks.get(row.id);

@@ -3,27 +3,43 @@ import { QueueClient } from "@queue/client";
 import { makeTempDir, removeTempDirs } from "@queue/test-support";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Execution } from "../src/chaos-record.js";
-import { chaosOptionsFromEnv, runChaos, verifyExecutions } from "../src/chaos-supervisor.js";
+import { type ChaosOptions, chaosOptionsFromEnv, runChaos, verifyExecutions } from "../src/chaos-supervisor.js";
+import { dropSchema, freshSchemaLocation, POSTGRES_TEST_URL } from "../src/postgres-server.js";
 
-afterAll(() => removeTempDirs());
+const schemas: string[] = [];
+afterAll(async () => {
+  removeTempDirs();
+  for (const location of schemas.splice(0)) await dropSchema(location);
+});
 
-describe("chaos: workers killed with SIGKILL while producers enqueue", () => {
-  it("every task is completed once; every re-execution follows a kill; the file stays intact", async () => {
-    const options = chaosOptionsFromEnv(makeTempDir("chaos-"));
-    const report = await runChaos(options);
-    console.log(
-      `chaos (${options.workers} workers, ${options.producers} producers, ${options.durationMs} ms, a kill every ~${options.killIntervalMs} ms): ` +
+async function chaosRun(options: ChaosOptions): Promise<void> {
+  const report = await runChaos(options);
+  console.log(
+    `chaos on ${options.postgres === undefined ? "SQLite" : "PostgreSQL"} (${options.workers} workers, ${options.producers} producers, ${options.durationMs} ms, a kill every ~${options.killIntervalMs} ms): ` +
         `enqueued ${report.enqueued}, completed ${report.completed}, dead-lettered ${report.deadLettered}, ` +
         `killed ${report.killed} workers (${report.killedWhileWorking} mid-work), workers started ${report.workersStarted} (${report.cliWorkersStarted} via queue work), ` +
         `executions ${report.executions}, re-executed after kill ${report.reExecutedAfterKill} (${report.tasksReExecuted} tasks), ` +
         `integrity ${report.integrity}, ${report.durationMs} ms`,
-    );
-    expect(report.problems).toEqual([]);
-    expect(report.enqueued).toBeGreaterThan(0);
-    expect(report.completed).toBe(report.enqueued);
-    expect(report.killedWhileWorking).toBeGreaterThan(0);
-    expect(report.reExecutedAfterKill).toBeGreaterThan(0);
-    expect(report.integrity).toBe("ok");
+  );
+  expect(report.problems).toEqual([]);
+  expect(report.enqueued).toBeGreaterThan(0);
+  expect(report.completed).toBe(report.enqueued);
+  expect(report.killedWhileWorking).toBeGreaterThan(0);
+  expect(report.reExecutedAfterKill).toBeGreaterThan(0);
+  expect(report.integrity).toBe("ok");
+}
+
+describe("chaos: workers killed with SIGKILL while producers enqueue", () => {
+  it("every task is completed once; every re-execution follows a kill; the file stays intact", async () => {
+    await chaosRun(chaosOptionsFromEnv(makeTempDir("chaos-")));
+  }, 120_000);
+
+  // Worker processes on PostgreSQL are script workers: the `queue` command's PostgreSQL support is
+  // exercised by its own tests.
+  it("on PostgreSQL (a schema of its own): every task is completed once; every re-execution follows a kill", async () => {
+    const postgres = freshSchemaLocation(POSTGRES_TEST_URL, "chaos");
+    schemas.push(postgres);
+    await chaosRun({ ...chaosOptionsFromEnv(makeTempDir("chaos-pg-")), postgres, cliEvery: 0 });
   }, 120_000);
 });
 
@@ -54,7 +70,7 @@ describe("the chaos verdict", () => {
       run(wrongResult, 1, 100),
       run(wrongResult, 2, 200),
     ];
-    const verdict = verifyExecutions(path, executions, new Set([100]), 5, 25);
+    const verdict = await verifyExecutions(path, executions, new Set([100]), 5, 25);
     expect(verdict.problems).toEqual([
       expect.stringContaining(`task ${unexplained} ran again after attempt 1 in 300, which was not killed`),
       expect.stringContaining(`task ${twice} ran twice under one attempt number`),

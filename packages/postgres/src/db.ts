@@ -1,7 +1,7 @@
 // How the store talks to PostgreSQL: queries with BIGINT read as numbers, transactions that retry
 // a deadlock or serialization failure, and driver errors turned into typed QueueErrors (errors.ts).
 import pg from "pg";
-import { driverError, errorCode, RETRYABLE_SQLSTATES, toQueueError } from "./errors.js";
+import { driverError, errorCode, isDriverError, RETRYABLE_SQLSTATES, toQueueError } from "./errors.js";
 
 const INT8_OID = 20;
 const parseInt8 = (value: string): number => Number(value);
@@ -48,6 +48,7 @@ const MAX_TRIES = 5;
 
 /** A lost connection, seen before the transaction wrote anything: safe to run again on another one. */
 function isConnectionLoss(error: unknown): boolean {
+  if (!isDriverError(error)) return false;
   const code = errorCode(error);
   if (code !== undefined) return code.startsWith("08") || code.startsWith("57P") || /^E[A-Z]+$/.test(code);
   return /^Connection terminated|not queryable$/.test((error as Error | undefined)?.message ?? "");

@@ -12,6 +12,11 @@ export function driverError(error: unknown): unknown {
   return error;
 }
 
+/** True for an error the driver threw (see driverError). */
+export function isDriverError(error: unknown): boolean {
+  return typeof error === "object" && error !== null && fromDriver.has(error);
+}
+
 /** SQLSTATEs after which the same transaction, run again, may well succeed: deadlock, serialization failure. */
 export const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set(["40P01", "40001"]);
 
@@ -104,14 +109,13 @@ function classify(code: string | undefined, message: string): Classified | undef
 
 /**
  * A driver error as a QueueError, with the location in the message and the error as its cause;
- * QueueErrors, and anything the driver did not throw, pass through unchanged.
+ * QueueErrors, and anything the driver did not throw (see driverError), pass through unchanged.
  */
 export function toQueueError(error: unknown, location: string): unknown {
-  if (isQueueError(error) || !(error instanceof Error)) return error;
+  // A caller's callback threw (a hook writing a file, say): not ours to rename.
+  if (isQueueError(error) || !(error instanceof Error) || !fromDriver.has(error)) return error;
   const code = errorCode(error);
   const classified = classify(code, error.message);
-  // A caller's callback threw: not ours to rename.
-  if (classified === undefined && !fromDriver.has(error)) return error;
   const { code: queueCode, what, advice, reason, retryable } = classified ?? {
     code: "POSTGRES_ERROR" as const,
     what: "PostgreSQL reported an error",

@@ -53,7 +53,7 @@ describe("driver and server errors as QueueErrors", () => {
     ["ECONNRESET", "read ECONNRESET", "DATABASE_UNAVAILABLE"],
     ["ETIMEDOUT", "connect ETIMEDOUT 10.0.0.1:5432", "DATABASE_UNAVAILABLE"],
   ])("a socket error %s is %s and retryable", (errno, message, code) => {
-    const error = mapped(Object.assign(new Error(message), { code: errno }));
+    const error = mapped(driverError(Object.assign(new Error(message), { code: errno })));
     expect(error.code).toBe(code);
     expect(error.details).toEqual({ errno, retryable: true });
     expect(error.message).toMatch(/check that PostgreSQL is running/);
@@ -66,7 +66,7 @@ describe("driver and server errors as QueueErrors", () => {
     ["Client has encountered a connection error and is not queryable", "DATABASE_UNAVAILABLE", undefined],
     ["Query read timeout", "TIMEOUT", "query"],
   ])("pg's own error %j is %s", (message, code, reason) => {
-    const error = mapped(new Error(message));
+    const error = mapped(driverError(new Error(message)));
     expect(error.code).toBe(code);
     expect(error.details.reason).toBe(reason);
     expect(error.details.retryable).toBe(true);
@@ -76,6 +76,8 @@ describe("driver and server errors as QueueErrors", () => {
     expect(mapped(driverError(new Error("Received unexpected commandComplete message from backend."))).code).toBe("POSTGRES_ERROR");
     const own = new Error("the hook failed");
     expect(toQueueError(own, LOCATION)).toBe(own);
+    const ownFileError = Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    expect(toQueueError(ownFileError, LOCATION)).toBe(ownFileError);
   });
 });
 

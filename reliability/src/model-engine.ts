@@ -15,6 +15,12 @@ import pg from "pg";
 import { dropSchema, freshSchemaLocation } from "./postgres-server.js";
 
 export interface ModelEngine {
+  /**
+   * False: task ids are dense (1, 2, 3, ...), as SQLite assigns them. True: they only increase,
+   * with gaps, as a PostgreSQL identity does (an insert that meets an idempotency key, or rolls
+   * back, still consumes a value).
+   */
+  readonly idsMayGap: boolean;
   readonly client: QueueClient;
   readonly clock: TestClock;
   claim(request: { workerId: string; strategy: SchedulingStrategy; leaseMs: number; limit: number }): Promise<ClaimOutcome>;
@@ -46,6 +52,7 @@ export function sqliteModelEngine(): ModelEngine {
   const db = openQueueDatabase({ path: join(dir, "queue.db"), clock });
   const client = new QueueClient({ db });
   return {
+    idsMayGap: false,
     client,
     clock,
     claim: async (request) => db.transaction((tx) => claim(tx, { ...request, capabilities: [] })),
@@ -82,6 +89,7 @@ export async function postgresModelEngine(url: string): Promise<ModelEngine> {
   const table = `"${store.schema}".tasks`;
   const tick = (request: Parameters<PostgresStore["recordAndClaim"]>[0]) => store.recordAndClaim(request);
   return {
+    idsMayGap: true,
     client,
     clock,
     async claim({ workerId, strategy, leaseMs, limit }) {

@@ -96,11 +96,22 @@ export class QueueModel {
   }
 
   /** The task an enqueue of `spec` at `now` yields: an existing one for a known key, or a new one. */
-  enqueue(spec: EnqueueSpec, now: number, payload: { readonly seq: number }): { task: ModelTask; created: boolean } {
+  /**
+   * `offeredId`: the id the engine gave a new task, taken when it is above every id so far (a
+   * backend whose ids may have gaps); otherwise ids are dense, 1, 2, 3, ...
+   */
+  enqueue(
+    spec: EnqueueSpec,
+    now: number,
+    payload: { readonly seq: number },
+    offeredId?: number,
+  ): { task: ModelTask; created: boolean } {
     const existing = spec.key === null ? undefined : this.byKey(spec.key);
     if (existing !== undefined) return { task: existing, created: false };
+    const id = offeredId !== undefined && offeredId >= this.#nextId ? offeredId : this.#nextId;
+    this.#nextId = id + 1;
     const task: ModelTask = {
-      id: this.#nextId++,
+      id,
       type: spec.type,
       priority: spec.priority,
       maxAttempts: spec.maxAttempts,

@@ -112,7 +112,7 @@ async function apply(command: Command, engine: Engine): Promise<number> {
     case "enqueue": {
       const payload = model.nextPayload();
       const result = await client.enqueue(command.type, payload, enqueueOptions(command));
-      const expected = model.enqueue(command, clock.now(), payload);
+      const expected = model.enqueue(command, clock.now(), payload, engine.engine.idsMayGap ? result.task.id : undefined);
       expectEqual([result.task.id, result.created], [expected.task.id, expected.created], "enqueue id/created");
       return 0;
     }
@@ -130,7 +130,9 @@ async function apply(command: Command, engine: Engine): Promise<number> {
       }
       const results = await client.enqueueMany(items);
       const now = clock.now();
-      const expected = command.items.map((spec, index) => model.enqueue(spec, now, items[index]?.payload as { seq: number }));
+      const expected = command.items.map((spec, index) =>
+        model.enqueue(spec, now, items[index]?.payload as { seq: number }, engine.engine.idsMayGap ? results[index]?.task.id : undefined),
+      );
       expectEqual(
         results.map((result) => [result.task.id, result.created]),
         expected.map((result) => [result.task.id, result.created]),
@@ -253,9 +255,11 @@ function byNumber(a: number, b: number): number {
   return a - b;
 }
 
-/** Ids 1..n, plus n + 1 for a task that does not exist. */
+/** One of the n task ids (1..n where ids are dense), or one above them all, for a task that does not exist. */
 function pickId(model: QueueModel, pick: number): number {
-  return (pick % (model.tasks.size + 1)) + 1;
+  const ids = [...model.tasks.keys()].sort(byNumber);
+  const index = pick % (ids.length + 1);
+  return ids[index] ?? (ids.at(-1) ?? 0) + 1;
 }
 
 type Finish = { kind: "complete" } | { kind: "fail"; permanent: boolean; backoffMs: number } | { kind: "release" };

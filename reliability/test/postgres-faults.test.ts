@@ -287,7 +287,7 @@ describe("PostgreSQL faults: worker and producer processes keep going, nothing l
     cleanups.push(() => store.close());
     const error = await store.countTasksByStatus().catch((caught: unknown) => caught);
     expect(isQueueError(error, "DATABASE_UNAVAILABLE")).toBe(true);
-    expect((error as Error).message).toMatch(/127\.0\.0\.1:1.*check that PostgreSQL is running/s);
+    expect((error as Error).message).toMatch(/127\.0\.0\.1:1.*check that PostgreSQL is running/is);
     expect((error as Error & { details: Record<string, unknown> }).details).toMatchObject({ errno: "ECONNREFUSED", retryable: true });
     expect((error as Error).cause).toBeInstanceOf(Error);
   });

@@ -79,9 +79,7 @@ function postgresReader(location: string): QueueReader {
       return rows.map((row) => ({ ...row, id: Number(row.id), attempts: Number(row.attempts) }));
     },
     async integrity() {
-      const leases = await count(
-        "(status = 'leased') <> (lease_token IS NOT NULL AND locked_by IS NOT NULL AND lease_until IS NOT NULL)",
-      );
+      const leases = await count("(status = 'leased') <> (lease_token IS NOT NULL AND locked_by IS NOT NULL AND lease_until IS NOT NULL)");
       const finished = await count("(status IN ('completed', 'dead_letter', 'cancelled')) <> (finished_at IS NOT NULL)");
       return leases + finished === 0 ? "ok" : `${leases} rows break the lease rule, ${finished} the finished_at rule`;
     },

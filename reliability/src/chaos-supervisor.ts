@@ -9,8 +9,8 @@ import { fileURLToPath } from "node:url";
 import { openQueueDatabase } from "@queue/core";
 import { PostgresStore } from "@queue/postgres";
 import { type ChildResult, spawnTypeScript, type TypeScriptChild } from "@queue/test-support";
-import { openQueueReader, type QueueReader, type TaskRecord } from "./chaos-storage.js";
 import { type Execution, readExecutions } from "./chaos-record.js";
+import { openQueueReader, type QueueReader, type TaskRecord } from "./chaos-storage.js";
 
 export interface ChaosOptions {
   /** Worker processes alive at any time. */

@@ -10,7 +10,17 @@ import { type ClaimOrder, openQueueDatabase, QueueError, type TaskRow, type Task
 import { recoverExpiredLeasesNow } from "@queue/maintenance";
 import { PostgresStore } from "@queue/postgres";
 import type { SchedulingStrategy } from "@queue/scheduling";
-import { type ClaimOutcome, claim, complete, type ExtendResult, extend, type Failure, fail, type Lease, leasedTasks } from "@queue/worker-engine";
+import {
+  type ClaimOutcome,
+  claim,
+  complete,
+  type ExtendResult,
+  extend,
+  type Failure,
+  fail,
+  type Lease,
+  leasedTasks,
+} from "@queue/worker-engine";
 import pg from "pg";
 import { dropSchema, freshSchemaLocation } from "./postgres-server.js";
 

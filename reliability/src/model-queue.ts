@@ -100,12 +100,7 @@ export class QueueModel {
    * `offeredId`: the id the engine gave a new task, taken when it is above every id so far (a
    * backend whose ids may have gaps); otherwise ids are dense, 1, 2, 3, ...
    */
-  enqueue(
-    spec: EnqueueSpec,
-    now: number,
-    payload: { readonly seq: number },
-    offeredId?: number,
-  ): { task: ModelTask; created: boolean } {
+  enqueue(spec: EnqueueSpec, now: number, payload: { readonly seq: number }, offeredId?: number): { task: ModelTask; created: boolean } {
     const existing = spec.key === null ? undefined : this.byKey(spec.key);
     if (existing !== undefined) return { task: existing, created: false };
     const id = offeredId !== undefined && offeredId >= this.#nextId ? offeredId : this.#nextId;

@@ -140,7 +140,8 @@ export function checkExactlyOnce(tasks: readonly TaskRecord[], keys: ReadonlySet
   };
   const seenKeys = new Set<string>();
   for (const task of tasks) {
-    if (task.idempotency_key === null || !keys.has(task.idempotency_key)) report(`task ${task.id} (key ${task.idempotency_key}) was never acknowledged`);
+    if (task.idempotency_key === null || !keys.has(task.idempotency_key))
+      report(`task ${task.id} (key ${task.idempotency_key}) was never acknowledged`);
     else seenKeys.add(task.idempotency_key);
   }
   const lost = [...keys].filter((key) => !seenKeys.has(key));

@@ -16,10 +16,10 @@ async function chaosRun(options: ChaosOptions): Promise<void> {
   const report = await runChaos(options);
   console.log(
     `chaos on ${options.postgres === undefined ? "SQLite" : "PostgreSQL"} (${options.workers} workers, ${options.producers} producers, ${options.durationMs} ms, a kill every ~${options.killIntervalMs} ms): ` +
-        `enqueued ${report.enqueued}, completed ${report.completed}, dead-lettered ${report.deadLettered}, ` +
-        `killed ${report.killed} workers (${report.killedWhileWorking} mid-work), workers started ${report.workersStarted} (${report.cliWorkersStarted} via queue work), ` +
-        `executions ${report.executions}, re-executed after kill ${report.reExecutedAfterKill} (${report.tasksReExecuted} tasks), ` +
-        `integrity ${report.integrity}, ${report.durationMs} ms`,
+      `enqueued ${report.enqueued}, completed ${report.completed}, dead-lettered ${report.deadLettered}, ` +
+      `killed ${report.killed} workers (${report.killedWhileWorking} mid-work), workers started ${report.workersStarted} (${report.cliWorkersStarted} via queue work), ` +
+      `executions ${report.executions}, re-executed after kill ${report.reExecutedAfterKill} (${report.tasksReExecuted} tasks), ` +
+      `integrity ${report.integrity}, ${report.durationMs} ms`,
   );
   expect(report.problems).toEqual([]);
   expect(report.enqueued).toBeGreaterThan(0);

@@ -43,7 +43,10 @@ const DRIVER_MESSAGES: readonly [RegExp, Classified][] = [
   [/^Connection terminated due to connection timeout$/, unavailable("Connecting to the server timed out")],
   [/^Connection terminated/, unavailable("The connection to the server was closed")],
   [/not queryable$/, unavailable("The connection to the server was lost")],
-  [/^Query read timeout$/, { code: "TIMEOUT", reason: "query", what: "The server did not answer in time", advice: RETRY_ADVICE, retryable: true }],
+  [
+    /^Query read timeout$/,
+    { code: "TIMEOUT", reason: "query", what: "The server did not answer in time", advice: RETRY_ADVICE, retryable: true },
+  ],
 ];
 
 interface Classified {
@@ -116,7 +119,13 @@ export function toQueueError(error: unknown, location: string): unknown {
   if (isQueueError(error) || !(error instanceof Error) || !fromDriver.has(error)) return error;
   const code = errorCode(error);
   const classified = classify(code, error.message);
-  const { code: queueCode, what, advice, reason, retryable } = classified ?? {
+  const {
+    code: queueCode,
+    what,
+    advice,
+    reason,
+    retryable,
+  } = classified ?? {
     code: "POSTGRES_ERROR" as const,
     what: "PostgreSQL reported an error",
     advice: "see the cause for the server's message",

@@ -1,9 +1,9 @@
 import { isQueueError } from "@queue/core";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { PostgresStore } from "../src/index.js";
 import { inTransaction } from "../src/db.js";
 import { driverError, toQueueError } from "../src/errors.js";
+import { PostgresStore } from "../src/index.js";
 import { admin, freshSchema, insertIds, openStore, TEST_URL } from "./helpers.js";
 
 const LOCATION = "postgres://app@db:5432/app?schema=queue";

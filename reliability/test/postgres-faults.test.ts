@@ -82,7 +82,11 @@ describe("PostgreSQL faults: worker and producer processes keep going, nothing l
                 AND (application_name = $1 OR (query LIKE $2 AND state IN ('active', 'idle in transaction', 'idle')))`,
             [listener, `%"${schema}".%`],
           );
-          if (Date.now() - lastKill < 40) continue;
+          // A short pause between looks: the probe must not starve the server (or other tests) of CPU.
+          if (Date.now() - lastKill < 40 || rows.length === 0) {
+            await sleep(2);
+            continue;
+          }
           const busy = (pattern: RegExp) => rows.find((row) => row.application_name !== listener && pattern.test(row.query));
           const choice =
             (kills.claim <= kills.completion ? busy(/SKIP LOCKED/) : undefined) ??

@@ -268,7 +268,8 @@ async function waitForDrain(reader: QueueReader, timeoutMs: number): Promise<boo
   return (await reader.pending()) === 0;
 }
 
-function lastJsonLine(stdout: string): unknown {
+/** The last line of a child's output that parses as JSON (its report), if any. */
+export function lastJsonLine(stdout: string): unknown {
   const line = stdout
     .trim()
     .split("\n")

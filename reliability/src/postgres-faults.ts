@@ -6,10 +6,11 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PostgresStore } from "@queue/postgres";
-import { type ChildResult, spawnTypeScript, type TypeScriptChild } from "@queue/test-support";
+import { spawnTypeScript, type TypeScriptChild } from "@queue/test-support";
 import type { ReportedError } from "./chaos-errors.js";
 import { type Execution, readExecutions } from "./chaos-record.js";
 import { openQueueReader, type TaskRecord } from "./chaos-storage.js";
+import { lastJsonLine } from "./chaos-supervisor.js";
 
 const script = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -84,7 +85,7 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
   let enqueued = 0;
   const keys = new Set<string>();
   for (const result of producerResults) {
-    const report = lastJsonLine(result) as ChildReport | undefined;
+    const report = lastJsonLine(result.stdout) as ChildReport | undefined;
     if (report === undefined || result.code !== 0) {
       problems.push(`a producer exited (${result.code ?? result.signal}) without a report: ${result.stderr.slice(0, 800)}`);
       continue;
@@ -109,7 +110,7 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
   for (const worker of workers) worker.child.kill("SIGTERM");
   const workerErrors: ReportedError[] = [];
   for (const result of await Promise.all(workers.map((worker) => worker.done))) {
-    const report = lastJsonLine(result) as ChildReport | undefined;
+    const report = lastJsonLine(result.stdout) as ChildReport | undefined;
     if (result.code !== 0 || report === undefined) {
       problems.push(`a worker exited with ${result.code ?? result.signal}: ${result.stderr.slice(0, 800)}`);
       continue;
@@ -200,18 +201,4 @@ async function untilPrinted(child: TypeScriptChild, text: string, timeoutMs = 30
       reject(new Error(`a child exited (${result.code ?? result.signal}) before printing ${text}: ${result.stderr.slice(0, 800)}`));
     });
   });
-}
-
-function lastJsonLine(result: ChildResult): unknown {
-  const line = result.stdout
-    .trim()
-    .split("\n")
-    .reverse()
-    .find((candidate) => candidate.startsWith("{"));
-  if (line === undefined) return undefined;
-  try {
-    return JSON.parse(line);
-  } catch {
-    return undefined;
-  }
 }

@@ -161,6 +161,7 @@ export {
   type WalCheckpointResult,
 } from "./sqlite-admin/storage.js";
 export { isBusyError, sqliteCode, toQueueError } from "./sqlite-errors.js";
+export { CHANGE_CURSOR_START, type ChangePosition, decodeChangeCursor, encodeChangeCursor } from "./store/change-cursor.js";
 export {
   type OpenQueueStoreOptions,
   openQueueStore,

@@ -1,6 +1,7 @@
 // The results as Markdown: a header saying where and how they were measured, then one section per
 // scenario, each with its peak RSS and its targets met or not.
 import type { LatencyResult } from "./latency.js";
+import type { BackendRatio, TargetResult } from "./measure.js";
 import type { MixedResult } from "./mixed.js";
 import type { ScaleResult } from "./operations.js";
 import type { BenchResults, ThroughputResult } from "./report.js";
@@ -44,13 +45,46 @@ export function throughputSection(result: ThroughputResult): string[] {
     );
   }
   for (const target of result.targets) {
-    const of = target.of === undefined ? "the reference" : `"${target.of}"`;
     const verdict =
       target.notEvaluated !== undefined
         ? `not judged (${target.notEvaluated})`
         : `${ratio(target.ratio)}, ${target.met ? "met" : "NOT met"}`;
-    lines.push("", `Target: ${target.variant} >= ${target.atLeast}x ${of}: ${verdict}.`);
+    lines.push("", `Target: ${target.variant} >= ${target.atLeast}x ${targetBaseline(target, "the reference")}: ${verdict}.`);
   }
+  lines.push("");
+  if (result.backends !== undefined && result.backends.length > 0) lines.push(...backendTable(result.backends, result.unit, count));
+  return lines;
+}
+
+/**
+ * What a target compares with: the reference (as `reference` says it), the variant it names, or
+ * the best of several, with the one that was best in this run.
+ */
+export function targetBaseline(target: TargetResult, reference: string): string {
+  if (target.ofBest !== undefined) {
+    const best = target.notEvaluated === undefined ? ` (${target.baseline})` : "";
+    return `the best of ${target.ofBest.map((name) => `"${name}"`).join(", ")}${best}`;
+  }
+  return target.of === undefined ? reference : `"${target.of}"`;
+}
+
+/**
+ * Our PostgreSQL backend beside our SQLite backend, operation by operation, in the same run: what
+ * moving to PostgreSQL costs (or gains). `unit` names the figure, `format` writes one.
+ */
+export function backendTable(rows: readonly BackendRatio[], unit: string, format: (value: number) => string, higherIsBetter = true): string[] {
+  const side = (median: number | undefined, notRun: string | undefined) =>
+    median !== undefined ? format(median) : `not run: ${cell(notRun ?? "no figure")}`;
+  const lines = [
+    `Our PostgreSQL backend against our SQLite backend, the same operation in this run (PostgreSQL / SQLite: ${higherIsBetter ? "below" : "above"} 1x, PostgreSQL is slower):`,
+    "",
+    `| operation | SQLite ${unit} | PostgreSQL ${unit} | PostgreSQL / SQLite |`,
+    "| --- | ---: | ---: | ---: |",
+  ];
+  for (const row of rows)
+    lines.push(
+      `| ${cell(row.sqlite)} | ${side(row.sqliteMedian, row.sqliteNotRun)} | ${side(row.postgresMedian, row.postgresNotRun)} | ${row.ratio === undefined ? "" : ratio(row.ratio)} |`,
+    );
   lines.push("");
   return lines;
 }

@@ -140,6 +140,12 @@ export function evaluateTargets(targets: readonly Target[], reference: string, c
   });
 }
 
+/** The name of a variant's twin on our PostgreSQL backend. */
+export const onPostgres = (variant: string): string => `PostgreSQL backend: ${variant}`;
+
+/** SQLite variants paired with their PostgreSQL twins (named by onPostgres). */
+export const twins = (...variants: string[]): BackendPair[] => variants.map((sqlite) => ({ sqlite, postgres: onPostgres(sqlite) }));
+
 /** A variant of our SQLite backend and its twin on our PostgreSQL backend, in one scenario. */
 export interface BackendPair {
   readonly sqlite: string;

@@ -8,7 +8,7 @@
 // (`backends`), for the ratio of the one to the other.
 import { timeQueueTransactions } from "./core-overhead.js";
 import { inMemoryRuns, queuedRuns, queuedRunsInLanes } from "./managers.js";
-import type { BackendPair, Target, Variant } from "./measure.js";
+import { type BackendPair, onPostgres, type Target, twins, type Variant } from "./measure.js";
 import {
   BULLMQ_PROCESS,
   GRAPHILE_ENQUEUE_MANY,
@@ -21,7 +21,7 @@ import {
 import { enqueueAwaited, enqueueConcurrent, enqueueManyBatches, processInProcess, processMultiProcess } from "./queue-ops.js";
 import { rawBatchedInserts, rawClaimComplete, rawSingleInserts } from "./raw.js";
 
-export { type BackendPair, evaluateTargets, type Target, type TargetResult } from "./measure.js";
+export { type BackendPair, evaluateTargets, onPostgres, type Target, type TargetResult } from "./measure.js";
 
 export interface Scenario {
   readonly name: string;
@@ -47,10 +47,6 @@ const FOUR_PROCESSES_50 = "4 worker processes, concurrency 50 each";
 // Loaded when a PostgreSQL variant first runs, so that no other variant's process (and peak RSS) holds the pg driver.
 const postgres = () => import("./postgres-ops.js");
 
-/** The name of a variant's twin on our PostgreSQL backend. */
-export const onPostgres = (variant: string): string => `PostgreSQL backend: ${variant}`;
-/** SQLite variants paired with their PostgreSQL twins. */
-const twins = (...variants: string[]): BackendPair[] => variants.map((sqlite) => ({ sqlite, postgres: onPostgres(sqlite) }));
 /** Task counts of the PostgreSQL variants, times the bench's scale, at least 100 (with --quick). */
 const pgSize = (tasks: number, scale: number) => Math.max(100, Math.round(tasks * scale));
 
@@ -83,7 +79,7 @@ export const SCENARIOS: readonly Scenario[] = [
       [RAW_SINGLE]: (path) => rawSingleInserts(path, 20_000 * scale),
       [AWAITED]: (path) => enqueueAwaited(path, 20_000 * scale),
       [IN_FLIGHT]: (path) => enqueueConcurrent(path, 100_000 * scale, 1_000),
-      [onPostgres(AWAITED)]: async () => (await postgres()).enqueueAwaited(pgSize(2_000, scale)),
+      [onPostgres(AWAITED)]: async () => (await postgres()).enqueueAwaited(pgSize(1_000, scale)),
       [onPostgres(IN_FLIGHT)]: async () => (await postgres()).enqueueConcurrent(pgSize(20_000, scale), 1_000),
       ...peerVariants("enqueue", scale),
     }),

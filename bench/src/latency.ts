@@ -158,10 +158,7 @@ async function measurePostgres(
       }
       return child.report;
     });
-    return [
-      figure(POSTGRES_SAME_PROCESS, same, count, warmupTasks),
-      figure(POSTGRES_CROSS_PROCESS, cross, count, warmupTasks),
-    ];
+    return [figure(POSTGRES_SAME_PROCESS, same, count, warmupTasks), figure(POSTGRES_CROSS_PROCESS, cross, count, warmupTasks)];
   } catch (error) {
     const reason = notRunReason(error);
     if (reason === undefined) throw error;

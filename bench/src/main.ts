@@ -46,7 +46,13 @@ if (!Number.isInteger(rounds) || rounds < 1) {
 }
 const build = currentBuild();
 if (build === "compiled") {
-  const missing = missingCompiledPackages(["@queue/core", "@queue/client", "@queue/worker-engine", "@queue/integration", "@queue/postgres"]);
+  const missing = missingCompiledPackages([
+    "@queue/core",
+    "@queue/client",
+    "@queue/worker-engine",
+    "@queue/integration",
+    "@queue/postgres",
+  ]);
   if (missing.length > 0) {
     console.error(`The compiled packages are missing (${missing.join(", ")}): run \`pnpm build\` first (\`pnpm bench\` does).`);
     process.exit(2);

@@ -69,9 +69,7 @@ export function enqueueConcurrent(rows: number, inFlight: number): Promise<numbe
 /** `client.enqueueMany()` with `batch` tasks per call. */
 export function enqueueManyBatches(rows: number, batch: number): Promise<number> {
   const items = Array.from({ length: batch }, () => ({ type: "bench", payload: PAYLOAD_OBJECT }));
-  return withClient(async (client) =>
-    perSecond(rows, await batchedCalls(rows, batch, (size) => client.enqueueMany(items.slice(0, size)))),
-  );
+  return withClient(async (client) => perSecond(rows, await batchedCalls(rows, batch, (size) => client.enqueueMany(items.slice(0, size)))));
 }
 
 /** Queues `rows` no-op tasks in batches of 1,000 (not timed). */

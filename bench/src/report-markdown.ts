@@ -72,7 +72,12 @@ export function targetBaseline(target: TargetResult, reference: string): string 
  * Our PostgreSQL backend beside our SQLite backend, operation by operation, in the same run: what
  * moving to PostgreSQL costs (or gains). `unit` names the figure, `format` writes one.
  */
-export function backendTable(rows: readonly BackendRatio[], unit: string, format: (value: number) => string, higherIsBetter = true): string[] {
+export function backendTable(
+  rows: readonly BackendRatio[],
+  unit: string,
+  format: (value: number) => string,
+  higherIsBetter = true,
+): string[] {
   const side = (median: number | undefined, notRun: string | undefined) =>
     median !== undefined ? format(median) : `not run: ${cell(notRun ?? "no figure")}`;
   const lines = [

@@ -166,6 +166,9 @@ export {
   openQueueStore,
   POSTGRES_PACKAGE,
   redactLocation,
+  resolveStoreLocation,
+  type StoreLocationOptions,
+  serverBackendSearchPaths,
 } from "./store/open-store.js";
 export {
   type ClaimProbe,

@@ -3,6 +3,7 @@
 import type { Clock, QueueStore } from "@queue/core";
 import { PostgresStore } from "./store.js";
 
+export { enqueueInTransaction, type PostgresEnqueueSettings } from "./enqueue-in-transaction.js";
 export { DEFAULT_SCHEMA } from "./location.js";
 export { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "./migrations/index.js";
 export type { PostgresMigration } from "./migrations/migration.js";

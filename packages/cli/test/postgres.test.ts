@@ -4,26 +4,18 @@ import { fileURLToPath } from "node:url";
 import { QueueClient } from "@queue/client";
 import { type ClaimOrder, SqliteStore } from "@queue/core";
 import { PostgresStore } from "@queue/postgres";
-import { removeTempDirs, runTypeScript, tempDbPath } from "@queue/test-support";
+import { freshSchemaUrl, removeTempDirs, runTypeScript, TEST_POSTGRES_URL, tempDbPath } from "@queue/test-support";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
-const SERVER = process.env.QUEUE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const schemas: string[] = [];
 const OLDEST_FIRST: ClaimOrder = { by: [{ column: "id", direction: "asc" }] };
 
-/** The server's URL with a fresh schema (dropped after the file's tests). */
-function schemaUrl(): string {
-  const schema = `clitest_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  schemas.push(schema);
-  const url = new URL(SERVER);
-  url.searchParams.set("schema", schema);
-  return url.toString();
-}
+const schemaUrl = () => freshSchemaUrl("clitest", schemas);
 
 afterEach(removeTempDirs);
 afterAll(async () => {
-  const admin = new PostgresStore({ url: SERVER });
+  const admin = new PostgresStore({ url: TEST_POSTGRES_URL });
   try {
     for (const schema of schemas) await admin.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   } finally {

@@ -2,32 +2,23 @@
 // or one in QUEUE_DB_PATH. @queue/postgres is a dev dependency here, found from the package (the
 // working directory) as an application's own install would be; the application runs as a process
 // of its own, as users run theirs.
-import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { QueueClient } from "@queue/client";
 import { isQueueError } from "@queue/core";
 import { createTaskManager, QueuedTaskManager, resolveTaskExecutionConfig } from "@queue/integration";
 import { PostgresStore } from "@queue/postgres";
-import { runTypeScript, tempDbPath } from "@queue/test-support";
+import { freshSchemaUrl, runTypeScript, TEST_POSTGRES_URL, tempDbPath } from "@queue/test-support";
 import { Worker } from "@queue/worker-engine";
 import { afterAll, describe, expect, it } from "vitest";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/postgres-location.ts", import.meta.url));
 const PACKAGE = fileURLToPath(new URL("..", import.meta.url));
-const SERVER = process.env.QUEUE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const schemas: string[] = [];
 
-/** The server's URL with a schema of its own (dropped after the file's tests). */
-function schemaUrl(): string {
-  const schema = `location_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  schemas.push(schema);
-  const url = new URL(SERVER);
-  url.searchParams.set("schema", schema);
-  return url.toString();
-}
+const schemaUrl = () => freshSchemaUrl("location", schemas);
 
 afterAll(async () => {
-  const admin = new PostgresStore({ url: SERVER });
+  const admin = new PostgresStore({ url: TEST_POSTGRES_URL });
   try {
     for (const schema of schemas) await admin.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   } finally {

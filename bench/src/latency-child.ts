@@ -1,14 +1,22 @@
 // A process for the latency scenario. "worker": a Worker on its default options records, for each
 // task, how long after its enqueue() call its handler started, until it has seen `count` tasks.
 // "both": the same Worker plus a QueueClient in this one process, enqueueing at `rate` per second.
-// Prints "ready" once the worker has started, then one JSON report (LatencyReport).
+// The location is a SQLite file, or a postgres:// URL with its schema (then both use one
+// PostgresStore, its pool's connections opened first). Prints "ready" once the worker has
+// started, then one JSON report (LatencyReport).
 import { performance } from "node:perf_hooks";
 import { QueueClient } from "@queue/client";
+import { isServerLocation, type QueueStore } from "@queue/core";
 import { Worker } from "@queue/worker-engine";
 import { maxRssKiB } from "./child.js";
 import { enqueueAtRate, type LatencyPayload, type LatencyReport, wallClockMs } from "./latency.js";
 
-const [mode, path, countText, rateText] = process.argv.slice(2);
+const [mode, location, countText, rateText] = process.argv.slice(2) as [string, string, string, string];
+// Loaded only for PostgreSQL, so that a SQLite worker's process (and its peak RSS) holds no pg driver.
+const store: QueueStore | undefined = isServerLocation(location)
+  ? await (await import("./postgres-ops.js")).openPostgresStore(location)
+  : undefined;
+const where = store === undefined ? { path: location } : { store };
 const count = Number(countText);
 const rate = Number(rateText);
 const latencies: (number | null)[] = [];
@@ -19,7 +27,7 @@ const done = new Promise<void>((resolve) => {
   allSeen = resolve;
 });
 const worker = new Worker({
-  path: path as string,
+  ...where,
   handlers: {
     latency: (payload: LatencyPayload) => {
       latencies[payload.n] = wallClockMs() - payload.at;
@@ -33,7 +41,7 @@ await worker.start();
 process.stdout.write("ready\n");
 const started = performance.now();
 if (mode === "both") {
-  const client = new QueueClient({ path: path as string });
+  const client = new QueueClient(where);
   await enqueueAtRate(client, count, rate);
   await client.close();
 }
@@ -42,6 +50,7 @@ const deadline = setTimeout(allSeen, 30_000 + (count / rate) * 1000);
 await done;
 clearTimeout(deadline);
 await worker.stop();
+await store?.close();
 const { concurrency, pollIntervalMs, leaseMs, heartbeatMs, strategy } = worker.options;
 const report: LatencyReport = {
   latencies: Array.from({ length: count }, (_, n) => latencies[n] ?? null),

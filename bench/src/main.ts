@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { type LatencyResult, measureLatency } from "./latency.js";
-import { type Comparison, compare, evaluateTargets } from "./measure.js";
+import { backendRatios, type Comparison, compare, comparisonMedians, evaluateTargets } from "./measure.js";
 import { type MixedResult, type MixedSettings, measureMixed } from "./mixed.js";
 import { measureScale, type ScaleResult, type ScaleSettings } from "./operations.js";
 import { currentBuild, missingCompiledPackages, shareBuild } from "./packages.js";
@@ -46,7 +46,13 @@ if (!Number.isInteger(rounds) || rounds < 1) {
 }
 const build = currentBuild();
 if (build === "compiled") {
-  const missing = missingCompiledPackages(["@queue/core", "@queue/client", "@queue/worker-engine", "@queue/integration"]);
+  const missing = missingCompiledPackages([
+    "@queue/core",
+    "@queue/client",
+    "@queue/worker-engine",
+    "@queue/integration",
+    "@queue/postgres",
+  ]);
   if (missing.length > 0) {
     console.error(`The compiled packages are missing (${missing.join(", ")}): run \`pnpm build\` first (\`pnpm bench\` does).`);
     process.exit(2);
@@ -105,6 +111,7 @@ try {
       reference: scenario.reference,
       comparisons,
       targets: evaluateTargets(scenario.targets, scenario.reference, comparisons),
+      ...(scenario.backends === undefined ? {} : { backends: backendRatios(scenario.backends, comparisonMedians(comparisons)) }),
       rss: Object.fromEntries(rss),
     };
   }

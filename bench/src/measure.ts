@@ -87,17 +87,19 @@ export async function compare(
 
 /**
  * A target from the project's goals: `variant` should reach `atLeast` times the scenario's
- * reference, or times the variant named by `of` (e.g. a peer queue).
+ * reference, or times the variant named by `of` (e.g. a peer queue), or times the best (highest
+ * median) of the variants named by `ofBest` (e.g. every PostgreSQL peer).
  */
 export interface Target {
   readonly variant: string;
   readonly atLeast: number;
   readonly of?: string;
+  readonly ofBest?: readonly string[];
 }
 
 /** A target as measured: `ratio` is the variant's median over its baseline's median. */
 export interface TargetResult extends Target {
-  /** The variant the ratio is taken to: `of`, or the scenario's reference. */
+  /** The variant the ratio is taken to: `of`, the best of `ofBest`, or the scenario's reference. */
   readonly baseline: string;
   readonly ratio: number;
   readonly met: boolean;
@@ -105,23 +107,87 @@ export interface TargetResult extends Target {
   readonly notEvaluated?: string;
 }
 
-/** Evaluates `targets` on a scenario's comparisons (as returned by compare()). */
+/**
+ * Evaluates `targets` on a scenario's comparisons (as returned by compare()). A target against the
+ * best of several variants is judged only when every one of them ran: the best of those that ran
+ * might not be the best.
+ */
 export function evaluateTargets(targets: readonly Target[], reference: string, comparisons: readonly Comparison[]): TargetResult[] {
   return targets.map((target) => {
-    const baseline = target.of ?? reference;
+    const candidates = target.ofBest ?? [target.of ?? reference];
     const find = (name: string) => comparisons.find((comparison) => comparison.variant === name);
-    const sides = [find(target.variant), find(baseline)] as const;
-    const missing = [target.variant, baseline].find((_, index) => sides[index] === undefined);
+    const names = [target.variant, ...candidates];
+    const sides = names.map(find);
+    const missing = names.find((_, index) => sides[index] === undefined);
     const notRun = sides.find((side) => side?.notRun !== undefined);
+    const ran = sides.slice(1).filter((side): side is Comparison => side !== undefined && side.notRun === undefined);
+    const best = ran.reduce<Comparison | undefined>(
+      (top, side) => (top === undefined || side.opsPerSecond.median > top.opsPerSecond.median ? side : top),
+      undefined,
+    );
+    const baseline = best?.variant ?? (candidates[0] as string);
     const notEvaluated =
       missing !== undefined
         ? `${missing} is not in this run`
         : notRun !== undefined
           ? `${notRun.variant}: not run: ${notRun.notRun}`
           : undefined;
-    if (notEvaluated !== undefined) return { ...target, baseline, ratio: 0, met: false, notEvaluated };
-    const [mine, theirs] = sides as readonly [Comparison, Comparison];
-    const ratio = theirs.opsPerSecond.median === 0 ? 0 : mine.opsPerSecond.median / theirs.opsPerSecond.median;
+    if (notEvaluated !== undefined || best === undefined)
+      return { ...target, baseline, ratio: 0, met: false, notEvaluated: notEvaluated ?? "no baseline" };
+    const mine = sides[0] as Comparison;
+    const ratio = best.opsPerSecond.median === 0 ? 0 : mine.opsPerSecond.median / best.opsPerSecond.median;
     return { ...target, baseline, ratio, met: ratio >= target.atLeast };
   });
+}
+
+/** The name of a variant's twin on our PostgreSQL backend. */
+export const onPostgres = (variant: string): string => `PostgreSQL backend: ${variant}`;
+
+/** SQLite variants paired with their PostgreSQL twins (named by onPostgres). */
+export const twins = (...variants: string[]): BackendPair[] => variants.map((sqlite) => ({ sqlite, postgres: onPostgres(sqlite) }));
+
+/** A variant of our SQLite backend and its twin on our PostgreSQL backend, in one scenario. */
+export interface BackendPair {
+  readonly sqlite: string;
+  readonly postgres: string;
+}
+
+/**
+ * One operation on both of our backends: each side's median, and PostgreSQL's over SQLite's (for
+ * throughput below 1 where PostgreSQL is slower; for a latency above 1). A side that did not run,
+ * or is not in this run, has no figure but says why, and there is no ratio.
+ */
+export interface BackendRatio extends BackendPair {
+  readonly sqliteMedian?: number;
+  readonly postgresMedian?: number;
+  readonly sqliteNotRun?: string;
+  readonly postgresNotRun?: string;
+  readonly ratio?: number;
+}
+
+/** A variant's median, or why it has none (undefined: not in this run). */
+export type MedianOf = (variant: string) => number | { readonly notRun: string } | undefined;
+
+/** PostgreSQL over SQLite for each pair. */
+export function backendRatios(pairs: readonly BackendPair[], median: MedianOf): BackendRatio[] {
+  return pairs.map((pair) => {
+    const side = (name: "sqlite" | "postgres") => {
+      const value = median(pair[name]);
+      if (typeof value === "number") return { [`${name}Median`]: value };
+      return { [`${name}NotRun`]: value === undefined ? "not in this run" : value.notRun };
+    };
+    const sqlite = median(pair.sqlite);
+    const postgres = median(pair.postgres);
+    const ratio = typeof sqlite === "number" && typeof postgres === "number" && sqlite > 0 ? postgres / sqlite : undefined;
+    return { ...pair, ...side("sqlite"), ...side("postgres"), ...(ratio === undefined ? {} : { ratio }) } as BackendRatio;
+  });
+}
+
+/** The medians of compare()'s comparisons, by variant, for backendRatios(). */
+export function comparisonMedians(comparisons: readonly Comparison[]): MedianOf {
+  return (variant) => {
+    const found = comparisons.find((comparison) => comparison.variant === variant);
+    if (found === undefined) return undefined;
+    return found.notRun === undefined ? found.opsPerSecond.median : { notRun: found.notRun };
+  };
 }

@@ -66,8 +66,17 @@ const WORKER_CHILD = fileURLToPath(new URL("./worker-child.ts", import.meta.url)
 /** `processes` worker processes draining a pre-filled queue; timed from "go" to the last one's work done. */
 export async function processMultiProcess(path: string, rows: number, processes: number, concurrency: number): Promise<number> {
   fillQueue(path, rows);
+  return drainInProcesses(path, rows, processes, concurrency);
+}
+
+/**
+ * `processes` worker processes (worker-child.ts) draining the `rows` tasks already queued at
+ * `location` (a SQLite file, or a postgres:// URL with its schema); tasks/s from "go" to the last
+ * one's work done. Throws unless every task ran exactly once.
+ */
+export async function drainInProcesses(location: string, rows: number, processes: number, concurrency: number): Promise<number> {
   const children = Array.from({ length: processes }, () => {
-    const child = spawn(process.execPath, typeScriptArgs(WORKER_CHILD, [path, String(concurrency)]), {
+    const child = spawn(process.execPath, typeScriptArgs(WORKER_CHILD, [location, String(concurrency)]), {
       stdio: ["pipe", "pipe", "inherit"],
     });
     let output = "";

@@ -1,6 +1,7 @@
 // The part of docs/benchmarks.md that a full `pnpm bench` run rewrites: when and where the latest
 // run was made, its chart, and every target with its verdict.
 import type { BenchResults } from "./report.js";
+import { targetBaseline } from "./report-markdown.js";
 
 export const LATEST_RUN_BEGIN = "<!-- latest run: rewritten by a full `pnpm bench` -->";
 export const LATEST_RUN_END = "<!-- end of latest run -->";
@@ -14,7 +15,7 @@ export function targetRows(results: BenchResults): [string, string, string][] {
   const rows: [string, string, string][] = [];
   for (const scenario of Object.values(results.results)) {
     for (const target of scenario.targets) {
-      const of = target.of === undefined ? `"${scenario.reference}"` : `"${target.of}"`;
+      const of = targetBaseline(target, `"${scenario.reference}"`);
       const verdict = target.notEvaluated !== undefined ? `not judged: ${target.notEvaluated}` : target.met ? "met" : "NOT met";
       rows.push([
         `${scenario.title}: "${target.variant}" >= ${target.atLeast}x ${of}`,
@@ -24,11 +25,10 @@ export function targetRows(results: BenchResults): [string, string, string][] {
     }
   }
   for (const figure of results.latency?.figures ?? []) {
-    rows.push([
-      `Latency, ${figure.variant}: p50 <= ${figure.target.p50AtMost} ms`,
-      `${figure.p50.toFixed(figure.p50 < 10 ? 2 : 1)} ms`,
-      figure.target.met ? "met" : "NOT met",
-    ]);
+    if (figure.target === undefined) continue;
+    const what = `Latency, ${figure.variant}: p50 <= ${figure.target.p50AtMost} ms`;
+    if ("notRun" in figure) rows.push([what, "-", `not judged: not run: ${figure.notRun}`]);
+    else rows.push([what, `${figure.p50.toFixed(figure.p50 < 10 ? 2 : 1)} ms`, figure.target.met ? "met" : "NOT met"]);
   }
   const mixed = results.mixed;
   if (mixed !== undefined) {

@@ -1,6 +1,7 @@
 // The results as Markdown: a header saying where and how they were measured, then one section per
 // scenario, each with its peak RSS and its targets met or not.
 import type { LatencyResult } from "./latency.js";
+import type { BackendRatio, TargetResult } from "./measure.js";
 import type { MixedResult } from "./mixed.js";
 import type { ScaleResult } from "./operations.js";
 import type { BenchResults, ThroughputResult } from "./report.js";
@@ -44,13 +45,51 @@ export function throughputSection(result: ThroughputResult): string[] {
     );
   }
   for (const target of result.targets) {
-    const of = target.of === undefined ? "the reference" : `"${target.of}"`;
     const verdict =
       target.notEvaluated !== undefined
         ? `not judged (${target.notEvaluated})`
         : `${ratio(target.ratio)}, ${target.met ? "met" : "NOT met"}`;
-    lines.push("", `Target: ${target.variant} >= ${target.atLeast}x ${of}: ${verdict}.`);
+    lines.push("", `Target: ${target.variant} >= ${target.atLeast}x ${targetBaseline(target, "the reference")}: ${verdict}.`);
   }
+  lines.push("");
+  if (result.backends !== undefined && result.backends.length > 0) lines.push(...backendTable(result.backends, result.unit, count));
+  return lines;
+}
+
+/**
+ * What a target compares with: the reference (as `reference` says it), the variant it names, or
+ * the best of several, with the one that was best in this run.
+ */
+export function targetBaseline(target: TargetResult, reference: string): string {
+  if (target.ofBest !== undefined) {
+    const best = target.notEvaluated === undefined ? ` (${target.baseline})` : "";
+    return `the best of ${target.ofBest.map((name) => `"${name}"`).join(", ")}${best}`;
+  }
+  return target.of === undefined ? reference : `"${target.of}"`;
+}
+
+/**
+ * Our PostgreSQL backend beside our SQLite backend, operation by operation, in the same run: what
+ * moving to PostgreSQL costs (or gains). `unit` names the figure, `format` writes one.
+ */
+export function backendTable(
+  rows: readonly BackendRatio[],
+  unit: string,
+  format: (value: number) => string,
+  higherIsBetter = true,
+): string[] {
+  const side = (median: number | undefined, notRun: string | undefined) =>
+    median !== undefined ? format(median) : `not run: ${cell(notRun ?? "no figure")}`;
+  const lines = [
+    `Our PostgreSQL backend against our SQLite backend, the same operation in this run (PostgreSQL / SQLite: ${higherIsBetter ? "below" : "above"} 1x, PostgreSQL is slower):`,
+    "",
+    `| operation | SQLite ${unit} | PostgreSQL ${unit} | PostgreSQL / SQLite |`,
+    "| --- | ---: | ---: | ---: |",
+  ];
+  for (const row of rows)
+    lines.push(
+      `| ${cell(row.sqlite)} | ${side(row.sqliteMedian, row.sqliteNotRun)} | ${side(row.postgresMedian, row.postgresNotRun)} | ${row.ratio === undefined ? "" : ratio(row.ratio)} |`,
+    );
   lines.push("");
   return lines;
 }
@@ -63,18 +102,25 @@ export function latencySection(result: LatencyResult): string[] {
     `${count(result.ratePerSecond * result.seconds)} no-op tasks at a steady ${count(result.ratePerSecond)} tasks/s (${result.seconds} s), the first ${count(result.warmupTasks)} run but not counted. ` +
       "The producer writes the wall-clock time (performance.timeOrigin + performance.now()) into the payload just before calling enqueue(); the handler subtracts it from the same clock as it starts. " +
       `The Worker has the defaults a user gets: concurrency ${options.concurrency}, pollIntervalMs ${options.pollIntervalMs}, leaseMs ${options.leaseMs}, heartbeatMs ${options.heartbeatMs}, strategy ${options.strategy}; ` +
-      "a Worker in the producing process is woken at once by the enqueue, one in another process notices new work when it next polls.",
+      "a Worker in the producing process is woken at once by the enqueue, one in another process notices new work when it next polls on SQLite, " +
+      "and is woken by LISTEN/NOTIFY on PostgreSQL (each PostgreSQL variant in a fresh schema).",
     "",
     "| variant | tasks | p50 | p95 | p99 | max | target | peak RSS |",
     "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
   ];
   for (const figure of result.figures) {
-    const target = `p50 <= ${figure.target.p50AtMost} ms: ${figure.target.met ? "met" : "NOT met"}`;
+    if ("notRun" in figure) {
+      const target = figure.target === undefined ? "" : `p50 <= ${figure.target.p50AtMost} ms: not judged`;
+      lines.push(`| ${cell(figure.variant)} | not run: ${cell(figure.notRun)} | | | | | ${target} | |`);
+      continue;
+    }
+    const target = figure.target === undefined ? "" : `p50 <= ${figure.target.p50AtMost} ms: ${figure.target.met ? "met" : "NOT met"}`;
     lines.push(
       `| ${cell(figure.variant)} | ${count(figure.tasks)} | ${ms(figure.p50)} | ${ms(figure.p95)} | ${ms(figure.p99)} | ${ms(figure.max)} | ${target} | ${formatRss(figure.rss)} |`,
     );
   }
   lines.push("");
+  if (result.backends !== undefined && result.backends.length > 0) lines.push(...backendTable(result.backends, "p50", ms, false));
   return lines;
 }
 

@@ -1,6 +1,6 @@
 // The shape of a benchmark run's results (what latest.json holds) and what the chart shows.
 import type { LatencyResult } from "./latency.js";
-import type { TargetResult } from "./measure.js";
+import type { BackendRatio, TargetResult } from "./measure.js";
 import type { MixedResult } from "./mixed.js";
 import type { ScaleResult } from "./operations.js";
 import type { PeakRss } from "./rss.js";
@@ -21,6 +21,8 @@ export interface ThroughputResult {
   readonly reference: string;
   readonly comparisons: readonly ComparisonRow[];
   readonly targets: readonly TargetResult[];
+  /** Our PostgreSQL backend over our SQLite backend, operation by operation (absent in results written before it was recorded). */
+  readonly backends?: readonly BackendRatio[];
   /** Peak RSS by variant. */
   readonly rss: Readonly<Record<string, PeakRss>>;
 }

@@ -39,7 +39,7 @@ describe("service detection on loopback", () => {
       (thrown: unknown) => thrown,
     );
     expect(isNotRun(error)).toBe(true);
-    expect((error as { reason: string }).reason).toBe(`Redis not reachable on 127.0.0.1:${port}`);
+    expect((error as { reason: string }).reason).toBe(`Redis not reachable at 127.0.0.1:${port}`);
   });
 
   it("lets a variant run when its service answers", async () => {

@@ -22,8 +22,24 @@ describe("peer variants", () => {
       for (const target of scenario.targets) {
         expect(names).toContain(target.variant);
         if (target.of !== undefined) expect(names).toContain(target.of);
+        for (const name of target.ofBest ?? []) expect(names).toContain(name);
       }
+      for (const pair of scenario.backends ?? []) expect(names).toEqual(expect.arrayContaining([pair.sqlite, pair.postgres]));
     }
+  });
+
+  it("leave our PostgreSQL variants in with --peers none", () => {
+    const saved = process.argv;
+    process.argv = [...saved, "--peers=none"];
+    let names: string[];
+    try {
+      names = SCENARIOS.flatMap((scenario) => Object.keys(scenario.variants(0.1)));
+    } finally {
+      process.argv = saved;
+    }
+    expect(names).toContain("PostgreSQL backend: 1 worker process, concurrency 50");
+    expect(names).toContain("PostgreSQL backend: enqueueMany(), 1,000 per call");
+    expect(names.filter((name) => /^(plainjob|liteque|Sidequest|BullMQ|pg-boss|graphile-worker)\b/.test(name))).toEqual([]);
   });
 
   it("report Sidequest as not run, saying why", async () => {

@@ -27,6 +27,14 @@ const results: BenchResults = {
           met: false,
           notEvaluated: "BullMQ: not run: no Redis",
         },
+        {
+          variant: "PostgreSQL backend: 1 process",
+          atLeast: 3,
+          ofBest: ["pg-boss", "graphile-worker"],
+          baseline: "graphile-worker",
+          ratio: 8.5,
+          met: true,
+        },
       ],
       rss: {},
     },
@@ -47,6 +55,20 @@ const results: BenchResults = {
         target: { p50AtMost: 2, met: true },
         rss: { selfKiB: 1, children: 0, childMaxKiB: 0 },
       },
+      {
+        variant: "PostgreSQL backend: same process",
+        tasks: 900,
+        p50: 3,
+        p95: 6,
+        p99: 9,
+        max: 20,
+        rss: { selfKiB: 1, children: 0, childMaxKiB: 0 },
+      },
+      {
+        variant: "PostgreSQL backend: cross-process",
+        notRun: "PostgreSQL not reachable at 127.0.0.1:5432",
+        target: { p50AtMost: 5, met: false },
+      },
     ],
   },
 };
@@ -56,7 +78,9 @@ describe("targetRows", () => {
     expect(targetRows(results)).toEqual([
       ['Processing: "1 process" >= 0.5x "raw"', "0.54x", "met"],
       ['Processing: "1 process" >= 1x "BullMQ"', "-", "not judged: BullMQ: not run: no Redis"],
+      ['Processing: "PostgreSQL backend: 1 process" >= 3x the best of "pg-boss", "graphile-worker" (graphile-worker)', "8.50x", "met"],
       ["Latency, same process: p50 <= 2 ms", "0.70 ms", "met"],
+      ["Latency, PostgreSQL backend: cross-process: p50 <= 5 ms", "-", "not judged: not run: PostgreSQL not reachable at 127.0.0.1:5432"],
     ]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BenchResults, ThroughputResult } from "../src/report.js";
 import { chartGroups } from "../src/report.js";
-import { mixedSection, renderMarkdown, scaleSection, throughputSection } from "../src/report-markdown.js";
+import { latencySection, mixedSection, renderMarkdown, scaleSection, throughputSection } from "../src/report-markdown.js";
 
 const scenario: ThroughputResult = {
   title: "Processing",
@@ -41,6 +41,132 @@ describe("throughputSection", () => {
     expect(text).toContain("Target: queue | 1 process >= 0.5x the reference: 0.50x, met.");
     expect(text).toContain('Target: queue | 1 process >= 1x "peer": not judged (peer: not run: Redis is not reachable).');
     expect(text).toContain('Target: queue | 1 process >= 5x "raw": 0.50x, NOT met.');
+  });
+});
+
+describe("throughputSection with our PostgreSQL backend", () => {
+  const withPostgres: ThroughputResult = {
+    title: "Batches",
+    unit: "tasks/s",
+    reference: "raw",
+    comparisons: [
+      { variant: "raw", opsPerSecond: { median: 100_000, min: 100_000, max: 100_000 }, ratio: 1 },
+      { variant: "enqueueMany()", opsPerSecond: { median: 80_000, min: 80_000, max: 80_000 }, ratio: 0.8 },
+      { variant: "PostgreSQL backend: enqueueMany()", opsPerSecond: { median: 20_000, min: 20_000, max: 20_000 }, ratio: 0.2 },
+      { variant: "PostgreSQL backend: other", notRun: "PostgreSQL not reachable at 127.0.0.1:5432" },
+    ],
+    targets: [
+      {
+        variant: "PostgreSQL backend: enqueueMany()",
+        atLeast: 1,
+        ofBest: ["pg-boss", "graphile-worker"],
+        baseline: "graphile-worker",
+        ratio: 1.25,
+        met: true,
+      },
+      {
+        variant: "PostgreSQL backend: enqueueMany()",
+        atLeast: 1,
+        ofBest: ["pg-boss", "graphile-worker"],
+        baseline: "pg-boss",
+        ratio: 0,
+        met: false,
+        notEvaluated: "pg-boss is not in this run",
+      },
+    ],
+    backends: [
+      {
+        sqlite: "enqueueMany()",
+        postgres: "PostgreSQL backend: enqueueMany()",
+        sqliteMedian: 80_000,
+        postgresMedian: 20_000,
+        ratio: 0.25,
+      },
+      {
+        sqlite: "other",
+        postgres: "PostgreSQL backend: other",
+        sqliteMedian: 5_000,
+        postgresNotRun: "PostgreSQL not reachable at 127.0.0.1:5432",
+      },
+    ],
+    rss: {},
+  };
+
+  it("names the best of several baselines, and puts PostgreSQL beside SQLite for each operation", () => {
+    const text = throughputSection(withPostgres).join("\n");
+    expect(text).toContain("| PostgreSQL backend: other | not run: PostgreSQL not reachable at 127.0.0.1:5432 | | |");
+    expect(text).toContain(
+      'Target: PostgreSQL backend: enqueueMany() >= 1x the best of "pg-boss", "graphile-worker" (graphile-worker): 1.25x, met.',
+    );
+    expect(text).toContain(
+      'Target: PostgreSQL backend: enqueueMany() >= 1x the best of "pg-boss", "graphile-worker": not judged (pg-boss is not in this run).',
+    );
+    expect(text).toContain("(PostgreSQL / SQLite: below 1x, PostgreSQL is slower)");
+    expect(text).toContain("| operation | SQLite tasks/s | PostgreSQL tasks/s | PostgreSQL / SQLite |");
+    expect(text).toContain("| enqueueMany() | 80,000 | 20,000 | 0.25x |");
+    expect(text).toContain("| other | 5,000 | not run: PostgreSQL not reachable at 127.0.0.1:5432 |  |");
+  });
+
+  it("has no backend table where the scenario has no PostgreSQL twin", () => {
+    expect(throughputSection(scenario).join("\n")).not.toContain("PostgreSQL / SQLite");
+  });
+});
+
+describe("latencySection", () => {
+  const figure = (variant: string, p50: number, target?: { p50AtMost: number; met: boolean }) => ({
+    variant,
+    tasks: 900,
+    p50,
+    p95: p50 * 2,
+    p99: p50 * 3,
+    max: p50 * 4,
+    ...(target === undefined ? {} : { target }),
+    rss: { selfKiB: 100 * 1024, children: 0, childMaxKiB: 0 },
+  });
+  const latency = {
+    ratePerSecond: 200,
+    seconds: 5,
+    warmupTasks: 100,
+    workerOptions: { concurrency: 1, pollIntervalMs: 100, leaseMs: 30_000, heartbeatMs: 5_000, strategy: "priority" },
+  };
+
+  it("shows a figure without a target with an empty target cell, and the p50 ratios of PostgreSQL to SQLite", () => {
+    const text = latencySection({
+      ...latency,
+      figures: [
+        figure("same", 0.5, { p50AtMost: 2, met: true }),
+        figure("cross", 4, { p50AtMost: 50, met: true }),
+        figure("PostgreSQL backend: same", 2),
+        figure("PostgreSQL backend: cross", 6, { p50AtMost: 5, met: false }),
+      ],
+      backends: [
+        { sqlite: "same", postgres: "PostgreSQL backend: same", sqliteMedian: 0.5, postgresMedian: 2, ratio: 4 },
+        { sqlite: "cross", postgres: "PostgreSQL backend: cross", sqliteMedian: 4, postgresMedian: 6, ratio: 1.5 },
+      ],
+    }).join("\n");
+    expect(text).toContain("| PostgreSQL backend: same | 900 | 2.00 ms | 4.00 ms | 6.00 ms | 8.00 ms |  | 100 MiB |");
+    expect(text).toContain("| PostgreSQL backend: cross | 900 | 6.00 ms | 12.0 ms | 18.0 ms | 24.0 ms | p50 <= 5 ms: NOT met | 100 MiB |");
+    expect(text).toContain("(PostgreSQL / SQLite: above 1x, PostgreSQL is slower)");
+    expect(text).toContain("| operation | SQLite p50 | PostgreSQL p50 | PostgreSQL / SQLite |");
+    expect(text).toContain("| cross | 4.00 ms | 6.00 ms | 1.50x |");
+  });
+
+  it("says why a variant did not run, and leaves its target not judged", () => {
+    const text = latencySection({
+      ...latency,
+      figures: [
+        figure("cross", 4, { p50AtMost: 50, met: true }),
+        {
+          variant: "PostgreSQL backend: cross",
+          notRun: "PostgreSQL not reachable at 127.0.0.1:5432",
+          target: { p50AtMost: 5, met: false },
+        },
+      ],
+    }).join("\n");
+    expect(text).toContain(
+      "| PostgreSQL backend: cross | not run: PostgreSQL not reachable at 127.0.0.1:5432 | | | | | p50 <= 5 ms: not judged | |",
+    );
+    expect(text).not.toContain("PostgreSQL / SQLite");
   });
 });
 

@@ -1,5 +1,6 @@
-// Where the server-based peers' services are expected, and a quick check that they answer. The
-// bench starts no service: a peer whose service does not answer on loopback is reported as not run.
+// Where the server-based peers' services (and our own PostgreSQL backend's server) are expected,
+// and a quick check that they answer. The bench starts no service: a variant whose service does
+// not answer on loopback is reported as not run.
 import { connect } from "node:net";
 import { NotRun } from "../measure.js";
 
@@ -11,7 +12,7 @@ export interface Service {
 
 export const REDIS: Service = { name: "Redis", host: "127.0.0.1", port: 6379 };
 export const POSTGRES: Service = { name: "PostgreSQL", host: "127.0.0.1", port: 5432 };
-/** Trust authentication on loopback; every peer works in a schema of its own, dropped after each run. */
+/** Trust authentication on loopback; every run works in a schema of its own, dropped after it. */
 export const POSTGRES_URL = `postgres://postgres@${POSTGRES.host}:${POSTGRES.port}/test`;
 
 /** Whether a TCP connection to `host:port` opens within `timeoutMs`. */
@@ -39,10 +40,10 @@ export async function requireService(service: Service): Promise<void> {
   let check = checks.get(key);
   if (check === undefined) {
     check = isReachable(service.host, service.port).then((reachable) => {
-      if (!reachable) process.stderr.write(`${service.name} not reachable on ${key}: its peers are not run\n`);
+      if (!reachable) process.stderr.write(`${service.name} not reachable at ${key}: the variants that need it are not run\n`);
       return reachable;
     });
     checks.set(key, check);
   }
-  if (!(await check)) throw new NotRun(`${service.name} not reachable on ${key}`);
+  if (!(await check)) throw new NotRun(`${service.name} not reachable at ${key}`);
 }

@@ -30,6 +30,9 @@ type Backend = "sqlite" | "server";
 export const PLAINJOB_PROCESS = "plainjob: 1 worker (one job at a time)";
 export const BULLMQ_PROCESS = "BullMQ: Worker, concurrency 50";
 export const PG_BOSS_PROCESS = "pg-boss: work(), 50 per 0.5 s poll";
+export const GRAPHILE_PROCESS = "graphile-worker: concurrency 50";
+export const PG_BOSS_ENQUEUE_MANY = "pg-boss: insert(), 1,000 per call";
+export const GRAPHILE_ENQUEUE_MANY = "graphile-worker: addJobs(), 1,000 per call";
 
 const QUICK_FLOOR = 100;
 const IN_FLIGHT = 1_000;
@@ -92,7 +95,7 @@ const PEERS: readonly Peer[] = [
       "pg-boss: send(), awaited one by one": async () => (await pgBoss()).enqueueAwaited(size(500)),
       "pg-boss: send(), 1,000 in flight": async () => (await pgBoss()).enqueueConcurrent(size(1_000), IN_FLIGHT),
     }),
-    "enqueue-many": (size) => ({ "pg-boss: insert(), 1,000 per call": async () => (await pgBoss()).enqueueBatches(size(10_000), BATCH) }),
+    "enqueue-many": (size) => ({ [PG_BOSS_ENQUEUE_MANY]: async () => (await pgBoss()).enqueueBatches(size(10_000), BATCH) }),
     process: (size) => ({
       [PG_BOSS_PROCESS]: async () => (await pgBoss()).processQueue(size(300), CONCURRENCY),
       "pg-boss: work(), 1 per 0.5 s poll": () => {
@@ -107,10 +110,10 @@ const PEERS: readonly Peer[] = [
       "graphile-worker: addJob(), 1,000 in flight": async () => (await graphileWorker()).enqueueConcurrent(size(1_000), IN_FLIGHT),
     }),
     "enqueue-many": (size) => ({
-      "graphile-worker: addJobs(), 1,000 per call": async () => (await graphileWorker()).enqueueBatches(size(10_000), BATCH),
+      [GRAPHILE_ENQUEUE_MANY]: async () => (await graphileWorker()).enqueueBatches(size(10_000), BATCH),
     }),
     process: (size) => ({
-      "graphile-worker: concurrency 50": async () => (await graphileWorker()).processQueue(size(2_000), CONCURRENCY),
+      [GRAPHILE_PROCESS]: async () => (await graphileWorker()).processQueue(size(2_000), CONCURRENCY),
       "graphile-worker: concurrency 1": async () => (await graphileWorker()).processQueue(size(300), 1),
     }),
   },

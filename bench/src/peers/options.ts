@@ -1,6 +1,7 @@
 // `--peers none|sqlite|all`: which peer queues join the scenarios. The default is `all`, except
 // with `--quick` (the CI smoke run), where it is `sqlite` so that a smoke run needs no Redis or
-// PostgreSQL; `--quick --peers all` still runs every peer, at the quick sizes.
+// PostgreSQL; `--quick --peers all` still runs every peer, at the quick sizes. Our own PostgreSQL
+// backend's variants are not peers: they run whatever --peers says (see scenarios.ts).
 
 export const PEER_SELECTIONS = ["none", "sqlite", "all"] as const;
 export type PeerSelection = (typeof PEER_SELECTIONS)[number];

@@ -1,5 +1,5 @@
-// A PostgreSQL schema of its own for each run of a PostgreSQL peer, dropped afterwards; only on
-// the loopback server, in the `test` database.
+// A PostgreSQL schema of its own for each run of a PostgreSQL peer (and of our own PostgreSQL
+// backend), dropped afterwards; only on the loopback server, in the `test` database.
 import pg from "pg";
 import { POSTGRES, POSTGRES_URL, requireService } from "./availability.js";
 

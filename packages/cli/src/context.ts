@@ -80,7 +80,8 @@ const ON_POSTGRES_INSTEAD = {
   checkpoint: "PostgreSQL checkpoints its WAL on its own (checkpoint_timeout, max_wal_size); CHECKPOINT forces one",
   integrity: "check a PostgreSQL database with the amcheck extension (pg_amcheck)",
   validate: "check a PostgreSQL database with the amcheck extension (pg_amcheck); queue stats shows the queue's health",
-  demo: "the demo makes a fresh SQLite file: leave out --db, or give it a new file path",
+  "demo --tour":
+    "the tour makes a fresh SQLite file: leave out --db, or give it a new file path (the plain `queue demo` runs on PostgreSQL too)",
 } as const;
 
 /** A command that works on a SQLite file itself (backup, vacuum, ...), not on any store. */

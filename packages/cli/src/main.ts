@@ -8,6 +8,7 @@ import { registerInit } from "./commands/init.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerMaintain } from "./commands/maintain.js";
 import { registerMigrate } from "./commands/migrate.js";
+import { registerMigrateBackend } from "./commands/migrate-backend.js";
 import { registerWork } from "./commands/work.js";
 import { errorColor, type GlobalOptions } from "./context.js";
 import { UsageError } from "./errors.js";
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerControl(program, globals);
   registerMaintain(program, globals);
   registerMigrate(program, globals);
+  registerMigrateBackend(program, globals);
   registerDemo(program, globals);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -279,6 +279,7 @@ describe("help and enqueue options", () => {
   it("every command's --help shows examples", async () => {
     const commands = ["init", "enqueue", "work", "stats", "list", "show", "logs", "workers", "cancel", "retry", "pause", "resume"];
     commands.push("validate", "cleanup", "checkpoint", "vacuum", "integrity", "backup", "restore", "demo", "migrate", "rollback", "export");
+    commands.push("migrate-backend");
     const missing: string[] = [];
     for (const command of commands) {
       const help = await queue([command, "--help"]);

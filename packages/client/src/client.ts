@@ -2,15 +2,18 @@ import {
   type DatabaseThread,
   describeValue,
   EVERY_TYPE,
+  isServerLocation,
   localWorkerCount,
   localWorkerWaiting,
   type NewTaskRow,
   newTaskRow,
   type OpenQueueDatabaseOptions,
   openQueueDatabase,
+  openQueueStore,
   type QueueDatabase,
   QueueError,
   type QueueStore,
+  resolveStoreLocation,
   SqliteStore,
   startEnqueueSpan,
   type Task,
@@ -43,9 +46,17 @@ export interface QueueClientOptions {
   readonly store?: QueueStore;
   /** Or an open SQLite database to use; the client does not close it. */
   readonly db?: QueueDatabase;
-  /** Or a SQLite file to open (default: QUEUE_DB_PATH, else the per-user data directory); closed by `close()`. */
+  /**
+   * Or a SQLite file to open (default: QUEUE_DB_PATH, else the per-user data directory); closed by
+   * `close()`. A postgres:// URL here (or in QUEUE_DB_PATH) opens that database, as `url` does.
+   */
   readonly path?: string;
-  /** Further options for opening `path` (pragmas, clock, busy retry). */
+  /**
+   * Or a PostgreSQL database to open: a postgres:// or postgresql:// URL (`?schema=NAME` picks the
+   * schema; needs @queue/postgres installed); closed by `close()`.
+   */
+  readonly url?: string;
+  /** Further options for opening `path` (pragmas, clock, busy retry); on PostgreSQL only `clock` applies. */
   readonly open?: Omit<OpenQueueDatabaseOptions, "path" | "connection">;
   /** Largest payload, as JSON bytes. Default 1 MiB. */
   readonly maxPayloadBytes?: number;
@@ -99,8 +110,8 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>, R
   #closed = false;
 
   constructor(options: QueueClientOptions = {}) {
-    const given = [options.store, options.db, options.path].filter((option) => option !== undefined).length;
-    if (given > 1) throw new QueueError("INVALID_CONFIG", "Give QueueClient one of store, db or path, not several.");
+    const given = [options.store, options.db, options.path, options.url].filter((option) => option !== undefined).length;
+    if (given > 1) throw new QueueError("INVALID_CONFIG", "Give QueueClient one of store, db, path or url, not several.");
     this.#limits = Object.freeze({
       maxPayloadBytes: positiveInteger("maxPayloadBytes", options.maxPayloadBytes ?? DEFAULT_ENQUEUE_LIMITS.maxPayloadBytes, 2 ** 30),
       defaultMaxAttempts: positiveInteger(
@@ -110,7 +121,7 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>, R
       ),
     });
     this.#ownsStore = options.store === undefined && options.db === undefined;
-    this.store = options.store ?? sqliteStore(options);
+    this.store = options.store ?? openedStore(options);
     const location = this.store.location;
     this.#committer = new GroupCommitter(
       (rows) => this.#insert(rows),
@@ -403,10 +414,19 @@ function parseCursor(cursor: string): number {
   return id;
 }
 
-/** The SQLite store a client opens for `path` (or the default path), or serves on `db`. */
-function sqliteStore(options: QueueClientOptions): SqliteStore {
+/** The store a client serves on `db`, or opens for `url` or `path` (or the default location): SQLite for a file, PostgreSQL for a URL. */
+function openedStore(options: QueueClientOptions): QueueStore {
   const thread: DatabaseThread | undefined = options.databaseThread;
   if (options.db !== undefined) return new SqliteStore(options.db, thread === undefined ? {} : { thread });
-  const db = openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
+  const location = resolveStoreLocation(options, "QueueClient");
+  if (isServerLocation(location)) {
+    if (thread !== undefined)
+      throw new QueueError("INVALID_CONFIG", "databaseThread serves a SQLite file; QueueClient was given a PostgreSQL URL.", {
+        details: { option: "databaseThread" },
+      });
+    const clock = options.open?.clock;
+    return openQueueStore({ location, ...(clock === undefined ? {} : { clock }) });
+  }
+  const db = openQueueDatabase({ ...options.open, path: location });
   return new SqliteStore(db, { ownsDatabase: true, ...(thread === undefined ? {} : { thread }) });
 }

@@ -17,4 +17,4 @@ export type {
   TypedTask,
   WaitOptions,
 } from "./types.js";
-export { validateTaskType } from "./validate.js";
+export { DEFAULT_ENQUEUE_LIMITS, type EnqueueLimits, toNewTaskRow, validateTaskType } from "./validate.js";

@@ -32,8 +32,8 @@ export { localWorkerCount, localWorkerWaiting, notifyLocalWorkers, onLocalWork }
 export { MIGRATIONS, type Migration, SCHEMA_VERSION } from "./migrations/index.js";
 export { MIGRATIONS_TABLE, readSchemaVersion, runMigrations } from "./migrations/runner.js";
 export { dateFromMillis, parseJsonColumn } from "./models/json.js";
-export { TASK_LOG_COLUMNS, type TaskLogRow, taskLogFromRow } from "./models/task-log-row.js";
-export { TASK_COLUMNS, type TaskRow, taskFromRow } from "./models/task-row.js";
+export { TASK_LOG_COLUMNS, TASK_LOG_ROW_FIELDS, type TaskLogRow, taskLogFromRow } from "./models/task-log-row.js";
+export { TASK_COLUMNS, TASK_ROW_FIELDS, type TaskRow, taskFromRow } from "./models/task-row.js";
 export { WORKER_COLUMNS, type WorkerRow, workerFromRow } from "./models/worker-row.js";
 export { type OpenQueueDatabaseOptions, openQueueDatabase } from "./open.js";
 export { DATABASE_PATH_ENV, isServerLocation, type ResolveDatabasePathOptions, resolveDatabasePath } from "./paths.js";
@@ -76,6 +76,7 @@ export {
 } from "./sql/leases.js";
 export { deleteTaskLogsBefore, insertLeasedTaskLog, insertTaskLog, selectRecentTaskLogs, selectTaskLogs } from "./sql/logs.js";
 export {
+  ARCHIVED_TASK_FIELDS,
   type ArchivedTaskRow,
   archiveTasks,
   countArchived,
@@ -161,17 +162,22 @@ export {
   type WalCheckpointResult,
 } from "./sqlite-admin/storage.js";
 export { isBusyError, sqliteCode, toQueueError } from "./sqlite-errors.js";
+export { CHANGE_CURSOR_START, type ChangePosition, decodeChangeCursor, encodeChangeCursor } from "./store/change-cursor.js";
 export {
   type OpenQueueStoreOptions,
   openQueueStore,
   POSTGRES_PACKAGE,
   redactLocation,
+  resolveStoreLocation,
+  type StoreLocationOptions,
+  serverBackendSearchPaths,
 } from "./store/open-store.js";
 export {
   type ClaimProbe,
   type DeadLetterGroupRow,
   EVERY_TYPE,
   type FinishedTaskRecord,
+  type ImportedRows,
   type InsertedTasks,
   type MetricsReading,
   type QueueStore,

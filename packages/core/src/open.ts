@@ -8,7 +8,7 @@ import { type CheckpointMode, QueueDatabase } from "./database.js";
 import { invalidConfig, QueueError } from "./errors.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations/index.js";
 import { assertSchemaNotNewer, readSchemaVersion, runMigrations } from "./migrations/runner.js";
-import { resolveDatabasePath } from "./paths.js";
+import { isServerLocation, redactLocation, resolveDatabasePath } from "./paths.js";
 import { applyPragmas, type PragmaSettings, resolvePragmas } from "./pragmas.js";
 import { toQueueError } from "./sqlite-errors.js";
 
@@ -66,6 +66,14 @@ export function openQueueDatabase(options: OpenQueueDatabaseOptions = {}): Queue
   const settings = validateOptions(options);
   const external = options.connection;
   const path = external === undefined ? resolveDatabasePath({ path: options.path }) : external.name;
+  if (isServerLocation(path)) {
+    // Never a file named "postgres:": a server's URL is opened as a store, by the backend that serves it.
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `${redactLocation(path)} is a PostgreSQL URL, not a SQLite file. Open it with openQueueStore({ location }) or give it as \`url\` to QueueClient, Worker or QueuedTaskManager; openQueueDatabase opens SQLite files only.`,
+      { details: { option: "path" } },
+    );
+  }
   if (external === undefined) preparePath(path, settings.readonly, settings.fileMode);
 
   let connection: BetterSqlite3.Database;

@@ -53,3 +53,8 @@ function nonEmpty(value: string | undefined): string | undefined {
 export function isServerLocation(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
 }
+
+/** The URL with its password replaced by `***`, for messages and logs. */
+export function redactLocation(location: string): string {
+  return location.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
+}

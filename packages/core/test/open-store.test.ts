@@ -1,6 +1,51 @@
-import { removeTempDirs, tempDbPath } from "@queue/test-support";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { makeTempDir, removeTempDirs, runTypeScript, tempDbPath } from "@queue/test-support";
 import { afterEach, describe, expect, it } from "vitest";
-import { isQueueError, isServerLocation, openQueueStore, redactLocation, resolveDatabasePath, SqliteStore } from "../src/index.js";
+import {
+  isQueueError,
+  isServerLocation,
+  openQueueDatabase,
+  openQueueStore,
+  redactLocation,
+  resolveDatabasePath,
+  resolveStoreLocation,
+  SqliteStore,
+} from "../src/index.js";
+
+const CORE = pathToFileURL(join(import.meta.dirname, "..", "src", "index.ts")).href;
+
+/** A directory holding node_modules/@queue/postgres: a stand-in whose store says where it was loaded from. */
+function fakeBackendDirectory(): string {
+  const dir = makeTempDir();
+  const pkg = join(dir, "node_modules", "@queue", "postgres");
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "@queue/postgres", version: "0.0.0", main: "index.cjs" }));
+  writeFileSync(
+    join(pkg, "index.cjs"),
+    "exports.openStore = (options) => ({ backend: 'fake', location: options.url, from: __dirname, close: async () => {} });\n",
+  );
+  return dir;
+}
+
+/** A script that opens a postgres:// location through core and prints the store's backend (or the error). */
+function openerScript(dir: string): string {
+  const script = join(dir, "open.mts");
+  writeFileSync(
+    script,
+    [
+      `import { openQueueStore } from ${JSON.stringify(CORE)};`,
+      "try {",
+      '  const store = openQueueStore({ location: "postgres://127.0.0.1:1/test" });',
+      "  console.log(store.backend);",
+      "} catch (error) {",
+      '  console.log(error.code + ": " + error.message);',
+      "}",
+    ].join("\n"),
+  );
+  return script;
+}
 
 afterEach(removeTempDirs);
 
@@ -36,5 +81,56 @@ describe("a location picks the store", () => {
     expect(redactLocation(url)).toBe("postgres://app:***@127.0.0.1/test?schema=demo");
     expect(redactLocation("postgres://127.0.0.1/test")).toBe("postgres://127.0.0.1/test");
     expect(isServerLocation("./data/queue.db")).toBe(false);
+  });
+
+  it("@queue/postgres installed by the application (not beside core) is found from the working directory", async () => {
+    const app = fakeBackendDirectory();
+    const result = await runTypeScript(openerScript(makeTempDir()), [], { cwd: app });
+    expect(result.stdout.trim()).toBe("fake");
+  });
+
+  it("... and from the main script's directory, when the working directory is elsewhere", async () => {
+    const app = fakeBackendDirectory();
+    const result = await runTypeScript(openerScript(app), [], { cwd: makeTempDir() });
+    expect(result.stdout.trim()).toBe("fake");
+  });
+
+  it("found nowhere, it is still the clear 'install @queue/postgres' error", async () => {
+    const result = await runTypeScript(openerScript(makeTempDir()), [], { cwd: makeTempDir() });
+    expect(result.stdout.trim()).toMatch(/^INVALID_CONFIG: .*@queue\/postgres is not installed/);
+  });
+});
+
+describe("library options name a location", () => {
+  it("url or path, a URL in either (or in QUEUE_DB_PATH) kept as it is; both at once, or a url that is a file, are INVALID_CONFIG", () => {
+    const url = "postgres://app@127.0.0.1/test?schema=jobs";
+    expect(resolveStoreLocation({ url }, "QueueClient")).toBe(url);
+    expect(resolveStoreLocation({ path: url }, "QueueClient")).toBe(url);
+    const file = tempDbPath();
+    expect(resolveStoreLocation({ path: file }, "QueueClient")).toBe(file);
+    const both = (() => {
+      try {
+        return resolveStoreLocation({ url, path: file }, "Worker");
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(isQueueError(both, "INVALID_CONFIG")).toBe(true);
+    expect((both as Error).message).toMatch(/Give Worker either url or path, not both/);
+    expect(() => resolveStoreLocation({ url: file }, "QueueClient")).toThrow(/url must be a postgres:\/\/ or postgresql:\/\/ URL/);
+  });
+
+  it("openQueueDatabase refuses a PostgreSQL URL (SQLite only) and never creates a file or directory named after it", () => {
+    const before = existsSync(join(process.cwd(), "postgres:"));
+    let error: unknown;
+    try {
+      openQueueDatabase({ path: "postgres://app:s3cret@127.0.0.1/test" });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(isQueueError(error, "INVALID_CONFIG")).toBe(true);
+    expect((error as Error).message).toMatch(/is a PostgreSQL URL, not a SQLite file.*openQueueStore/);
+    expect((error as Error).message).not.toContain("s3cret");
+    expect(existsSync(join(process.cwd(), "postgres:"))).toBe(before);
   });
 });

@@ -9,7 +9,10 @@ import type { TaskManager } from "./task-manager.js";
 
 export interface TaskExecutionConfig {
   readonly backend: "in-memory" | "queue";
+  /** The queue's SQLite file, or a postgres:// URL (QUEUE_DB_PATH, task_execution.queue_db_path). */
   readonly queueDbPath?: string;
+  /** Or the queue's PostgreSQL database, as a postgres:// or postgresql:// URL (task_execution.queue_db_url). */
+  readonly queueDbUrl?: string;
   /** When the queue cannot be opened: fall back to in-memory (true, the default) or throw. */
   readonly fallbackEnabled: boolean;
   /** While intake is paused: refuse new runs ("reject", the default) or hold them until resumed. */
@@ -21,7 +24,7 @@ export interface TaskExecutionConfig {
 export interface CreateTaskManagerOptions {
   /** Wins over the environment and the file. */
   readonly config?: Partial<TaskExecutionConfig>;
-  /** A YAML or JSON file with a `task_execution:` section (backend, queue_db_path, fallback_enabled, paused_intake, database_thread). */
+  /** A YAML or JSON file with a `task_execution:` section (backend, queue_db_path or queue_db_url, fallback_enabled, paused_intake, database_thread). */
   readonly configFile?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly registry?: RunRegistry;
@@ -58,7 +61,7 @@ function fromFile(file: string): Partial<TaskExecutionConfig> {
   if (raw !== undefined && raw !== null && !isTable(raw)) {
     throw new QueueError(
       "INVALID_CONFIG",
-      `In ${file}, task_execution is ${describeValue(raw)}; expected a mapping of backend, queue_db_path, fallback_enabled, paused_intake, database_thread.`,
+      `In ${file}, task_execution is ${describeValue(raw)}; expected a mapping of backend, queue_db_path or queue_db_url, fallback_enabled, paused_intake, database_thread.`,
     );
   }
   const section: Record<string, unknown> = raw ?? {};
@@ -68,9 +71,16 @@ function fromFile(file: string): Partial<TaskExecutionConfig> {
       `In ${file}, task_execution.queue_db_path is ${describeValue(section.queue_db_path)}; expected the path of the queue database file.`,
     );
   }
+  if (section.queue_db_url !== undefined && (typeof section.queue_db_url !== "string" || section.queue_db_url.trim() === "")) {
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `In ${file}, task_execution.queue_db_url is ${describeValue(section.queue_db_url)}; expected a postgres:// or postgresql:// URL.`,
+    );
+  }
   return {
     ...(section.backend === undefined ? {} : { backend: section.backend as TaskExecutionConfig["backend"] }),
     ...(section.queue_db_path === undefined ? {} : { queueDbPath: section.queue_db_path as string }),
+    ...(section.queue_db_url === undefined ? {} : { queueDbUrl: section.queue_db_url as string }),
     ...(section.fallback_enabled === undefined ? {} : { fallbackEnabled: section.fallback_enabled as boolean }),
     ...(section.paused_intake === undefined ? {} : { pausedIntake: section.paused_intake as PausedIntakeMode }),
     ...(section.database_thread === undefined ? {} : { databaseThread: section.database_thread as boolean }),
@@ -102,14 +112,39 @@ function fromEnv(env: Readonly<Record<string, string | undefined>>): Partial<Tas
   };
 }
 
+/**
+ * Layers of configuration, later ones winning. `queueDbPath` and `queueDbUrl` are one setting (where
+ * the queue is): a layer that gives either replaces both of the layers before it; one layer giving
+ * both is refused.
+ */
+function mergeLayers(layers: readonly Partial<TaskExecutionConfig>[], names: readonly string[]): Partial<TaskExecutionConfig> {
+  let merged: Partial<TaskExecutionConfig> = {};
+  layers.forEach((layer, index) => {
+    if (layer.queueDbPath !== undefined && layer.queueDbUrl !== undefined) {
+      throw new QueueError(
+        "INVALID_CONFIG",
+        `${names[index]} gives both queueDbPath and queueDbUrl; give one: the queue's SQLite file (or a postgres:// URL) as queueDbPath, or its PostgreSQL URL as queueDbUrl.`,
+        { details: { option: "queueDbUrl" } },
+      );
+    }
+    if (layer.queueDbPath !== undefined || layer.queueDbUrl !== undefined) {
+      const { queueDbPath: _path, queueDbUrl: _url, ...rest } = merged;
+      merged = rest;
+    }
+    merged = { ...merged, ...layer };
+  });
+  return merged;
+}
+
 /** The effective configuration: defaults, then the file, then the environment, then `config`. */
 export function resolveTaskExecutionConfig(options: CreateTaskManagerOptions = {}): TaskExecutionConfig {
   const merged = {
     backend: "in-memory" as const,
     fallbackEnabled: true,
-    ...(options.configFile === undefined ? {} : fromFile(options.configFile)),
-    ...fromEnv(options.env ?? process.env),
-    ...options.config,
+    ...mergeLayers(
+      [options.configFile === undefined ? {} : fromFile(options.configFile), fromEnv(options.env ?? process.env), options.config ?? {}],
+      [`The task execution config ${options.configFile ?? ""}`, "The environment", "createTaskManager's config"],
+    ),
   };
   if (merged.backend !== "in-memory" && merged.backend !== "queue") {
     throw new QueueError(
@@ -153,6 +188,7 @@ export function createTaskManager(options: CreateTaskManagerOptions = {}): TaskM
       registry,
       ...intake,
       ...(config.queueDbPath === undefined ? {} : { path: config.queueDbPath }),
+      ...(config.queueDbUrl === undefined ? {} : { url: config.queueDbUrl }),
       ...(config.databaseThread === undefined ? {} : { databaseThread: config.databaseThread }),
     });
   } catch (error) {

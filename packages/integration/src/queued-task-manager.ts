@@ -2,10 +2,13 @@ import { QueueClient } from "@queue/client";
 import {
   canUseDatabaseThread,
   DatabaseThread,
+  isServerLocation,
   openQueueDatabase,
+  openQueueStore,
   type QueueDatabase,
   QueueError,
   type QueueStore,
+  resolveStoreLocation,
   SqliteStore,
 } from "@queue/core";
 import { EmbeddedWorker, type EmbeddedWorkerTuning } from "./embedded-worker.js";
@@ -25,12 +28,18 @@ export { RUN_TASK_TYPE_PREFIX, runHandlers, runTaskType } from "./run-task.js";
 export interface QueuedTaskManagerOptions {
   /**
    * The store the runs are kept in (SQLite, PostgreSQL, or any backend of the storage port); not
-   * closed by the manager. Or give `db` or `path` for SQLite.
+   * closed by the manager. Or give `db` or `path` for SQLite, `url` for PostgreSQL.
    */
   readonly store?: QueueStore;
   /** An open database (not closed by the manager), or a path to open. */
   readonly db?: QueueDatabase;
+  /**
+   * A SQLite file to open (default: QUEUE_DB_PATH, else the per-user data directory); closed by
+   * `close()`. A postgres:// URL here (or in QUEUE_DB_PATH) opens that database, as `url` does.
+   */
   readonly path?: string;
+  /** Or a PostgreSQL database to open: a postgres:// or postgresql:// URL (`?schema=NAME`; needs @queue/postgres); closed by `close()`. */
+  readonly url?: string;
   readonly registry?: RunRegistry;
   /**
    * Run the registered modules in a worker in this process (default), or leave them to separate
@@ -65,7 +74,8 @@ export interface QueuedTaskManagerOptions {
    * or a database on a test clock; while the thread starts, and should it fail or stop, the writes
    * run on this connection. A thread that could not start or stopped by itself is reported as a
    * process warning (`process.on("warning")`, code {@link DATABASE_THREAD_STOPPED}); the runs a
-   * claim in its care took, unanswered, go back to the queue at once. SQLite only (not with `store`).
+   * claim in its care took, unanswered, go back to the queue at once. SQLite only (not with `store`;
+   * ignored for a PostgreSQL URL, whose writes are network round trips that leave the thread free).
    */
   readonly databaseThread?: boolean;
 }
@@ -94,6 +104,8 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
   readonly store: QueueStore;
   /** The database the manager opened (and closes), if it opened one. */
   readonly #ownDb: QueueDatabase | undefined;
+  /** The server's store the manager opened for a URL (and closes), if it opened one. */
+  readonly #ownStore: QueueStore | undefined;
   readonly #client: QueueClient;
   readonly #thread: DatabaseThread | undefined;
   readonly #writer: RunWriter;
@@ -111,18 +123,20 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
     // Checked before the file is opened, so a bad setting leaves nothing open.
     const attempts = resolveRunAttempts(options);
     checkStoreOptions(options);
-    const opened =
-      options.db === undefined && options.store === undefined
-        ? openQueueDatabase(options.path === undefined ? {} : { path: options.path })
-        : undefined;
+    const location =
+      options.db === undefined && options.store === undefined ? resolveStoreLocation(options, "QueuedTaskManager") : undefined;
+    const server = location !== undefined && isServerLocation(location) ? openQueueStore({ location }) : undefined;
+    this.#ownStore = server;
+    const opened = location !== undefined && server === undefined ? openQueueDatabase({ path: location }) : undefined;
     this.#ownDb = opened;
     const db = opened ?? options.db;
     const threaded = db !== undefined && options.databaseThread === true && canUseDatabaseThread(db);
     const thread = threaded ? new DatabaseThread(db, managerThreadModule()) : undefined;
     this.#thread = thread;
     // The client's store is the one every part writes through (on the thread, when there is one).
+    const given = options.store ?? server;
     this.#client = new QueueClient(
-      options.store !== undefined ? { store: options.store } : { db, ...(thread === undefined ? {} : { databaseThread: thread }) },
+      given !== undefined ? { store: given } : { db, ...(thread === undefined ? {} : { databaseThread: thread }) },
     );
     const store = this.#client.store;
     this.store = store;
@@ -260,6 +274,7 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
         await this.#thread?.close();
         this.registry.save();
         this.#ownDb?.close();
+        await this.#ownStore?.close();
       });
     } finally {
       this.#pending.wakeAll();
@@ -282,8 +297,14 @@ export class QueuedTaskManager extends ManagerLifecycle implements TaskManager {
 
 /** A store is already open: the options that open or thread a SQLite file do not go with it. */
 function checkStoreOptions(options: QueuedTaskManagerOptions): void {
+  if (options.db !== undefined && (options.path !== undefined || options.url !== undefined)) {
+    throw new QueueError(
+      "INVALID_CONFIG",
+      `Give QueuedTaskManager either db or ${options.path === undefined ? "url" : "path"}, not both: the database is already open.`,
+    );
+  }
   if (options.store === undefined) return;
-  const also = (["db", "path", "databaseThread"] as const).filter((name) => options[name] !== undefined);
+  const also = (["db", "path", "url", "databaseThread"] as const).filter((name) => options[name] !== undefined);
   if (also.length > 0) {
     throw new QueueError(
       "INVALID_CONFIG",

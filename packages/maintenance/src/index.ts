@@ -25,6 +25,12 @@ export {
   verifyBackup,
 } from "./backup.js";
 export { type DeadLetterGroup, deadLetterSummary, purgeAllDeadLetters, retryAllDeadLetters } from "./dead-letters.js";
+export {
+  type MigrateBackendOptions,
+  type MigrateBackendReport,
+  type MigratedCounts,
+  migrateBackend,
+} from "./migrate-backend.js";
 export { DEFAULT_MAINTENANCE_POLICY, type Every, type JobReport, type MaintenancePolicy, runMaintenance } from "./policy.js";
 export { cleanupStaleWorkers, type LeaseRecoveryReport, recoverExpiredLeasesNow } from "./recovery.js";
 export { cleanup, type RetentionPolicy, type RetentionReport } from "./retention.js";

@@ -9,6 +9,7 @@ import {
   type DeadLetterGroupRow,
   type ExtendResult,
   type FinishedStatus,
+  type ImportedRows,
   type InsertedTasks,
   type Lease,
   type LogLevel,
@@ -38,6 +39,7 @@ import { checkSchemaName, DEFAULT_SCHEMA, parseLocation, poolLocation, quoteIden
 import { migratePostgres } from "./migrations/runner.js";
 import { DEFAULT_CHANGE_WAIT_MS, latestChange, tasksChangedAfter } from "./sql/changes.js";
 import { hasClaimable } from "./sql/claim.js";
+import * as copying from "./sql/import.js";
 import { insertLeasedTaskLog } from "./sql/leases.js";
 import {
   countTaskLogsBefore,
@@ -355,6 +357,29 @@ export class PostgresStore implements QueueStore {
 
   countArchived(): Promise<number> {
     return this.#read((db) => maintenance.countArchived(db));
+  }
+
+  taskLogPage(afterId: number, limit: number): Promise<TaskLogRow[]> {
+    return this.#transaction(
+      async (db) => {
+        await copying.useSchema(db);
+        return copying.selectTaskLogPage(db, afterId, limit);
+      },
+      { begin: "READ ONLY" },
+    );
+  }
+
+  async importRows(rows: ImportedRows): Promise<void> {
+    const tasks = rows.tasks ?? [];
+    await this.#transaction(async (db) => {
+      await copying.useSchema(db);
+      await copying.importTasks(db, tasks);
+      await copying.importTaskLogs(db, rows.logs ?? []);
+      await copying.importArchivedTasks(db, rows.archived ?? []);
+      await copying.moveIdSequences(db);
+      if (tasks.length > 0) await this.#notify(db);
+    });
+    if (tasks.length > 0) this.#wakeLocal();
   }
 
   deadLetterGroups(type?: string): Promise<DeadLetterGroupRow[]> {

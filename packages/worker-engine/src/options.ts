@@ -3,11 +3,14 @@ import { hostname } from "node:os";
 import {
   type DatabaseThread,
   invalidConfig,
+  isServerLocation,
   type OpenQueueDatabaseOptions,
   openQueueDatabase,
+  openQueueStore,
   type QueueDatabase,
   QueueError,
   type QueueStore,
+  resolveStoreLocation,
   SqliteStore,
 } from "@queue/core";
 import { defineStrategy, getStrategy, type SchedulingStrategy, validateWorkerConfig, type WorkerConfig } from "@queue/scheduling";
@@ -17,13 +20,19 @@ import type { TaskHandlers } from "./handlers.js";
 export interface WorkerOptions<Types extends object = Record<string, unknown>, Results extends object = Record<never, never>> {
   /**
    * The store the worker claims from and records to (SQLite, PostgreSQL, or any backend of the
-   * storage port); the worker does not close it. Or give `db` or `path` for SQLite.
+   * storage port); the worker does not close it. Or give `db` or `path` for SQLite, `url` for PostgreSQL.
    */
   readonly store?: QueueStore;
   /** An open database to use; the worker does not close it. */
   readonly db?: QueueDatabase;
-  /** Or a path to open (default: QUEUE_DB_PATH, else the per-user data directory); closed on stop. */
+  /**
+   * Or a path to open (default: QUEUE_DB_PATH, else the per-user data directory); closed on stop.
+   * A postgres:// URL here (or in QUEUE_DB_PATH) opens that database, as `url` does.
+   */
   readonly path?: string;
+  /** Or a PostgreSQL database to open: a postgres:// or postgresql:// URL (`?schema=NAME`; needs @queue/postgres); closed on stop. */
+  readonly url?: string;
+  /** Further options for opening `path` (pragmas, clock, busy retry); on PostgreSQL only `clock` applies. */
   readonly open?: Omit<OpenQueueDatabaseOptions, "path" | "connection">;
   readonly handlers: TaskHandlers<Types, Results>;
   /** Settings loaded with `loadWorkerConfig()`; explicit options below win over them. */
@@ -106,10 +115,12 @@ export function resolveWorkerOptions(options: WorkerOptions<object>): ResolvedWo
     if (typeof handler !== "function")
       invalidConfig(`handlers[${JSON.stringify(type)}]`, handler, "a function (payload, context) => result");
   }
-  if (options.db !== undefined && options.path !== undefined)
-    throw new QueueError("INVALID_CONFIG", "Give Worker either db or path, not both.");
+  if (options.db !== undefined && (options.path !== undefined || options.url !== undefined))
+    throw new QueueError("INVALID_CONFIG", `Give Worker either db or ${options.path === undefined ? "url" : "path"}, not both.`);
+  if (options.path !== undefined && options.url !== undefined)
+    throw new QueueError("INVALID_CONFIG", "Give Worker either url or path, not both.", { details: { option: "url" } });
   if (options.store !== undefined) {
-    const also = (["db", "path", "open", "databaseThread"] as const).filter((name) => options[name] !== undefined);
+    const also = (["db", "path", "url", "open", "databaseThread"] as const).filter((name) => options[name] !== undefined);
     if (also.length > 0) {
       throw new QueueError(
         "INVALID_CONFIG",
@@ -166,11 +177,23 @@ export function resolveWorkerOptions(options: WorkerOptions<object>): ResolvedWo
   });
 }
 
-/** The store a worker uses: the one given, or a SqliteStore on `db` or on the file at `path` (which it then owns). */
+/**
+ * The store a worker uses: the one given, a SqliteStore on `db`, or the store it opens (and then
+ * owns) for `url` or `path`: PostgreSQL for a URL, else the SQLite file.
+ */
 export function workerStore(options: WorkerOptions<object>): { readonly store: QueueStore; readonly owned: boolean } {
   if (options.store !== undefined) return { store: options.store, owned: false };
   const thread = options.databaseThread === undefined ? {} : { thread: options.databaseThread };
   if (options.db !== undefined) return { store: new SqliteStore(options.db, thread), owned: false };
-  const db = openQueueDatabase({ ...options.open, ...(options.path === undefined ? {} : { path: options.path }) });
+  const location = resolveStoreLocation(options, "Worker");
+  if (isServerLocation(location)) {
+    if (options.databaseThread !== undefined)
+      throw new QueueError("INVALID_CONFIG", "databaseThread serves a SQLite file; Worker was given a PostgreSQL URL.", {
+        details: { option: "databaseThread" },
+      });
+    const clock = options.open?.clock;
+    return { store: openQueueStore({ location, ...(clock === undefined ? {} : { clock }) }), owned: true };
+  }
+  const db = openQueueDatabase({ ...options.open, path: location });
   return { store: new SqliteStore(db, { ...thread, ownsDatabase: true }), owned: true };
 }

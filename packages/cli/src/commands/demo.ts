@@ -9,7 +9,7 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
   program
     .command("demo")
     .description(
-      "a guided run on a fresh file: a realistic mix of tasks, worker processes, live progress and a summary; with --tour, every integration pattern one step at a time",
+      "a guided run on a fresh queue (a new file, or with a postgres:// URL in --db or QUEUE_DB_PATH an empty schema): a realistic mix of tasks, worker processes, live progress and a summary; with --tour, every integration pattern one step at a time",
     )
     .option("--tasks <n>", "how many tasks (default 3000)")
     .option("--processes <n>", "worker processes (default 3)")
@@ -25,6 +25,7 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
         "Examples:",
         "  queue demo",
         "  queue demo --tasks 10000 --processes 4 --json",
+        "  queue demo --db 'postgres://app@localhost:5432/app?schema=demo'   # on PostgreSQL (an empty schema)",
         "  queue demo --tour                 # press Enter after each step, q to stop",
         "  queue demo --tour --yes           # every step without stopping",
         "  queue demo --tour --json          # every step, then one JSON report",

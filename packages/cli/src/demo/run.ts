@@ -3,11 +3,19 @@ import { existsSync, mkdirSync } from "node:fs";
 import { extname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type EnqueueItem, QueueClient } from "@queue/client";
-import { FINAL_TASK_STATUSES, openQueueDatabase, type QueueStore } from "@queue/core";
+import {
+  DATABASE_PATH_ENV,
+  FINAL_TASK_STATUSES,
+  isServerLocation,
+  openQueueStore,
+  type QueueStore,
+  redactLocation,
+  SqliteStore,
+} from "@queue/core";
 import { healthSummary, QueueMetrics } from "@queue/observability";
 import { QueueValidator } from "@queue/validation";
 import { requestStop } from "../child-stop.js";
-import { color, sqliteFilePath } from "../context.js";
+import { color, databasePath } from "../context.js";
 import { UsageError } from "../errors.js";
 import { queueCommand } from "../invocation.js";
 import { startProgress } from "../progress.js";
@@ -46,16 +54,24 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const say = (line: string) => {
     if (!options.json) process.stdout.write(`${line}\n`);
   };
-  const path =
-    options.db === undefined
-      ? join(process.cwd(), "queue-demo", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}.db`)
-      : sqliteFilePath(options, "demo");
-  // The demo's summary and its end condition count every task in the file: it needs a fresh one.
-  if (existsSync(path)) throw new UsageError(`The demo creates a fresh queue file, and ${path} exists; give --db a new path.`);
-  mkdirSync(join(path, ".."), { recursive: true });
-  const db = openQueueDatabase({ path });
-  const client = new QueueClient({ db });
-  say(`${color.bold("queue demo")}: a fresh queue file at ${color.cyan(relative(process.cwd(), path) || path)}\n`);
+  const path = demoLocation(options);
+  const server = isServerLocation(path);
+  if (!server) {
+    // The demo's summary and its end condition count every task in the file: it needs a fresh one.
+    if (existsSync(path)) throw new UsageError(`The demo creates a fresh queue file, and ${path} exists; give --db a new path.`);
+    mkdirSync(join(path, ".."), { recursive: true });
+  }
+  const store = openQueueStore({ location: path });
+  const client = new QueueClient({ store });
+  const shown = server ? store.location : relative(process.cwd(), path) || path;
+  try {
+    if (server) await assertEmpty(store);
+  } catch (error) {
+    await client.close();
+    await store.close();
+    throw error;
+  }
+  say(`${color.bold("queue demo")}: ${server ? "an empty queue on PostgreSQL at" : "a fresh queue file at"} ${color.cyan(shown)}\n`);
 
   const started = Date.now();
   const results = await client.enqueueMany(demoTasks(options.tasks));
@@ -68,8 +84,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   say(`Starting ${options.processes} worker processes (queue work --concurrency 8)...`);
   const progress = startProgress("tasks finished", { json: options.json, total });
   const workers = Array.from({ length: options.processes }, () =>
-    fork(process.argv[1] as string, ["work", "--handlers", HANDLERS, "--db", path, "--concurrency", "8", "--json"], {
+    // A server's URL reaches the workers in their environment, not on a command line others can read.
+    fork(process.argv[1] as string, ["work", "--handlers", HANDLERS, ...(server ? [] : ["--db", path]), "--concurrency", "8", "--json"], {
       stdio: ["ignore", "ignore", "ignore", "ipc"],
+      ...(server ? { env: { ...process.env, [DATABASE_PATH_ENV]: path } } : {}),
     }),
   );
   const exited = workers.map((worker) => new Promise<void>((resolve) => worker.once("exit", () => resolve())));
@@ -96,12 +114,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   await Promise.all(exited);
   const seconds = (Date.now() - started) / 1000;
 
-  const snapshot = await new QueueMetrics(db, { windowMs: 10 * 60_000 }).snapshot();
+  const snapshot = await new QueueMetrics(store, { windowMs: 10 * 60_000 }).snapshot();
   const health = healthSummary(snapshot);
   const retried = await countRetried(client.store);
-  const validation = await new QueueValidator(db).validateAll();
+  // The validator checks a SQLite file (pragmas, integrity, the schema); a server has its own tools.
+  const validation = store instanceof SqliteStore ? (await new QueueValidator(store.db).validateAll()).status : "skipped";
   const summary = {
-    path,
+    path: server ? store.location : path,
+    backend: store.backend,
     tasks: total,
     seconds,
     throughputPerSecond: Math.round(total / seconds),
@@ -110,10 +130,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     waitTimeMs: snapshot.waitTimeMs,
     runTimeMs: snapshot.runTimeMs,
     health,
-    validation: validation.status,
+    validation,
   };
   await client.close();
-  db.close();
+  await store.close();
   if (options.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   } else {
@@ -125,12 +145,39 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(
       `  wait p50 ${ms(snapshot.waitTimeMs.p50)}, p95 ${ms(snapshot.waitTimeMs.p95)}; run p50 ${ms(snapshot.runTimeMs.p50)}, p95 ${ms(snapshot.runTimeMs.p95)}`,
     );
-    say(`  health: ${health.status}${health.reasons.map((reason) => ` (${reason.message})`).join("")}; validator: ${validation.status}`);
-    const db_ = JSON.stringify(relative(process.cwd(), path) || path);
-    const next = ["stats", "list --status dead_letter", "show 1", "retry --dead-letter --type import-legacy", "validate"];
+    say(
+      `  health: ${health.status}${health.reasons.map((reason) => ` (${reason.message})`).join("")}; validator: ${
+        validation === "skipped" ? "skipped (it checks SQLite files; on PostgreSQL use pg_amcheck)" : validation
+      }`,
+    );
+    const db_ = JSON.stringify(shown);
+    const next = ["stats", "list --status dead_letter", "show 1", "retry --dead-letter --type import-legacy"];
+    if (!server) next.push("validate");
     say(`\nTry next:\n${next.map((command) => `  ${queueCommand()} ${command} --db ${db_}`).join("\n")}`);
   }
-  return validation.status === "fail" || snapshot.depth.queued + snapshot.depth.leased > 0 ? 1 : 0;
+  return validation === "fail" || snapshot.depth.queued + snapshot.depth.leased > 0 ? 1 : 0;
+}
+
+/**
+ * Where the demo runs: --db; else a PostgreSQL URL in QUEUE_DB_PATH; else a fresh file under
+ * ./queue-demo. (A file in QUEUE_DB_PATH is the application's queue: the demo never writes to it.)
+ */
+function demoLocation(options: DemoOptions): string {
+  if (options.db !== undefined) return databasePath(options);
+  const fromEnv = process.env[DATABASE_PATH_ENV]?.trim();
+  if (fromEnv !== undefined && isServerLocation(fromEnv)) return fromEnv;
+  return join(process.cwd(), "queue-demo", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}.db`);
+}
+
+/** The demo's summary and end condition count every task in the queue: on a server, the schema must hold none. */
+async function assertEmpty(store: QueueStore): Promise<void> {
+  const counts = await store.countTasksByStatus();
+  const tasks = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  if (tasks === 0) return;
+  throw new UsageError(
+    `The demo counts every task in the queue, so it needs an empty one; ${redactLocation(store.location)} holds ${tasks} task${tasks === 1 ? "" : "s"}.`,
+    "give the URL another schema (?schema=demo2: it is created on first use), or drop that schema in PostgreSQL and run the demo again",
+  );
 }
 
 /** How many tasks took more than one attempt, read a page at a time. */

@@ -42,7 +42,7 @@ function tourFiles(options: TourOptions): { path: string; backupFile: string; ar
   const path =
     options.db === undefined
       ? join(process.cwd(), "queue-demo", `tour-${new Date().toISOString().replace(/[:.]/g, "-")}.db`)
-      : sqliteFilePath(options, "demo");
+      : sqliteFilePath(options, "demo --tour");
   const stem = path.replace(/\.db$/, "");
   const files = { path, backupFile: `${stem}-backup.db`, archiveFile: `${stem}-archive.ndjson` };
   for (const file of Object.values(files)) {

@@ -13,6 +13,11 @@ export interface TaskLogRow {
 
 export const TASK_LOG_COLUMNS = "id, task_id, at, level, message, details";
 
+/** The fields of a TaskLogRow, in TASK_LOG_COLUMNS order. */
+export const TASK_LOG_ROW_FIELDS: readonly (keyof TaskLogRow)[] = Object.freeze(
+  TASK_LOG_COLUMNS.split(",").map((column) => column.trim() as keyof TaskLogRow),
+);
+
 export function taskLogFromRow(row: TaskLogRow): TaskLog {
   return Object.freeze({
     id: row.id,

@@ -34,6 +34,11 @@ export const TASK_COLUMNS =
   "idempotency_key, timeout_ms, required_capabilities, cancel_requested, error, result, progress, " +
   "created_at, updated_at, started_at, finished_at, trace_parent";
 
+/** The fields of a TaskRow, in TASK_COLUMNS order (what a backend stores for every task). */
+export const TASK_ROW_FIELDS: readonly (keyof TaskRow)[] = Object.freeze(
+  TASK_COLUMNS.split(",").map((column) => column.trim() as keyof TaskRow),
+);
+
 export function taskFromRow<Payload = unknown, Result = unknown>(row: TaskRow): Task<Payload, Result> {
   return Object.freeze({
     id: row.id,

@@ -100,6 +100,16 @@ export interface ArchivedTaskRow extends Omit<TaskRow, "lease_until" | "lease_to
   readonly archived_at: number;
 }
 
+/** The fields of an ArchivedTaskRow that every backend's archive stores, in its column order. */
+export const ARCHIVED_TASK_FIELDS: readonly (keyof ArchivedTaskRow)[] = Object.freeze(
+  (
+    "id, type, priority, payload, status, attempts, max_attempts, run_after, idempotency_key, timeout_ms, required_capabilities, " +
+    "error, result, progress, created_at, updated_at, started_at, finished_at, logs, archived_at"
+  )
+    .split(",")
+    .map((column) => column.trim() as keyof ArchivedTaskRow),
+);
+
 /** Every task in the file, whatever its status. */
 export function countTasks(db: QueueDatabase): number {
   return db.statement<{ n: number }>("SELECT count(*) AS n FROM tasks").get()?.n ?? 0;

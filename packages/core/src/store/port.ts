@@ -106,6 +106,16 @@ export interface WorkerInfo {
 /** Whether a claim would take anything now; when not, the next time a task falls due (null: none). */
 export type ClaimProbe = { readonly claimable: true } | { readonly claimable: false; readonly nextDue: number | null };
 
+/** Rows written exactly as another store holds them (see `QueueStore.importRows`). */
+export interface ImportedRows {
+  /** Tasks in any status, with their ids, attempts, leases, results and times. */
+  readonly tasks?: readonly TaskRow[];
+  /** Log lines, with their ids; each one's task is among `tasks` or already stored. */
+  readonly logs?: readonly TaskLogRow[];
+  /** Archived tasks (with their logs as JSON), under their ids. */
+  readonly archived?: readonly ArchivedTaskRow[];
+}
+
 /** The type key that pauses or resumes every type at once. */
 export const EVERY_TYPE = "*";
 
@@ -230,6 +240,21 @@ export interface QueueStore {
   maintenanceRuns(): Promise<Map<string, number>>;
   /** Records that `job` ran at `at` (ms), with its result (JSON text) or null. */
   recordMaintenanceRun(job: string, at: number, result: string | null): Promise<void>;
+
+  // Moving a queue to another store (`queue migrate-backend`): read everything page by page, and
+  // write it on the other side as it is, not as new tasks.
+
+  /** Every task's log lines after the line `afterId`, in id order, at most `limit`. */
+  taskLogPage(afterId: number, limit: number): Promise<TaskLogRow[]>;
+  /**
+   * Writes rows exactly as given (ids, statuses, attempts, lease tokens, results, times), in one
+   * transaction, all or none: for copying a queue from another store, never for new work. Tasks are
+   * written before log lines. A task, log or archive id already in use fails the whole call (a typed
+   * error; nothing is written). Afterwards new tasks and log lines get ids above every id written
+   * (SQLite does this by itself; PostgreSQL moves its sequences). The tasks written are changes for
+   * the change cursor, and waiting workers are woken.
+   */
+  importRows(rows: ImportedRows): Promise<void>;
 
   // Workers: each write by a worker is checked against its lease token, so a late answer after
   // the lease was lost changes nothing.

@@ -11,6 +11,7 @@ import type { TaskRow } from "../models/task-row.js";
 import type { WorkerRow } from "../models/worker-row.js";
 import { type OpenQueueDatabaseOptions, openQueueDatabase } from "../open.js";
 import { latestChange, tasksChangedAfterCursor } from "../sql/changes.js";
+import { importArchivedTasks, importTaskLogs, importTasks, selectTaskLogPage } from "../sql/import.js";
 import { type ClaimableFilter, type ExtendResult, hasClaimable, type Lease } from "../sql/leases.js";
 import { deleteTaskLogsBefore, insertLeasedTaskLog, insertTaskLog, selectRecentTaskLogs, selectTaskLogs } from "../sql/logs.js";
 import {
@@ -64,6 +65,7 @@ import type { LogLevel, TaskStatus } from "../types.js";
 import type {
   ClaimProbe,
   DeadLetterGroupRow,
+  ImportedRows,
   InsertedTasks,
   MetricsReading,
   QueueStore,
@@ -281,6 +283,19 @@ export class SqliteStore implements QueueStore {
 
   async countArchived(): Promise<number> {
     return this.db.read((tx) => countArchived(tx));
+  }
+
+  async taskLogPage(afterId: number, limit: number): Promise<TaskLogRow[]> {
+    return this.db.read((tx) => selectTaskLogPage(tx, afterId, limit));
+  }
+
+  async importRows(rows: ImportedRows): Promise<void> {
+    await this.db.transaction((tx) => {
+      importTasks(tx, rows.tasks ?? []);
+      importTaskLogs(tx, rows.logs ?? []);
+      importArchivedTasks(tx, rows.archived ?? []);
+    });
+    if ((rows.tasks?.length ?? 0) > 0) notifyLocalWorkers(this.db.path);
   }
 
   async deadLetterGroups(type?: string): Promise<DeadLetterGroupRow[]> {

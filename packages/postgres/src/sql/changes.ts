@@ -15,29 +15,11 @@
 // (an idle session inside BEGIN) holds the feed back, never losing a change. A reader that finds
 // committed changes above the horizon waits a little for it to pass (`changeWaitMs`), then answers
 // what is safe.
-import { QueueError, TASK_COLUMNS, type TaskChanges, type TaskRow } from "@queue/core";
+import { decodeChangeCursor, encodeChangeCursor, TASK_COLUMNS, type TaskChanges, type TaskRow } from "@queue/core";
 import type { Db } from "../db.js";
 
-interface Position {
-  readonly seq: number;
-  readonly id: number;
-}
-
-const START: Position = { seq: -1, id: 0 };
 /** How long a read waits, by default, for in-flight transactions below committed changes to finish. */
 export const DEFAULT_CHANGE_WAIT_MS = 2_000;
-
-function encode(position: Position): string {
-  return `${position.seq}:${position.id}`;
-}
-
-function decode(cursor: string | undefined): Position {
-  if (cursor === undefined) return START;
-  const match = /^(-?\d+):(\d+)$/.exec(cursor);
-  if (match === null)
-    throw new QueueError("INVALID_ARGUMENT", `Invalid change cursor ${JSON.stringify(cursor)}; pass one a change feed returned.`);
-  return { seq: Number(match[1]), id: Number(match[2]) };
-}
 
 type ChangedRow = TaskRow & { readonly change_seq: number; readonly horizon: number; readonly pending: boolean };
 
@@ -48,7 +30,7 @@ export async function tasksChangedAfter(
   limit: number,
   waitMs = DEFAULT_CHANGE_WAIT_MS,
 ): Promise<TaskChanges> {
-  const after = decode(cursor);
+  const after = decodeChangeCursor(cursor);
   const deadline = Date.now() + waitMs;
   for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
     // One statement, one snapshot: the horizon and the rows below it are read together, plus at
@@ -72,7 +54,7 @@ export async function tasksChangedAfter(
       const last = changed.at(-1);
       return {
         rows: changed.map(({ change_seq: _, horizon: __, pending: ___, ...row }) => row as TaskRow),
-        cursor: last === undefined ? encode(after) : encode({ seq: last.change_seq, id: last.id }),
+        cursor: last === undefined ? encodeChangeCursor(after) : encodeChangeCursor({ seq: last.change_seq, id: last.id }),
       };
     }
     await new Promise((resolve) => setTimeout(resolve, pause));
@@ -94,7 +76,7 @@ export async function latestChange(db: Db, waitMs = DEFAULT_CHANGE_WAIT_MS): Pro
     if (row === undefined) throw new Error("latestChange: no answer");
     if (row.newest === null || Date.now() >= deadline) {
       // Everything below the horizon is final; a change stamped at or above it has not been read.
-      return encode({ seq: row.horizon - 1, id: Number.MAX_SAFE_INTEGER });
+      return encodeChangeCursor({ seq: row.horizon - 1, id: Number.MAX_SAFE_INTEGER });
     }
     await new Promise((resolve) => setTimeout(resolve, pause));
   }

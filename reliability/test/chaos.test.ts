@@ -34,12 +34,10 @@ describe("chaos: workers killed with SIGKILL while producers enqueue", () => {
     await chaosRun(chaosOptionsFromEnv(makeTempDir("chaos-")));
   }, 120_000);
 
-  // Worker processes on PostgreSQL are script workers: the `queue` command's PostgreSQL support is
-  // exercised by its own tests.
   it("on PostgreSQL (a schema of its own): every task is completed once; every re-execution follows a kill", async () => {
     const postgres = freshSchemaLocation(POSTGRES_TEST_URL, "chaos");
     schemas.push(postgres);
-    await chaosRun({ ...chaosOptionsFromEnv(makeTempDir("chaos-pg-")), postgres, cliEvery: 0 });
+    await chaosRun({ ...chaosOptionsFromEnv(makeTempDir("chaos-pg-")), postgres });
   }, 120_000);
 });
 

@@ -2,20 +2,17 @@ import {
   type DatabaseThread,
   describeValue,
   EVERY_TYPE,
-  isServerLocation,
   localWorkerCount,
   localWorkerWaiting,
   type NewTaskRow,
   newTaskRow,
   type OpenQueueDatabaseOptions,
-  openQueueDatabase,
-  openQueueStore,
   type QueueDatabase,
   QueueError,
   type QueueStore,
-  resolveStoreLocation,
   SqliteStore,
   startEnqueueSpan,
+  storeFromOptions,
   type Task,
   type TaskRow,
   type TaskSpan,
@@ -120,8 +117,10 @@ export class QueueClient<Types extends TaskPayloads = Record<string, unknown>, R
         1_000,
       ),
     });
-    this.#ownsStore = options.store === undefined && options.db === undefined;
-    this.store = options.store ?? openedStore(options);
+    const { store, opened } =
+      options.store === undefined ? storeFromOptions(options, "QueueClient") : { store: options.store, opened: false };
+    this.#ownsStore = opened;
+    this.store = store;
     const location = this.store.location;
     this.#committer = new GroupCommitter(
       (rows) => this.#insert(rows),
@@ -412,21 +411,4 @@ function parseCursor(cursor: string): number {
     throw new QueueError("INVALID_ARGUMENT", `Invalid list cursor ${describeValue(cursor)}; pass the nextCursor of a previous page.`);
   }
   return id;
-}
-
-/** The store a client serves on `db`, or opens for `url` or `path` (or the default location): SQLite for a file, PostgreSQL for a URL. */
-function openedStore(options: QueueClientOptions): QueueStore {
-  const thread: DatabaseThread | undefined = options.databaseThread;
-  if (options.db !== undefined) return new SqliteStore(options.db, thread === undefined ? {} : { thread });
-  const location = resolveStoreLocation(options, "QueueClient");
-  if (isServerLocation(location)) {
-    if (thread !== undefined)
-      throw new QueueError("INVALID_CONFIG", "databaseThread serves a SQLite file; QueueClient was given a PostgreSQL URL.", {
-        details: { option: "databaseThread" },
-      });
-    const clock = options.open?.clock;
-    return openQueueStore({ location, ...(clock === undefined ? {} : { clock }) });
-  }
-  const db = openQueueDatabase({ ...options.open, path: location });
-  return new SqliteStore(db, { ownsDatabase: true, ...(thread === undefined ? {} : { thread }) });
 }

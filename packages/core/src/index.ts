@@ -170,7 +170,9 @@ export {
   redactLocation,
   resolveStoreLocation,
   type StoreLocationOptions,
+  type StoreSourceOptions,
   serverBackendSearchPaths,
+  storeFromOptions,
 } from "./store/open-store.js";
 export {
   type ClaimProbe,

@@ -3,15 +3,11 @@ import { hostname } from "node:os";
 import {
   type DatabaseThread,
   invalidConfig,
-  isServerLocation,
   type OpenQueueDatabaseOptions,
-  openQueueDatabase,
-  openQueueStore,
   type QueueDatabase,
   QueueError,
   type QueueStore,
-  resolveStoreLocation,
-  SqliteStore,
+  storeFromOptions,
 } from "@queue/core";
 import { defineStrategy, getStrategy, type SchedulingStrategy, validateWorkerConfig, type WorkerConfig } from "@queue/scheduling";
 import { type BackoffPolicy, resolveBackoff } from "./backoff.js";
@@ -177,23 +173,9 @@ export function resolveWorkerOptions(options: WorkerOptions<object>): ResolvedWo
   });
 }
 
-/**
- * The store a worker uses: the one given, a SqliteStore on `db`, or the store it opens (and then
- * owns) for `url` or `path`: PostgreSQL for a URL, else the SQLite file.
- */
+/** The store a worker uses: the one given, or the one its `db`, `url` or `path` names (which it then owns if it opened it). */
 export function workerStore(options: WorkerOptions<object>): { readonly store: QueueStore; readonly owned: boolean } {
   if (options.store !== undefined) return { store: options.store, owned: false };
-  const thread = options.databaseThread === undefined ? {} : { thread: options.databaseThread };
-  if (options.db !== undefined) return { store: new SqliteStore(options.db, thread), owned: false };
-  const location = resolveStoreLocation(options, "Worker");
-  if (isServerLocation(location)) {
-    if (options.databaseThread !== undefined)
-      throw new QueueError("INVALID_CONFIG", "databaseThread serves a SQLite file; Worker was given a PostgreSQL URL.", {
-        details: { option: "databaseThread" },
-      });
-    const clock = options.open?.clock;
-    return { store: openQueueStore({ location, ...(clock === undefined ? {} : { clock }) }), owned: true };
-  }
-  const db = openQueueDatabase({ ...options.open, path: location });
-  return { store: new SqliteStore(db, { ...thread, ownsDatabase: true }), owned: true };
+  const { store, opened } = storeFromOptions(options, "Worker");
+  return { store, owned: opened };
 }

@@ -4,8 +4,10 @@ import { realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Clock } from "../clock.js";
+import type { QueueDatabase } from "../database.js";
+import type { DatabaseThread } from "../database-thread.js";
 import { QueueError } from "../errors.js";
-import type { OpenQueueDatabaseOptions } from "../open.js";
+import { type OpenQueueDatabaseOptions, openQueueDatabase } from "../open.js";
 import { isServerLocation, redactLocation, resolveDatabasePath } from "../paths.js";
 import type { QueueStore } from "./port.js";
 import { SqliteStore } from "./sqlite-store.js";
@@ -68,6 +70,38 @@ export function resolveStoreLocation(options: StoreLocationOptions, owner: strin
     );
   }
   return resolveDatabasePath({ path: options.url ?? options.path });
+}
+
+/** How a client or worker names its store when it is not handed one: an open SQLite database, or a location. */
+export interface StoreSourceOptions extends StoreLocationOptions {
+  /** An open SQLite database, served as it is (left open). */
+  readonly db?: QueueDatabase | undefined;
+  /** How to open a SQLite file (its clock is also a server store's). */
+  readonly open?: Omit<OpenQueueDatabaseOptions, "path" | "connection"> | undefined;
+  /** A thread serving the SQLite store's thread ops on its own connection; SQLite only. */
+  readonly databaseThread?: DatabaseThread | undefined;
+}
+
+/**
+ * The store `options` name: a SqliteStore on `db` (`opened` false: the caller leaves `db` open),
+ * else the store opened for `url` or `path` (see resolveStoreLocation): PostgreSQL for a URL, else
+ * the SQLite file (`opened` true: closing the store closes it). A database thread with a server
+ * URL is INVALID_CONFIG. `owner` names the class whose options these are, for messages.
+ */
+export function storeFromOptions(options: StoreSourceOptions, owner: string): { readonly store: QueueStore; readonly opened: boolean } {
+  const thread = options.databaseThread === undefined ? {} : { thread: options.databaseThread };
+  if (options.db !== undefined) return { store: new SqliteStore(options.db, thread), opened: false };
+  const location = resolveStoreLocation(options, owner);
+  if (isServerLocation(location)) {
+    if (options.databaseThread !== undefined)
+      throw new QueueError("INVALID_CONFIG", `databaseThread serves a SQLite file; ${owner} was given a PostgreSQL URL.`, {
+        details: { option: "databaseThread" },
+      });
+    const clock = options.open?.clock;
+    return { store: openQueueStore({ location, ...(clock === undefined ? {} : { clock }) }), opened: true };
+  }
+  const db = openQueueDatabase({ ...options.open, path: location });
+  return { store: new SqliteStore(db, { ...thread, ownsDatabase: true }), opened: true };
 }
 
 /**
